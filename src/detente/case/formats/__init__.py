@@ -1,0 +1,147 @@
+"""Readers and writers for case files and the import formats detente understands.
+
+| format      | read | write | module          |
+|-------------|------|-------|-----------------|
+| yaml        | yes  | yes   | :mod:`.native`  |
+| json        | yes  | yes   | :mod:`.native`  |
+| csv         | yes  | yes   | :mod:`.table`   (detente's tidy table, one row per actor x issue) |
+| ktab-csv    | yes  | yes   | :mod:`.ktab`    |
+| ktab-xml    | yes  | yes   | :mod:`.ktab`    |
+| bdm-csv     | yes  | yes   | :mod:`.bdm`     |
+| deu3        | yes  | no    | :mod:`.deu`     (each DEU III issue becomes a case) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from detente.case.model import Case
+from detente.errors import CaseError, Diagnostic
+
+__all__ = ["FORMATS", "detect_format", "read_any", "read_cases", "write_case"]
+
+FORMATS = ("yaml", "json", "csv", "ktab-csv", "ktab-xml", "bdm-csv", "deu3")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CaseError(
+            f"{path}: no such file",
+            [Diagnostic("file not found", str(path), hint="check the path", code="no-file")],
+        ) from None
+    except OSError as exc:
+        raise CaseError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CaseError(
+            f"{path}: not UTF-8 text",
+            [
+                Diagnostic(
+                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+                    str(path),
+                    line,
+                    expected="a UTF-8 text file",
+                    hint="re-save the file as UTF-8",
+                    code="encoding",
+                )
+            ],
+        ) from None
+
+
+def detect_format(path: Path, text: str) -> str:
+    """Guess a file's format from its extension and first lines."""
+    suffix = path.suffix.lower()
+    head = text.lstrip()[:2000]
+    first = head.splitlines()[0] if head else ""
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".json":
+        return "json"
+    if suffix == ".xml" or head.startswith("<?xml") or head.startswith("<Scenario"):
+        return "ktab-xml"
+    if "\t" in first and ("prnr" in first or '"pcom"' in first or "pcom" in first):
+        return "deu3"
+    norm = first.replace(" ", "").lower()
+    if norm.startswith("actor,capability,position,salience"):
+        return "bdm-csv"
+    if norm.startswith("actor,issue,"):
+        return "csv"
+    if suffix in (".csv", ".tsv", ".txt"):
+        second = head.splitlines()[1].replace(" ", "").lower() if len(head.splitlines()) > 1 else ""
+        if second.startswith("actor,description,"):
+            return "ktab-csv"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    return "yaml"
+
+
+def _readers() -> dict[str, Callable[[str, str], list[Case]]]:
+    from detente.case.formats import bdm, deu, ktab, native, table
+
+    return {
+        "yaml": native.read_yaml,
+        "json": native.read_yaml,
+        "csv": table.read_table,
+        "ktab-csv": ktab.read_ktab_csv,
+        "ktab-xml": ktab.read_ktab_xml,
+        "bdm-csv": bdm.read_bdm,
+        "deu3": deu.read_deu,
+    }
+
+
+def read_cases(path: str | Path, fmt: str | None = None) -> list[Case]:
+    """Read every case in a file (a DEU III file holds one case per issue).
+
+    Args:
+        path: The file.
+        fmt: One of :data:`FORMATS`; detected from extension and content when ``None``.
+
+    Raises:
+        CaseError: With located diagnostics when the file is malformed.
+    """
+    p = Path(path)
+    text = _read_text(p)
+    fmt = fmt or detect_format(p, text)
+    readers = _readers()
+    if fmt not in readers:
+        raise CaseError(f"unknown format '{fmt}'; expected one of {', '.join(FORMATS)}")
+    return readers[fmt](text, str(p))
+
+
+def read_any(path: str | Path, fmt: str | None = None) -> Case:
+    """Read exactly one case from a file in any supported format.
+
+    Raises:
+        CaseError: If the file holds no case or several (then use :func:`read_cases`).
+    """
+    cases = read_cases(path, fmt)
+    if len(cases) != 1:
+        raise CaseError(
+            f"{path}: holds {len(cases)} cases; pick one with --case ID "
+            "(see `detente cases FILE`)"
+        )
+    return cases[0]
+
+
+def write_case(case: Case, fmt: str) -> str:
+    """Serialise a case to text in ``fmt`` (yaml, json, csv, ktab-csv, ktab-xml, bdm-csv)."""
+    from detente.case.formats import bdm, ktab, native, table
+
+    writers: dict[str, Callable[[Case], str]] = {
+        "yaml": native.write_yaml,
+        "json": native.write_json,
+        "csv": table.write_table,
+        "ktab-csv": ktab.write_ktab_csv,
+        "ktab-xml": ktab.write_ktab_xml,
+        "bdm-csv": bdm.write_bdm,
+    }
+    if fmt not in writers:
+        raise CaseError(
+            f"cannot write format '{fmt}'; expected one of {', '.join(writers)}"
+        )
+    return writers[fmt](case)

@@ -1,0 +1,283 @@
+"""Read case files (YAML 1.2 or JSON), validate them and report every problem at once.
+
+YAML is parsed with ruamel.yaml in YAML 1.2 mode, so an unquoted ``NO`` stays the
+string ``"NO"`` (YAML 1.1 loaders turn it into ``False``). The parser keeps the line
+and column of every node; structural errors from pydantic and consistency findings
+from :mod:`detente.case.checks` are both mapped back to ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from detente.case.checks import Finding, _did_you_mean, check_case
+from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Round, Source
+from detente.errors import CaseError, Diagnostic
+
+__all__ = ["load_case", "parse_case_text", "validate_case_text"]
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "sources": Source,
+    "actors": Actor,
+    "issues": Issue,
+    "positions": Position,
+    "rounds": Round,
+}
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [Case]
+    seen: set[type[BaseModel]] = set()
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    stack.append(arg)
+                for inner in getattr(arg, "__args__", ()):
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        stack.append(inner)
+    return names
+
+
+_FIELD_NAMES = _all_field_names()
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _locate(root: Any, path: Sequence[str | int], *, key: bool = False) -> tuple[int | None, int | None]:
+    """1-based (line, column) of the deepest node of ``path`` that exists in ``root``."""
+    node = root
+    line: int | None = None
+    col: int | None = None
+    if isinstance(root, CommentedMap | CommentedSeq):
+        line, col = root.lc.line + 1, root.lc.col + 1
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, CommentedMap) and step in node:
+            pos = node.lc.key(step) if (key and last) else node.lc.value(step)
+            line, col = pos[0] + 1, pos[1] + 1
+            node = node[step]
+        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
+            pos = node.lc.item(step)
+            line, col = pos[0] + 1, pos[1] + 1
+            node = node[step]
+        else:
+            break
+    return line, col
+
+
+def _describe_path(path: Sequence[str | int]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text or "(document)"
+
+
+def _pydantic_diagnostics(
+    err: ValidationError, root: Any, file: str, prefix: tuple[str | int, ...] = ()
+) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for e in err.errors(include_url=False):
+        loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and "[" in x))
+        kind = e["type"]
+        where = _describe_path(loc)
+        if kind == "missing":
+            field = loc[-1]
+            line, col = _locate(root, loc[:-1])
+            out.append(
+                Diagnostic(
+                    f"missing required field '{field}' in {_describe_path(loc[:-1])}",
+                    file, line, col,
+                    expected=f"a `{field}:` entry",
+                    code="missing-field",
+                )
+            )
+            continue
+        if kind == "extra_forbidden":
+            field = str(loc[-1])
+            line, col = _locate(root, loc, key=True)
+            out.append(
+                Diagnostic(
+                    f"unknown field '{field}' in {_describe_path(loc[:-1])}",
+                    file, line, col,
+                    expected="a field of the case format (see `detente schema`)",
+                    hint=_did_you_mean(field, _FIELD_NAMES) or "remove it",
+                    code="unknown-field",
+                )
+            )
+            continue
+        line, col = _locate(root, loc)
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        expected: str | None = None
+        code = "invalid-value"
+        ctx = e.get("ctx") or {}
+        if kind == "literal_error":
+            expected = f"one of {ctx.get('expected', '')}"
+            code = "invalid-choice"
+        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
+            expected = "a number"
+            code = "not-a-number"
+        elif kind in ("string_type",):
+            expected = "text (quote it if it looks like a number, date or boolean)"
+            code = "not-text"
+        elif kind == "string_pattern_mismatch":
+            expected = "an id of letters, digits and _ . : + - with no spaces"
+            code = "bad-id"
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            code = "out-of-range"
+            expected = msg
+        elif kind in ("list_type", "tuple_type"):
+            expected = "a list"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            expected = "a mapping of fields"
+        elif kind == "bool_type" or kind == "bool_parsing":
+            expected = "true or false"
+        elif kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+            expected = "a date YYYY-MM-DD"
+        elif kind == "too_long" or kind == "too_short":
+            expected = msg
+        elif kind == "value_error":
+            code = "inconsistent-value"
+        out.append(Diagnostic(f"{where}: {msg}", file, line, col, expected=expected, code=code))
+    return out
+
+
+def _partial_case(data: dict[str, Any]) -> Case:
+    """Best-effort case from the items that are structurally valid on their own."""
+    fields: dict[str, Any] = {}
+    for section, model in _SECTIONS.items():
+        items = []
+        raw = data.get(section)
+        if isinstance(raw, list):
+            for item in raw:
+                try:
+                    items.append(model.model_validate(item))
+                except ValidationError:
+                    continue
+        fields[section] = items
+    try:
+        info = CaseInfo.model_validate(data.get("case"))
+    except ValidationError:
+        raw_info = data.get("case") if isinstance(data.get("case"), dict) else {}
+        require = raw_info.get("require_sources", True) if raw_info else True
+        info = CaseInfo.model_construct(
+            id="case", title="", require_sources=require if isinstance(require, bool) else True
+        )
+    version = data.get("detente", 1)
+    return Case.model_construct(
+        detente=version if isinstance(version, int) else 1,
+        case=info,
+        extensions={},
+        **fields,
+    )
+
+
+def _finding_to_diag(f: Finding, root: Any, file: str) -> Diagnostic:
+    line, col = _locate(root, f.path)
+    return Diagnostic(
+        f.message, file, line, col, expected=f.expected, hint=f.hint, code=f.code,
+        severity=f.severity,
+    )
+
+
+def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, list[Diagnostic]]:
+    """Parse and validate a case document.
+
+    Args:
+        text: YAML 1.2 or JSON text.
+        file: Name used in diagnostics.
+
+    Returns:
+        The case (``None`` if any error was found) and every diagnostic, errors and
+        warnings, in document order.
+    """
+    try:
+        root = _yaml().load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "malformed YAML"
+        hint = "check indentation and quoting near this point"
+        if "duplicate key" in str(exc):
+            problem = "duplicate key" + (f": {exc.problem}" if exc.problem else "")
+            hint = "each key may appear once in a mapping"
+        return None, [
+            Diagnostic(
+                f"cannot parse YAML: {problem}",
+                file,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+                expected="valid YAML 1.2",
+                hint=hint,
+                code="yaml-syntax",
+            )
+        ]
+    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors in practice
+        return None, [Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")]
+    if not isinstance(root, dict):
+        return None, [
+            Diagnostic(
+                "a case file must be a mapping with `case`, `actors`, `issues` and `positions`",
+                file, 1, 1,
+                expected="a YAML mapping at the top level",
+                hint="start from `detente schema` or examples/istanbul-2025/case.yaml",
+                code="not-a-case",
+            )
+        ]
+    diags: list[Diagnostic] = []
+    case: Case | None = None
+    try:
+        case = Case.model_validate(root)
+    except ValidationError as exc:
+        diags += _pydantic_diagnostics(exc, root, file)
+    checked = case if case is not None else _partial_case(root)
+    diags += [_finding_to_diag(f, root, file) for f in check_case(checked)]
+    diags.sort(key=lambda d: (d.line or 0, d.column or 0))
+    if any(d.severity == "error" for d in diags):
+        return None, diags
+    return case, diags
+
+
+def parse_case_text(text: str, file: str = "<input>") -> Case:
+    """Parse and validate a case document, raising on any error.
+
+    Raises:
+        CaseError: With every problem found, located.
+    """
+    case, diags = validate_case_text(text, file)
+    if case is None:
+        errors = [d for d in diags if d.severity == "error"]
+        raise CaseError(f"{file}: {len(errors)} error(s); the case was not loaded", diags)
+    return case
+
+
+def load_case(path: str | Path) -> Case:
+    """Load a case from a YAML/JSON case file or any supported import format.
+
+    Import formats (KTAB CSV/XML, BDM tables, DEU III rows) are recognised by content;
+    see :mod:`detente.case.formats`.
+
+    Raises:
+        CaseError: If the file is missing, unreadable or invalid.
+    """
+    from detente.case.formats import read_any
+
+    return read_any(Path(path))

@@ -1,0 +1,94 @@
+"""Commands that forecast: forecast, models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from detente.cli._common import (
+    case_argument,
+    case_id_option,
+    format_option,
+    input_format_option,
+    load_one,
+    render_csv,
+    render_json,
+    render_table,
+)
+from detente.errors import ModelError
+from detente.forecast import available_models, forecast as run_forecast
+
+__all__ = ["commands", "parse_params"]
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Turn ``MODEL.NAME=VALUE`` strings into ``{model: {name: value}}`` (values parsed as JSON if they can be)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        model, dot, name = key.partition(".")
+        if not sep or not dot or not model or not name:
+            raise ModelError(f"--param '{item}': expected MODEL.NAME=VALUE, e.g. nash.utility=linear")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(model, {})[name] = value
+    return out
+
+
+@click.command()
+@case_argument
+@click.option("-m", "--model", "models", multiple=True, help="Model name (repeatable); default: compromise, median, nash.")
+@click.option("-p", "--param", "params", multiple=True, help="Model parameter MODEL.NAME=VALUE (repeatable).")
+@input_format_option
+@case_id_option
+@format_option("table", "json", "csv")
+def forecast(
+    case_file: Path,
+    models: tuple[str, ...],
+    params: tuple[str, ...],
+    input_format: str | None,
+    case_id: str | None,
+    fmt: str,
+) -> None:
+    """Forecast every issue of a case with the chosen models.
+
+    CASE may be a case file or any import format (KTAB CSV/XML, BDM table, DEU III).
+    """
+    case = load_one(case_file, input_format, case_id)
+    result = run_forecast(case, models or None, parse_params(params))
+    if fmt == "json":
+        click.echo(render_json(result.to_dict()))
+    elif fmt == "csv":
+        click.echo(render_csv(result.rows()), nl=False)
+    else:
+        click.echo(f"{case.case.title}  ({case_file})")
+        click.echo(render_table(result.rows(), ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"]))
+
+
+@click.command()
+@format_option("table", "json")
+def models(fmt: str) -> None:
+    """List the registered models and their contracts."""
+    specs = available_models()
+    if fmt == "json":
+        click.echo(render_json({n: s.metadata() for n, s in sorted(specs.items())}))
+        return
+    rows = [
+        {
+            "model": n,
+            "multi_issue": s.multi_issue,
+            "needs_status_quo": s.needs_status_quo,
+            "trajectory": s.trajectory,
+            "summary": s.summary,
+        }
+        for n, s in sorted(specs.items())
+    ]
+    click.echo(render_table(rows))
+
+
+commands = [forecast, models]

@@ -1,0 +1,156 @@
+"""Run registered models on a case and shape the results for people and programs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detente import __version__
+from detente.case.arrays import case_arrays
+from detente.case.model import Case, Issue
+from detente.errors import ModelError
+from detente.forecast.registry import ModelInput, available_models, get_model
+
+__all__ = ["DEFAULT_MODELS", "Forecast", "forecast", "nearest_anchor"]
+
+DEFAULT_MODELS = ("compromise", "median", "nash")
+
+
+def nearest_anchor(issue: Issue, value: float) -> dict[str, Any] | None:
+    """The labelled point of the issue's scale closest to ``value`` (lower one on ties)."""
+    if not issue.scale.anchors or math.isnan(value):
+        return None
+    best = min(issue.scale.anchors, key=lambda a: (abs(a.value - value), a.value))
+    return {"value": best.value, "label": best.label, "distance": abs(best.value - value)}
+
+
+@dataclass
+class Forecast:
+    """Forecasts of several models on every issue of one case.
+
+    Attributes:
+        case: The case forecast.
+        models: Model names, in the order asked for.
+        outcomes: ``{issue_id: {model: outcome or None}}``.
+        notes: ``{issue_id: {model: why there is no outcome}}``.
+        extras: ``{model: model-specific JSON-ready data}``.
+        params: ``{model: resolved parameters}``.
+    """
+
+    case: Case
+    models: list[str]
+    outcomes: dict[str, dict[str, float | None]]
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: per issue, per model, the ``outcome`` and nearest anchor."""
+        issues: dict[str, Any] = {}
+        for issue in self.case.issues:
+            per_model: dict[str, Any] = {}
+            for m in self.models:
+                value = self.outcomes[issue.id][m]
+                entry: dict[str, Any] = {
+                    "outcome": value,
+                    "nearest_anchor": nearest_anchor(issue, value) if value is not None else None,
+                }
+                note = self.notes.get(issue.id, {}).get(m)
+                if note:
+                    entry["note"] = note
+                extra = self.extras.get(m, {}).get(issue.id)
+                if extra:
+                    entry.update(extra)
+                per_model[m] = entry
+            issues[issue.id] = {
+                "question": issue.question,
+                "scale": {"min": issue.scale.min, "max": issue.scale.max, "unit": issue.scale.unit},
+                "status_quo": issue.status_quo.value if issue.status_quo else None,
+                "observed_outcome": issue.outcome.value if issue.outcome else None,
+                "models": per_model,
+            }
+        return {
+            "detente_version": __version__,
+            "case": {"id": self.case.case.id, "title": self.case.case.title},
+            "models": {
+                m: {**get_model(m).metadata(), "params_used": self.params.get(m, {})}
+                for m in self.models
+            },
+            "issues": issues,
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per issue and model (for tables and CSV)."""
+        out = []
+        for issue in self.case.issues:
+            for m in self.models:
+                value = self.outcomes[issue.id][m]
+                anchor = nearest_anchor(issue, value) if value is not None else None
+                out.append(
+                    {
+                        "issue": issue.id,
+                        "model": m,
+                        "outcome": value,
+                        "nearest_anchor": anchor["value"] if anchor else None,
+                        "anchor_label": anchor["label"] if anchor else None,
+                        "note": self.notes.get(issue.id, {}).get(m, ""),
+                    }
+                )
+        return out
+
+
+def forecast(
+    case: Case,
+    models: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Forecast:
+    """Forecast every issue of ``case`` with each model.
+
+    Args:
+        case: A validated case.
+        models: Model names (default: compromise, median, nash; see
+            :func:`detente.forecast.available_models`).
+        params: Per-model parameters, ``{"nash": {"utility": "linear"}}``.
+
+    Returns:
+        A :class:`Forecast`. Issues a model cannot handle (no status quo for ``nash``,
+        no actor with weight) get ``None`` and a note saying why.
+
+    Raises:
+        ModelError: For an unknown model or parameter.
+    """
+    names = list(models or DEFAULT_MODELS)
+    available_models()
+    specs = [get_model(n) for n in names]
+    arrays = case_arrays(case)
+    inp = ModelInput.from_arrays(arrays)
+    outcomes: dict[str, dict[str, float | None]] = {i.id: {} for i in case.issues}
+    notes: dict[str, dict[str, str]] = {i.id: {} for i in case.issues}
+    extras: dict[str, Any] = {}
+    used: dict[str, dict[str, Any]] = {}
+    no_weight = ~(inp.weight[0] > 0).any(axis=0)
+    for spec in specs:
+        p = spec.resolve_params((params or {}).get(spec.name))
+        used[spec.name] = p
+        result = spec.fn(inp, **p)
+        if result.outcome.shape != (1, arrays.n_issues):
+            raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
+        if "per_issue" in result.extras:
+            extras[spec.name] = result.extras["per_issue"]
+        for k, issue in enumerate(case.issues):
+            value = float(result.outcome[0, k])
+            if np.isnan(value):
+                outcomes[issue.id][spec.name] = None
+                if no_weight[k]:
+                    notes[issue.id][spec.name] = "no actor has a position with weight on this issue"
+                elif spec.needs_status_quo and issue.status_quo is None:
+                    notes[issue.id][spec.name] = "needs a status quo; the issue gives none"
+                else:
+                    notes[issue.id][spec.name] = "the model gives no outcome for this issue"
+            else:
+                outcomes[issue.id][spec.name] = value
+    return Forecast(case, names, outcomes, notes, extras, used)
