@@ -19,7 +19,8 @@ from detente.cli._common import (
     render_table,
 )
 from detente.errors import ModelError
-from detente.forecast import available_models, forecast as run_forecast
+from detente.forecast import available_models, get_model
+from detente.forecast import forecast as run_forecast
 
 __all__ = ["commands", "parse_params"]
 
@@ -44,6 +45,8 @@ def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 @case_argument
 @click.option("-m", "--model", "models", multiple=True, help="Model name (repeatable); default: compromise, median, nash.")
 @click.option("-p", "--param", "params", multiple=True, help="Model parameter MODEL.NAME=VALUE (repeatable).")
+@click.option("--rounds", type=click.IntRange(min=1), default=None, help="Rounds for models that iterate (sets MODEL.rounds).")
+@click.option("--trajectory", is_flag=True, help="Include every actor's position per round (JSON: per issue a `rounds` list).")
 @input_format_option
 @case_id_option
 @format_option("table", "json", "csv")
@@ -51,6 +54,8 @@ def forecast(
     case_file: Path,
     models: tuple[str, ...],
     params: tuple[str, ...],
+    rounds: int | None,
+    trajectory: bool,
     input_format: str | None,
     case_id: str | None,
     fmt: str,
@@ -60,7 +65,12 @@ def forecast(
     CASE may be a case file or any import format (KTAB CSV/XML, BDM table, DEU III).
     """
     case = load_one(case_file, input_format, case_id)
-    result = run_forecast(case, models or None, parse_params(params))
+    model_params = parse_params(params)
+    if rounds is not None:
+        for name in models or ():
+            if "rounds" in get_model(name).params:
+                model_params.setdefault(name, {})["rounds"] = rounds
+    result = run_forecast(case, models or None, model_params, trajectory=trajectory)
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
     elif fmt == "csv":

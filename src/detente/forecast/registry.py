@@ -108,7 +108,9 @@ class ModelResult:
         outcome: ``(B, I)`` predicted outcome per draw and issue (NaN where the model
             cannot say, e.g. no actor has weight on the issue).
         extras: Model-specific arrays (trajectories, diagnostics), each with the batch
-            axis first.
+            axis first. A model with rounds returns ``extras["trajectory"]`` of shape
+            ``(B, T + 1, A, I)``: every actor's position per round, round 0 the start;
+            the runner turns it into the ``rounds`` JSON.
     """
 
     outcome: F

@@ -103,10 +103,47 @@ class Forecast:
         return out
 
 
+def _rounds(
+    traj: np.ndarray,
+    weight: np.ndarray,
+    present: np.ndarray,
+    actor_ids: Sequence[str],
+    issue_ids: Sequence[str],
+) -> dict[str, dict[str, Any]]:
+    """Per issue, the ``rounds`` list from a ``(T+1, A, I)`` trajectory (round 0 = start).
+
+    ``median`` and ``mean`` are the capability x salience weighted median and mean of
+    the positions in that round (the median voter position and mean of Scholz et al. 2011).
+    """
+    from detente.forecast.closed_form import weighted_mean, weighted_median
+
+    w = np.broadcast_to(weight, traj.shape)
+    med = weighted_median(traj, w)
+    mean = weighted_mean(traj, w)
+    out: dict[str, dict[str, Any]] = {}
+    for k, issue in enumerate(issue_ids):
+        rounds = []
+        for t in range(traj.shape[0]):
+            rounds.append(
+                {
+                    "round": t,
+                    "median": float(med[t, k]),
+                    "mean": float(mean[t, k]),
+                    "positions": {
+                        a: float(traj[t, j, k]) for j, a in enumerate(actor_ids) if present[j, k]
+                    },
+                }
+            )
+        out[issue] = {"rounds": rounds}
+    return out
+
+
 def forecast(
     case: Case,
     models: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    trajectory: bool = False,
 ) -> Forecast:
     """Forecast every issue of ``case`` with each model.
 
@@ -115,6 +152,8 @@ def forecast(
         models: Model names (default: compromise, median, nash; see
             :func:`detente.forecast.available_models`).
         params: Per-model parameters, ``{"nash": {"utility": "linear"}}``.
+        trajectory: Include, per issue, the ``rounds`` of models that have trajectories
+            (each round: ``median``, ``mean`` and ``positions`` by actor id).
 
     Returns:
         A :class:`Forecast`. Issues a model cannot handle (no status quo for ``nash``,
@@ -139,8 +178,9 @@ def forecast(
         result = spec.fn(inp, **p)
         if result.outcome.shape != (1, arrays.n_issues):
             raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
-        if "per_issue" in result.extras:
-            extras[spec.name] = result.extras["per_issue"]
+        traj = result.extras.get("trajectory")
+        if trajectory and traj is not None:
+            extras[spec.name] = _rounds(traj[0], inp.weight[0], inp.present, arrays.actor_ids, arrays.issue_ids)
         for k, issue in enumerate(case.issues):
             value = float(result.outcome[0, k])
             if np.isnan(value):
