@@ -28,6 +28,7 @@ class Finding:
     expected: str | None = None
     hint: str | None = None
     severity: str = "error"
+    ref: str | None = None  # the id an unknown-reference finding is about
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -94,6 +95,7 @@ def _sourcing(
             "unknown-source",
             expected="one of: " + (", ".join(sorted(source_ids)) or "(no sources defined)"),
             hint=_did_you_mean(est.source, source_ids) or "add the source under `sources`",
+            ref=est.source,
         )
     elif est.source in analyst_ids and est.range is None:
         yield Finding(
@@ -209,6 +211,7 @@ def check_case(case: Case) -> list[Finding]:
                     "unknown-actor",
                     expected="one of: " + ", ".join(actors),
                     hint=_did_you_mean(pos.actor, actors) or "add the actor under `actors`",
+                    ref=pos.actor,
                 )
             )
         else:
@@ -222,6 +225,7 @@ def check_case(case: Case) -> list[Finding]:
                     "unknown-issue",
                     expected="one of: " + ", ".join(issues),
                     hint=_did_you_mean(pos.issue, issues) or "add the issue under `issues`",
+                    ref=pos.issue,
                 )
             )
         label = f"'{pos.actor}' on '{pos.issue}'"
@@ -281,6 +285,7 @@ def check_case(case: Case) -> list[Finding]:
                         "unknown-actor",
                         expected="an actor id",
                         hint=_did_you_mean(who, actors) or "add the actor under `actors`",
+                        ref=who,
                     )
                 )
         if rnd.source is not None and rnd.source not in source_ids:

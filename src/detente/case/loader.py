@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from detente.case.checks import Finding, _did_you_mean, check_case
@@ -56,8 +57,20 @@ def _all_field_names() -> set[str]:
 _FIELD_NAMES = _all_field_names()
 
 
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as text for pydantic to check.
+
+    ruamel.yaml builds dates itself and raises a bare ValueError on ``2025-13-45``;
+    leaving them as strings lets the date error carry its line and column.
+    """
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
     return yaml
@@ -133,7 +146,7 @@ def _pydantic_diagnostics(
         if kind == "literal_error":
             expected = f"one of {ctx.get('expected', '')}"
             code = "invalid-choice"
-        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "not_a_number"):
             expected = "a number"
             code = "not-a-number"
         elif kind in ("string_type",):
@@ -151,13 +164,25 @@ def _pydantic_diagnostics(
             expected = "a mapping of fields"
         elif kind == "bool_type" or kind == "bool_parsing":
             expected = "true or false"
-        elif kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        elif kind.startswith("date") or kind.startswith("datetime"):
             expected = "a date YYYY-MM-DD"
+            code = "bad-date"
         elif kind == "too_long" or kind == "too_short":
             expected = msg
-        elif kind == "value_error":
+        hint: str | None = None
+        if kind == "value_error":
             code = "inconsistent-value"
-        out.append(Diagnostic(f"{where}: {msg}", file, line, col, expected=expected, code=code))
+            if "range" in msg:
+                expected = "a range [low, high] with low <= value <= high"
+                hint = "widen the range or correct the value"
+            elif "scale" in msg:
+                expected = "scale min below scale max"
+                hint = "swap min and max"
+            else:
+                hint = "see docs/case-format.md for this field"
+        out.append(
+            Diagnostic(f"{where}: {msg}", file, line, col, expected=expected, hint=hint, code=code)
+        )
     return out
 
 
@@ -178,7 +203,8 @@ def _partial_case(data: dict[str, Any]) -> Case:
         info = CaseInfo.model_validate(data.get("case"))
     except ValidationError:
         raw_info = data.get("case") if isinstance(data.get("case"), dict) else {}
-        require = raw_info.get("require_sources", True) if raw_info else True
+        # Without a readable `case` section, sourcing checks would only add noise.
+        require = raw_info.get("require_sources", True) if raw_info else False
         info = CaseInfo.model_construct(
             id="case", title="", require_sources=require if isinstance(require, bool) else True
         )
@@ -248,8 +274,26 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         case = Case.model_validate(root)
     except ValidationError as exc:
         diags += _pydantic_diagnostics(exc, root, file)
-    checked = case if case is not None else _partial_case(root)
-    diags += [_finding_to_diag(f, root, file) for f in check_case(checked)]
+    if case is not None:
+        findings = check_case(case)
+    else:
+        # Structural errors: check what survived, but do not report consequences of the
+        # items that failed (a reference to an actor whose entry is malformed, or an
+        # actor left idle because its positions are malformed).
+        raw_ids = {
+            section: {
+                item.get("id") for item in (root.get(section) or []) if isinstance(item, dict)
+            }
+            for section in ("actors", "issues", "sources")
+            if isinstance(root.get(section), list)
+        }
+        known = set().union(*raw_ids.values()) if raw_ids else set()
+        findings = [
+            f
+            for f in check_case(_partial_case(root))
+            if f.severity == "error" and not (f.ref is not None and f.ref in known)
+        ]
+    diags += [_finding_to_diag(f, root, file) for f in findings]
     diags.sort(key=lambda d: (d.line or 0, d.column or 0))
     if any(d.severity == "error" for d in diags):
         return None, diags

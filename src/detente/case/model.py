@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -107,6 +108,13 @@ class Estimate(_Frozen):
             raise ValueError("expected a number or a mapping with `value`, got a boolean")
         if isinstance(data, int | float):
             return {"value": data}
+        if isinstance(data, str):
+            try:
+                return {"value": float(data)}
+            except ValueError:
+                raise PydanticCustomError(
+                    "not_a_number", "expected a number, got '{text}'", {"text": data}
+                ) from None
         return data
 
     @model_validator(mode="after")

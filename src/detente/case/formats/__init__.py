@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic
@@ -80,18 +82,28 @@ def detect_format(path: Path, text: str) -> str:
     return "yaml"
 
 
-def _readers() -> dict[str, Callable[[str, str], list[Case]]]:
-    from detente.case.formats import bdm, deu, ktab, native, table
+_READERS: dict[str, tuple[str, str]] = {
+    "yaml": ("native", "read_yaml"),
+    "json": ("native", "read_yaml"),
+    "csv": ("table", "read_table"),
+    "ktab-csv": ("ktab", "read_ktab_csv"),
+    "ktab-xml": ("ktab", "read_ktab_xml"),
+    "bdm-csv": ("bdm", "read_bdm"),
+    "deu3": ("deu", "read_deu"),
+}
+_WRITERS: dict[str, tuple[str, str]] = {
+    "yaml": ("native", "write_yaml"),
+    "json": ("native", "write_json"),
+    "csv": ("table", "write_table"),
+    "ktab-csv": ("ktab", "write_ktab_csv"),
+    "ktab-xml": ("ktab", "write_ktab_xml"),
+    "bdm-csv": ("bdm", "write_bdm"),
+}
 
-    return {
-        "yaml": native.read_yaml,
-        "json": native.read_yaml,
-        "csv": table.read_table,
-        "ktab-csv": ktab.read_ktab_csv,
-        "ktab-xml": ktab.read_ktab_xml,
-        "bdm-csv": bdm.read_bdm,
-        "deu3": deu.read_deu,
-    }
+
+def _function(table: dict[str, tuple[str, str]], fmt: str) -> Callable[..., Any]:
+    module, name = table[fmt]
+    return getattr(importlib.import_module(f"detente.case.formats.{module}"), name)  # type: ignore[no-any-return]
 
 
 def read_cases(path: str | Path, fmt: str | None = None) -> list[Case]:
@@ -107,10 +119,10 @@ def read_cases(path: str | Path, fmt: str | None = None) -> list[Case]:
     p = Path(path)
     text = _read_text(p)
     fmt = fmt or detect_format(p, text)
-    readers = _readers()
-    if fmt not in readers:
+    if fmt not in _READERS:
         raise CaseError(f"unknown format '{fmt}'; expected one of {', '.join(FORMATS)}")
-    return readers[fmt](text, str(p))
+    cases: list[Case] = _function(_READERS, fmt)(text, str(p))
+    return cases
 
 
 def read_any(path: str | Path, fmt: str | None = None) -> Case:
@@ -130,18 +142,7 @@ def read_any(path: str | Path, fmt: str | None = None) -> Case:
 
 def write_case(case: Case, fmt: str) -> str:
     """Serialise a case to text in ``fmt`` (yaml, json, csv, ktab-csv, ktab-xml, bdm-csv)."""
-    from detente.case.formats import bdm, ktab, native, table
-
-    writers: dict[str, Callable[[Case], str]] = {
-        "yaml": native.write_yaml,
-        "json": native.write_json,
-        "csv": table.write_table,
-        "ktab-csv": ktab.write_ktab_csv,
-        "ktab-xml": ktab.write_ktab_xml,
-        "bdm-csv": bdm.write_bdm,
-    }
-    if fmt not in writers:
-        raise CaseError(
-            f"cannot write format '{fmt}'; expected one of {', '.join(writers)}"
-        )
-    return writers[fmt](case)
+    if fmt not in _WRITERS:
+        raise CaseError(f"cannot write format '{fmt}'; expected one of {', '.join(_WRITERS)}")
+    text: str = _function(_WRITERS, fmt)(case)
+    return text
