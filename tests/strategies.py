@@ -11,7 +11,9 @@ weights = st.floats(0.01, 10, allow_nan=False)
 
 
 @st.composite
-def model_inputs(draw: st.DrawFn, max_actors: int = 8, max_issues: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def model_inputs(
+    draw: st.DrawFn, max_actors: int = 8, max_issues: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One draw: positions (1, A, I), weights (1, A, I) > 0, status quo (1, I)."""
     a = draw(st.integers(1, max_actors))
     i = draw(st.integers(1, max_issues))

@@ -18,7 +18,11 @@ BAD = ASSETS / "case" / "bad"
 
 def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "detente", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "detente", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -88,7 +92,16 @@ def test_forecast_csv_and_table(istanbul_case_path: Path) -> None:
 
 
 def test_forecast_param_reaches_the_model(istanbul_case_path: Path) -> None:
-    r = run("forecast", str(istanbul_case_path), "-m", "nash", "-p", "nash.utility=linear", "--format", "json")
+    r = run(
+        "forecast",
+        str(istanbul_case_path),
+        "-m",
+        "nash",
+        "-p",
+        "nash.utility=linear",
+        "--format",
+        "json",
+    )
     assert json.loads(r.stdout)["models"]["nash"]["params_used"] == {"utility": "linear"}
     r = run("forecast", str(istanbul_case_path), "-m", "nash", "-p", "nash.utility=cubic")
     assert r.returncode == 2 and "quadratic, linear" in r.stderr
@@ -100,7 +113,9 @@ def test_forecast_reads_a_table_directly(tmp_path: Path) -> None:
     )
     r = run("forecast", str(tmp_path / "t.csv"), "-m", "compromise", "--format", "json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["issues"]["x"]["models"]["compromise"]["outcome"] == pytest.approx(68.0)
+    assert json.loads(r.stdout)["issues"]["x"]["models"]["compromise"]["outcome"] == pytest.approx(
+        68.0
+    )
 
 
 def test_bad_table_names_line_and_column(tmp_path: Path) -> None:

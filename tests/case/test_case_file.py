@@ -45,7 +45,9 @@ positions:
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
-def test_flagship_round_trip_loses_nothing(istanbul_case_path: Path, tmp_path: Path, fmt: str) -> None:
+def test_flagship_round_trip_loses_nothing(
+    istanbul_case_path: Path, tmp_path: Path, fmt: str
+) -> None:
     case = load_case(istanbul_case_path)
     out = tmp_path / f"case.{fmt}"
     out.write_text(write_case(case, fmt), encoding="utf-8")
@@ -56,7 +58,9 @@ def test_flagship_round_trip_loses_nothing(istanbul_case_path: Path, tmp_path: P
     assert out2.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
 
 
-def test_yaml_export_quotes_strings_a_yaml_11_reader_would_misread(tmp_path: Path, assets: Path) -> None:
+def test_yaml_export_quotes_strings_a_yaml_11_reader_would_misread(
+    tmp_path: Path, assets: Path
+) -> None:
     case = load_case(assets / "case" / "minimal.yaml")
     text = write_case(case, "yaml")
     # "NO" written bare would read as false in YAML 1.1 tools; ours must read it back as text.
@@ -72,8 +76,18 @@ def test_csv_table_round_trip(istanbul_case_path: Path, tmp_path: Path) -> None:
     back = read_cases(tmp_path / "t.csv")[0]
     # The table keeps every number, range and source id of positions.
     a, b = case_arrays(case), case_arrays(back)
-    for name in ("position", "salience", "capability", "position_low", "position_high",
-                 "salience_low", "salience_high", "capability_low", "capability_high", "status_quo"):
+    for name in (
+        "position",
+        "salience",
+        "capability",
+        "position_low",
+        "position_high",
+        "salience_low",
+        "salience_high",
+        "capability_low",
+        "capability_high",
+        "status_quo",
+    ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     assert write_case(back, "csv") == table
 
@@ -90,7 +104,12 @@ def test_schema_is_json_and_accepts_number_shorthand() -> None:
 def test_flagship_cites_or_estimates_every_number(istanbul_case_path: Path) -> None:
     case = load_case(istanbul_case_path)
     analyst = {s.id for s in case.sources if s.kind == "analyst"}
-    seed = (istanbul_case_path.parents[2].parent / "shared" / "seed" / "strategic-deadlock-in-istanbul.txt")
+    seed = (
+        istanbul_case_path.parents[2].parent
+        / "shared"
+        / "seed"
+        / "strategic-deadlock-in-istanbul.txt"
+    )
     text = " ".join(seed.read_text(encoding="utf-8").split()) if seed.exists() else None
     estimates = [e for p in case.positions for e in (p.position, p.salience, p.capability) if e]
     estimates += [a.capability for a in case.actors if a.capability]

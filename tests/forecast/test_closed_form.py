@@ -17,6 +17,7 @@ def _col(*xs: float) -> np.ndarray:
 
 # ---- known answers computed by hand --------------------------------------------------
 
+
 def test_compromise_by_hand() -> None:
     # (1*0.5*20 + 2*1*80) / (0.5 + 2) = 170 / 2.5 = 68
     assert weighted_mean(_col(20, 80), _col(0.5, 2)).item() == pytest.approx(68.0)
@@ -80,7 +81,9 @@ def test_permuting_actors_changes_nothing(name: str, data: tuple, seed: int) -> 
 @pytest.mark.parametrize("name", MODELS)
 @given(data=model_inputs(), scale=st.floats(0.1, 10), shift=st.floats(-100, 100))
 @settings(max_examples=60, deadline=None)
-def test_rescaling_the_scale_maps_outcomes(name: str, data: tuple, scale: float, shift: float) -> None:
+def test_rescaling_the_scale_maps_outcomes(
+    name: str, data: tuple, scale: float, shift: float
+) -> None:
     p, w, q = data
     a = MODELS[name](p, w, q)
     b = MODELS[name](p * scale + shift, w, q * scale + shift)
@@ -111,7 +114,9 @@ def test_nash_never_leaves_anyone_worse_than_status_quo(data: tuple) -> None:
 @pytest.mark.parametrize("name", MODELS)
 @given(data=model_inputs(), extra=st.floats(0, 100), at=st.integers(0, 10))
 @settings(max_examples=60, deadline=None)
-def test_zero_salience_actor_has_no_influence(name: str, data: tuple, extra: float, at: int) -> None:
+def test_zero_salience_actor_has_no_influence(
+    name: str, data: tuple, extra: float, at: int
+) -> None:
     p, w, q = data
     at = at % (p.shape[1] + 1)
     p2 = np.insert(p, at, extra, axis=1)
@@ -125,5 +130,7 @@ def test_zero_salience_actor_has_no_influence(name: str, data: tuple, extra: flo
 def test_batched_equals_one_by_one(name: str, data: tuple) -> None:
     p, w, q = data
     batched = MODELS[name](p, w, q)
-    single = np.concatenate([MODELS[name](p[b : b + 1], w[b : b + 1], q[b : b + 1]) for b in range(p.shape[0])])
+    single = np.concatenate(
+        [MODELS[name](p[b : b + 1], w[b : b + 1], q[b : b + 1]) for b in range(p.shape[0])]
+    )
     np.testing.assert_array_equal(batched, single)

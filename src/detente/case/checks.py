@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from detente.case.model import FORMAT_VERSION, Case, Estimate, Scale
 
-__all__ = ["Finding", "check_case"]
+__all__ = ["Finding", "check_case", "did_you_mean"]
 
 Path = tuple[str | int, ...]
 
@@ -31,7 +31,8 @@ class Finding:
     ref: str | None = None  # the id an unknown-reference finding is about
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -51,7 +52,9 @@ def _duplicates(kind: str, ids: list[str], section: str) -> Iterator[Finding]:
             seen[ident] = i
 
 
-def _in_scale(path: Path, what: str, est: Estimate, scale: Scale, issue_id: str) -> Iterator[Finding]:
+def _in_scale(
+    path: Path, what: str, est: Estimate, scale: Scale, issue_id: str
+) -> Iterator[Finding]:
     lo, hi = scale.min, scale.max
     expected = f"a value within the scale of issue '{issue_id}' [{lo:g}, {hi:g}]"
     if not lo <= est.value <= hi:
@@ -94,7 +97,7 @@ def _sourcing(
             f"{what} cites unknown source '{est.source}'",
             "unknown-source",
             expected="one of: " + (", ".join(sorted(source_ids)) or "(no sources defined)"),
-            hint=_did_you_mean(est.source, source_ids) or "add the source under `sources`",
+            hint=did_you_mean(est.source, source_ids) or "add the source under `sources`",
             ref=est.source,
         )
     elif est.source in analyst_ids and est.range is None:
@@ -181,7 +184,9 @@ def check_case(case: Case) -> list[Finding]:
         for field in ("status_quo", "outcome"):
             est = getattr(issue, field)
             if est is not None:
-                out += _in_scale(("issues", k, field), field.replace("_", " "), est, issue.scale, issue.id)
+                out += _in_scale(
+                    ("issues", k, field), field.replace("_", " "), est, issue.scale, issue.id
+                )
 
     seen_pairs: dict[tuple[str, str], int] = {}
     used_issues: set[str] = set()
@@ -202,44 +207,54 @@ def check_case(case: Case) -> list[Finding]:
             )
         else:
             seen_pairs[pair] = k
-        actor = actors.get(pos.actor)
-        if actor is None:
+        pos_actor = actors.get(pos.actor)
+        if pos_actor is None:
             out.append(
                 Finding(
                     (*where, "actor"),
                     f"unknown actor id '{pos.actor}'",
                     "unknown-actor",
                     expected="one of: " + ", ".join(actors),
-                    hint=_did_you_mean(pos.actor, actors) or "add the actor under `actors`",
+                    hint=did_you_mean(pos.actor, actors) or "add the actor under `actors`",
                     ref=pos.actor,
                 )
             )
         else:
-            used_actors.add(actor.id)
-        issue = issues.get(pos.issue)
-        if issue is None:
+            used_actors.add(pos_actor.id)
+        pos_issue = issues.get(pos.issue)
+        if pos_issue is None:
             out.append(
                 Finding(
                     (*where, "issue"),
                     f"unknown issue id '{pos.issue}'",
                     "unknown-issue",
                     expected="one of: " + ", ".join(issues),
-                    hint=_did_you_mean(pos.issue, issues) or "add the issue under `issues`",
+                    hint=did_you_mean(pos.issue, issues) or "add the issue under `issues`",
                     ref=pos.issue,
                 )
             )
         label = f"'{pos.actor}' on '{pos.issue}'"
         if pos.position is not None:
-            if issue is not None:
-                used_issues.add(issue.id)
-                out += _in_scale((*where, "position"), f"position of {label}", pos.position, issue.scale, issue.id)
-            out += _sourcing((*where, "position"), f"position of {label}", pos.position, case, analyst_ids)
-        out += _sourcing((*where, "salience"), f"salience of {label}", pos.salience, case, analyst_ids)
+            if pos_issue is not None:
+                used_issues.add(pos_issue.id)
+                out += _in_scale(
+                    (*where, "position"),
+                    f"position of {label}",
+                    pos.position,
+                    pos_issue.scale,
+                    pos_issue.id,
+                )
+            out += _sourcing(
+                (*where, "position"), f"position of {label}", pos.position, case, analyst_ids
+            )
+        out += _sourcing(
+            (*where, "salience"), f"salience of {label}", pos.salience, case, analyst_ids
+        )
         if pos.capability is not None:
             out += _sourcing(
                 (*where, "capability"), f"capability of {label}", pos.capability, case, analyst_ids
             )
-        elif actor is not None and actor.capability is None:
+        elif pos_actor is not None and pos_actor.capability is None:
             out.append(
                 Finding(
                     where,
@@ -284,7 +299,7 @@ def check_case(case: Case) -> list[Finding]:
                         f"unknown participant '{who}' in round {rnd.number or k + 1}",
                         "unknown-actor",
                         expected="an actor id",
-                        hint=_did_you_mean(who, actors) or "add the actor under `actors`",
+                        hint=did_you_mean(who, actors) or "add the actor under `actors`",
                         ref=who,
                     )
                 )
@@ -295,7 +310,7 @@ def check_case(case: Case) -> list[Finding]:
                     f"round cites unknown source '{rnd.source}'",
                     "unknown-source",
                     expected="a source id",
-                    hint=_did_you_mean(rnd.source, source_ids) or "add it under `sources`",
+                    hint=did_you_mean(rnd.source, source_ids) or "add it under `sources`",
                 )
             )
     return out

@@ -19,11 +19,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from detente.case.checks import Finding, _did_you_mean, check_case
+from detente.case.checks import Finding, check_case, did_you_mean
 from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Round, Source
 from detente.errors import CaseError, Diagnostic
 
-__all__ = ["load_case", "parse_case_text", "validate_case_text"]
+__all__ = ["finding_to_diagnostic", "load_case", "parse_case_text", "validate_case_text"]
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -76,7 +76,9 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _locate(root: Any, path: Sequence[str | int], *, key: bool = False) -> tuple[int | None, int | None]:
+def _locate(
+    root: Any, path: Sequence[str | int], *, key: bool = False
+) -> tuple[int | None, int | None]:
     """1-based (line, column) of the deepest node of ``path`` that exists in ``root``."""
     node = root
     line: int | None = None
@@ -119,7 +121,9 @@ def _pydantic_diagnostics(
             out.append(
                 Diagnostic(
                     f"missing required field '{field}' in {_describe_path(loc[:-1])}",
-                    file, line, col,
+                    file,
+                    line,
+                    col,
                     expected=f"a `{field}:` entry",
                     code="missing-field",
                 )
@@ -131,9 +135,11 @@ def _pydantic_diagnostics(
             out.append(
                 Diagnostic(
                     f"unknown field '{field}' in {_describe_path(loc[:-1])}",
-                    file, line, col,
+                    file,
+                    line,
+                    col,
                     expected="a field of the case format (see `detente schema`)",
-                    hint=_did_you_mean(field, _FIELD_NAMES) or "remove it",
+                    hint=did_you_mean(field, _FIELD_NAMES) or "remove it",
                     code="unknown-field",
                 )
             )
@@ -217,10 +223,17 @@ def _partial_case(data: dict[str, Any]) -> Case:
     )
 
 
-def _finding_to_diag(f: Finding, root: Any, file: str) -> Diagnostic:
+def finding_to_diagnostic(f: Finding, root: Any, file: str) -> Diagnostic:
+    """Locate a consistency finding in the parsed document (``root`` may be None)."""
     line, col = _locate(root, f.path)
     return Diagnostic(
-        f.message, file, line, col, expected=f.expected, hint=f.hint, code=f.code,
+        f.message,
+        file,
+        line,
+        col,
+        expected=f.expected,
+        hint=f.hint,
+        code=f.code,
         severity=f.severity,
     )
 
@@ -262,7 +275,9 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         return None, [
             Diagnostic(
                 "a case file must be a mapping with `case`, `actors`, `issues` and `positions`",
-                file, 1, 1,
+                file,
+                1,
+                1,
                 expected="a YAML mapping at the top level",
                 hint="start from `detente schema` or examples/istanbul-2025/case.yaml",
                 code="not-a-case",
@@ -293,7 +308,7 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
             for f in check_case(_partial_case(root))
             if f.severity == "error" and not (f.ref is not None and f.ref in known)
         ]
-    diags += [_finding_to_diag(f, root, file) for f in findings]
+    diags += [finding_to_diagnostic(f, root, file) for f in findings]
     diags.sort(key=lambda d: (d.line or 0, d.column or 0))
     if any(d.severity == "error" for d in diags):
         return None, diags

@@ -147,7 +147,7 @@ class Salience(Estimate):
 
     @model_validator(mode="after")
     def _range_in_unit(self) -> Salience:
-        if self.range is not None and not (0.0 <= self.range[0] and self.range[1] <= 1.0):
+        if self.range is not None and not (self.range[0] >= 0.0 and self.range[1] <= 1.0):
             raise ValueError("salience range must lie within [0, 1]")
         return self
 

@@ -59,7 +59,7 @@ class _Root(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """detente: describe, forecast and audit high-stakes negotiations.
+    r"""detente: describe, forecast and audit high-stakes negotiations.
 
     \b
     Quick tour:

@@ -6,9 +6,9 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -16,12 +16,24 @@ from detente.case.formats import FORMATS, read_cases
 from detente.case.model import Case
 from detente.errors import CaseError
 
-__all__ = ["case_argument", "format_option", "load_one", "render_csv", "render_json", "render_table"]
+__all__ = [
+    "case_argument",
+    "format_option",
+    "load_one",
+    "render_csv",
+    "render_json",
+    "render_table",
+]
 
-case_argument = click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
+case_argument = click.argument(
+    "case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path)
+)
 
 
-def format_option(*choices: str, default: str = "table") -> Any:
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[FC], FC]:
     """A ``--format`` option restricted to ``choices``."""
     return click.option(
         "--format",
@@ -41,7 +53,10 @@ input_format_option = click.option(
     help="Input format (detected from the file when omitted).",
 )
 case_id_option = click.option(
-    "--case", "case_id", default=None, help="Pick one case from a file that holds several (DEU III)."
+    "--case",
+    "case_id",
+    default=None,
+    help="Pick one case from a file that holds several (DEU III).",
 )
 
 

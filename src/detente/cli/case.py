@@ -40,7 +40,11 @@ def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt:
     """Check a case file and report every problem at once (exit 2 if any error)."""
     diags: list[Diagnostic]
     n_cases = 0
-    if input_format in (None, "yaml", "json") and case_file.suffix.lower() in (".yaml", ".yml", ".json"):
+    if input_format in (None, "yaml", "json") and case_file.suffix.lower() in (
+        ".yaml",
+        ".yml",
+        ".json",
+    ):
         try:
             text = case_file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
@@ -95,7 +99,12 @@ def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt:
     show_default=True,
     help="Output format.",
 )
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (default: stdout).",
+)
 @input_format_option
 @case_id_option
 def convert(

@@ -26,13 +26,18 @@ __all__ = ["commands", "parse_params"]
 
 
 def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """Turn ``MODEL.NAME=VALUE`` strings into ``{model: {name: value}}`` (values parsed as JSON if they can be)."""
+    """Turn ``MODEL.NAME=VALUE`` strings into ``{model: {name: value}}``.
+
+    Values are parsed as JSON where they can be (``3``, ``true``), else kept as text.
+    """
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         model, dot, name = key.partition(".")
         if not sep or not dot or not model or not name:
-            raise ModelError(f"--param '{item}': expected MODEL.NAME=VALUE, e.g. nash.utility=linear")
+            raise ModelError(
+                f"--param '{item}': expected MODEL.NAME=VALUE, e.g. nash.utility=linear"
+            )
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
@@ -43,10 +48,27 @@ def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 
 @click.command()
 @case_argument
-@click.option("-m", "--model", "models", multiple=True, help="Model name (repeatable); default: compromise, median, nash.")
-@click.option("-p", "--param", "params", multiple=True, help="Model parameter MODEL.NAME=VALUE (repeatable).")
-@click.option("--rounds", type=click.IntRange(min=1), default=None, help="Rounds for models that iterate (sets MODEL.rounds).")
-@click.option("--trajectory", is_flag=True, help="Include every actor's position per round (JSON: per issue a `rounds` list).")
+@click.option(
+    "-m",
+    "--model",
+    "models",
+    multiple=True,
+    help="Model name (repeatable); default: compromise, median, nash.",
+)
+@click.option(
+    "-p", "--param", "params", multiple=True, help="Model parameter MODEL.NAME=VALUE (repeatable)."
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rounds for models that iterate (sets MODEL.rounds).",
+)
+@click.option(
+    "--trajectory",
+    is_flag=True,
+    help="Include every actor's position per round (JSON: per issue a `rounds` list).",
+)
 @input_format_option
 @case_id_option
 @format_option("table", "json", "csv")
@@ -77,7 +99,12 @@ def forecast(
         click.echo(render_csv(result.rows()), nl=False)
     else:
         click.echo(f"{case.case.title}  ({case_file})")
-        click.echo(render_table(result.rows(), ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"]))
+        click.echo(
+            render_table(
+                result.rows(),
+                ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"],
+            )
+        )
 
 
 @click.command()

@@ -61,15 +61,15 @@ def weighted_median(position: F, weight: F) -> F:
     # Compare 2*cum with total (not cum with total/2) to avoid a rounding step.
     first = np.argmax(2.0 * cum >= total, axis=-2)
     out = np.take_along_axis(xs, first[..., None, :], axis=-2)[..., 0, :]
-    return np.where(total[..., 0, :] > 0, out, np.nan)
+    result: F = np.where(total[..., 0, :] > 0, out, np.nan)
+    return result
 
 
 def _gains(x: F, position: F, reach: F, utility: str) -> F:
     """Gain of each actor from outcome ``x`` over the status quo, ``(B, A, I)``."""
     dist = np.abs(x[..., None, :] - position)
-    if utility == "quadratic":
-        return reach**2 - dist**2
-    return reach - dist
+    gain: F = reach**2 - dist**2 if utility == "quadratic" else reach - dist
+    return gain
 
 
 def nash_bargaining(
@@ -123,7 +123,8 @@ def nash_bargaining(
         dg = -2.0 * diff if utility == "quadratic" else -np.sign(diff)
         with np.errstate(divide="ignore", invalid="ignore"):
             # Only a degenerate bracket (lo == hi) meets g = 0; its result is replaced below.
-            return np.where(active, weight * dg / g, 0.0).sum(axis=-2)
+            total: F = np.where(active, weight * dg / g, 0.0).sum(axis=-2)
+        return total
 
     # The objective is concave on [lo, hi], so its slope falls: bisect on its sign.
     a, b = lo.copy(), hi.copy()
@@ -134,7 +135,8 @@ def nash_bargaining(
         b = np.where(rising, b, mid)
     x = (a + b) / 2.0
     x = np.where(hi - lo <= 0, status_quo, x)
-    return np.where(has_weight & ~np.isnan(status_quo), x, np.nan)
+    result: F = np.where(has_weight & ~np.isnan(status_quo), x, np.nan)
+    return result
 
 
 @register(

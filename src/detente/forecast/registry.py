@@ -212,7 +212,7 @@ def register(
     return deco
 
 
-BUILTIN_MODULES = ("detente.forecast.closed_form",)
+BUILTIN_MODULES = ("detente.forecast.closed_form", "detente.forecast.deu_compromise", "detente.forecast.smp")
 """Modules whose import registers the built-in models."""
 
 
@@ -235,7 +235,5 @@ def get_model(name: str) -> ModelSpec:
     """
     models = available_models()
     if name not in models:
-        raise ModelError(
-            f"unknown model '{name}'; available: {', '.join(sorted(models))}"
-        )
+        raise ModelError(f"unknown model '{name}'; available: {', '.join(sorted(models))}")
     return models[name]

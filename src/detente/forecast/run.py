@@ -180,7 +180,9 @@ def forecast(
             raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
         traj = result.extras.get("trajectory")
         if trajectory and traj is not None:
-            extras[spec.name] = _rounds(traj[0], inp.weight[0], inp.present, arrays.actor_ids, arrays.issue_ids)
+            extras[spec.name] = _rounds(
+                traj[0], inp.weight[0], inp.present, arrays.actor_ids, arrays.issue_ids
+            )
         for k, issue in enumerate(case.issues):
             value = float(result.outcome[0, k])
             if np.isnan(value):

@@ -134,8 +134,7 @@ def read_any(path: str | Path, fmt: str | None = None) -> Case:
     cases = read_cases(path, fmt)
     if len(cases) != 1:
         raise CaseError(
-            f"{path}: holds {len(cases)} cases; pick one with --case ID "
-            "(see `detente cases FILE`)"
+            f"{path}: holds {len(cases)} cases; pick one with --case ID (see `detente cases FILE`)"
         )
     return cases[0]
 

@@ -45,7 +45,7 @@ def write_yaml(case: Case) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.representer.sort_base_mapping_type_on_output = False  # keep field order
     yaml.allow_unicode = True
     yaml.width = 100
     buf = io.StringIO()

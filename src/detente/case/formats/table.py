@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from detente.case.checks import check_case
-from detente.case.loader import _did_you_mean, _finding_to_diag
+from detente.case.checks import check_case, did_you_mean
+from detente.case.loader import finding_to_diagnostic
 from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Source
 from detente.errors import CaseError, Diagnostic
 
@@ -104,9 +104,11 @@ def read_table(text: str, file: str) -> list[Case]:
             diags.append(
                 Diagnostic(
                     f"unknown column '{h}'",
-                    file, 1, k + 1,
+                    file,
+                    1,
+                    k + 1,
                     expected="one of " + ", ".join(COLUMNS),
-                    hint=_did_you_mean(h, COLUMNS) or "remove the column",
+                    hint=did_you_mean(h, COLUMNS) or "remove the column",
                     code="unknown-column",
                 )
             )
@@ -115,7 +117,9 @@ def read_table(text: str, file: str) -> list[Case]:
         diags.append(
             Diagnostic(
                 f"missing column(s): {', '.join(missing)}",
-                file, 1, 1,
+                file,
+                1,
+                1,
                 expected="a header with " + ", ".join(_REQUIRED),
                 code="missing-column",
             )
@@ -133,7 +137,9 @@ def read_table(text: str, file: str) -> list[Case]:
             diags.append(
                 Diagnostic(
                     f"row has {len(raw)} fields, the header has {len(header)}",
-                    file, line_no, 1,
+                    file,
+                    line_no,
+                    1,
                     expected=f"{len(header)} comma-separated fields",
                     hint="quote fields that contain commas",
                     code="field-count",
@@ -150,7 +156,9 @@ def read_table(text: str, file: str) -> list[Case]:
                     diags.append(
                         Diagnostic(
                             f"{name} '{cell[name]}' is not a number",
-                            file, line_no, col[name] + 1,
+                            file,
+                            line_no,
+                            col[name] + 1,
                             expected="a number such as 42 or 0.5",
                             code="not-a-number",
                         )
@@ -178,7 +186,8 @@ def read_table(text: str, file: str) -> list[Case]:
                     id=cell["actor"], name=cell.get("actor_name") or cell["actor"]
                 )
             issue = issues.setdefault(
-                cell["issue"], {"id": cell["issue"], "question": cell.get("question") or cell["issue"]}
+                cell["issue"],
+                {"id": cell["issue"], "question": cell.get("question") or cell["issue"]},
             )
             if cell.get("status_quo"):
                 issue["status_quo"] = float(cell["status_quo"])
@@ -199,7 +208,9 @@ def read_table(text: str, file: str) -> list[Case]:
                 diags.append(
                     Diagnostic(
                         f"{name}: {str(e['msg']).removeprefix('Value error, ')}",
-                        file, line_no, col.get(name, 0) + 1,
+                        file,
+                        line_no,
+                        col.get(name, 0) + 1,
                         code="invalid-value",
                     )
                 )
@@ -210,12 +221,21 @@ def read_table(text: str, file: str) -> list[Case]:
     title = file.rsplit("/", 1)[-1]
     stem = "".join(ch if ch.isalnum() or ch in "_.-" else "-" for ch in title.rsplit(".", 1)[0])
     cited = sorted(
-        {e.source for p in positions for e in (p.position, p.salience, p.capability) if e and e.source}
+        {
+            e.source
+            for p in positions
+            for e in (p.position, p.salience, p.capability)
+            if e and e.source
+        }
     )
     case = Case(
         case=CaseInfo(id=stem.strip("-.") or "table", title=title, require_sources=False),
         sources=[
-            Source(id=s, citation=f"source '{s}' as cited in {title} (no details in the table)", kind="other")
+            Source(
+                id=s,
+                citation=f"source '{s}' as cited in {title} (no details in the table)",
+                kind="other",
+            )
             for s in cited
         ],
         actors=list(actors.values()),
@@ -226,6 +246,6 @@ def read_table(text: str, file: str) -> list[Case]:
     if errors:
         raise CaseError(
             f"{file}: {len(errors)} inconsistency(ies)",
-            [_finding_to_diag(f, None, file) for f in errors],
+            [finding_to_diagnostic(f, None, file) for f in errors],
         )
     return [case]
