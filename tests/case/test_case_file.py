@@ -64,6 +64,7 @@ def test_yaml_export_quotes_strings_a_yaml_11_reader_would_misread(
     case = load_case(assets / "case" / "minimal.yaml")
     text = write_case(case, "yaml")
     # "NO" written bare would read as false in YAML 1.1 tools; ours must read it back as text.
+    assert "id: 'NO'" in text
     out = tmp_path / "c.yaml"
     out.write_text(text, encoding="utf-8")
     assert load_case(out).actors[1].id == "NO"

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.representer import SafeRepresenter
 
 from detente.case.loader import parse_case_text
 from detente.case.model import Case
@@ -40,9 +41,27 @@ def read_yaml(text: str, file: str) -> list[Case]:
     return [parse_case_text(text, file)]
 
 
+# Words that YAML 1.1 readers (PyYAML and many editors) turn into booleans or null.
+# YAML 1.2 keeps them as text, but we quote them so that every reader agrees.
+_YAML11_WORDS = frozenset("y n yes no true false on off null ~".split())
+
+
+class _Representer(SafeRepresenter):
+    """Safe representer that quotes strings a YAML 1.1 reader would misread."""
+
+
+def _represent_str(rep: SafeRepresenter, data: str) -> Any:
+    style = "'" if data.lower() in _YAML11_WORDS else None
+    return rep.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Representer.add_representer(str, _represent_str)
+
+
 def write_yaml(case: Case) -> str:
     """The case as a YAML 1.2 case file."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
     yaml.version = (1, 2)
     yaml.default_flow_style = False
     yaml.representer.sort_base_mapping_type_on_output = False  # keep field order
