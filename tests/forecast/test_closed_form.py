@@ -121,7 +121,10 @@ def test_zero_salience_actor_has_no_influence(
     at = at % (p.shape[1] + 1)
     p2 = np.insert(p, at, extra, axis=1)
     w2 = np.insert(w, at, 0.0, axis=1)
-    np.testing.assert_array_equal(MODELS[name](p, w, q), MODELS[name](p2, w2, q))
+    # No influence up to rounding: a new summand may regroup numpy's summation.
+    np.testing.assert_allclose(
+        MODELS[name](p, w, q), MODELS[name](p2, w2, q), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -24,6 +24,10 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("detente.cli.case", "commands"),
     ("detente.cli.forecast", "commands"),
     ("detente.cli.report", "commands"),
+    ("detente.cli.ledger", "commands"),
+    ("detente.cli.backtest", "commands"),
+    ("detente.cli.uncertainty", "commands"),
+    ("detente.cli.diagnose", "commands"),
 )
 
 

@@ -1,0 +1,404 @@
+"""Deadlock diagnosis from the expected-utility model (Scholz, Calbert & Smith 2011).
+
+For every pair of actors on every issue, the octant of the quad map as each side sees
+it and the expected utilities behind it; then a verdict per issue by the rule written
+down in ``docs/diagnosis.md`` (and in :func:`verdict_rule`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente import __version__
+from detente.case.arrays import case_arrays
+from detente.case.model import Case
+from detente.errors import ModelError
+from detente.forecast.bdm import (
+    OCTANTS,
+    BdmOptions,
+    _octant,
+    bdm_run,
+    options_from_params,
+)
+from detente.forecast.closed_form import weighted_median
+from detente.forecast.registry import ModelInput, get_model
+
+__all__ = [
+    "OCTANT_LABELS",
+    "VERDICTS",
+    "Diagnosis",
+    "IssueDiagnosis",
+    "PairView",
+    "diagnose",
+    "verdict_rule",
+]
+
+F = NDArray[np.float64]
+
+VERDICTS = ("deadlock", "compromise_expected", "agreement_likely")
+"""The verdicts, from worst to best."""
+
+OCTANT_LABELS = {
+    "stalemate": "stalemate",
+    "conflict_win": "conflict_initiator_wins",
+    "conflict_lose": "conflict_receiver_wins",
+    "compromise_gain": "compromise_receiver_concedes",
+    "compromise_concede": "compromise_initiator_concedes",
+    "compel": "receiver_capitulates",
+    "capitulate": "initiator_capitulates",
+    "none": "none",
+}
+"""Octant names as written in the diagnosis, always oriented initiator -> receiver."""
+
+
+@dataclass(frozen=True)
+class PairView:
+    """One pair of actors on one issue, at the start (round 1 of the model).
+
+    Attributes:
+        initiator: Actor id of the initiator ``i`` (the first of the two in the case).
+        receiver: Actor id of the receiver ``j``.
+        octant_initiator_view: The octant as ``i`` sees it (both utilities with ``r_i``).
+        octant_receiver_view: The octant as ``j`` sees it (both utilities with ``r_j``).
+        eu_initiator: ``E^i(U_ij)``: what ``i`` expects from challenging ``j``.
+        eu_receiver: ``E^j(U_ji)``: what ``j`` expects from challenging ``i``.
+        eu_initiator_seen_by_receiver: ``E^j(U_ij)``.
+        eu_receiver_seen_by_initiator: ``E^i(U_ji)``.
+        prob_initiator_wins: ``P_ij`` (eq. 3).
+        position_initiator: ``x_i`` at the start.
+        position_receiver: ``x_j`` at the start.
+    """
+
+    initiator: str
+    receiver: str
+    octant_initiator_view: str
+    octant_receiver_view: str
+    eu_initiator: float
+    eu_receiver: float
+    eu_initiator_seen_by_receiver: float
+    eu_receiver_seen_by_initiator: float
+    prob_initiator_wins: float
+    position_initiator: float
+    position_receiver: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class IssueDiagnosis:
+    """The diagnosis of one issue.
+
+    Attributes:
+        issue: Issue id.
+        verdict: One of :data:`VERDICTS`.
+        explanation: The verdict in plain words, with the numbers behind it.
+        principals: The two principal parties (ids).
+        mutual_stalemate: Whether both principals see their pair as a stalemate.
+        gap_start: Distance between the principals at the start, as a share of the scale.
+        gap_end: The same after the last round.
+        settled: Whether no actor moved more than 1% of the scale in the last round.
+        outcome: Median voter position after the last round.
+        pairs: Every pair of actors with a position on the issue.
+        final_positions: Actor id -> position after the last round.
+    """
+
+    issue: str
+    verdict: str
+    explanation: str
+    principals: tuple[str, str]
+    mutual_stalemate: bool
+    gap_start: float
+    gap_end: float
+    settled: bool
+    outcome: float
+    pairs: list[PairView]
+    final_positions: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "verdict": self.verdict,
+            "explanation": self.explanation,
+            "principals": list(self.principals),
+            "mutual_stalemate": self.mutual_stalemate,
+            "gap_start": self.gap_start,
+            "gap_end": self.gap_end,
+            "settled": self.settled,
+            "outcome": self.outcome,
+            "final_positions": self.final_positions,
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A diagnosis of every issue of one case.
+
+    Attributes:
+        case: The case diagnosed.
+        issues: Issue id -> :class:`IssueDiagnosis` (issues with fewer than two actors
+            holding positions are left out and listed in ``skipped``).
+        params: The model parameters used (including ``rounds``).
+        thresholds: The verdict thresholds used.
+        skipped: Issue id -> why it has no diagnosis.
+    """
+
+    case: Case
+    issues: dict[str, IssueDiagnosis]
+    params: dict[str, Any]
+    thresholds: dict[str, float]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``{"case": {...}, "issues": {issue_id: {...}}}``."""
+        return {
+            "detente_version": __version__,
+            "case": {
+                "id": self.case.case.id,
+                "title": self.case.case.title,
+                "model": "bdm",
+                "params": self.params,
+                "thresholds": self.thresholds,
+                "rule": verdict_rule(**self.thresholds),
+            },
+            "issues": {k: v.to_dict() for k, v in self.issues.items()},
+            "skipped": self.skipped,
+        }
+
+
+def verdict_rule(deadlock_gap: float = 0.25, agreement_gap: float = 0.05) -> str:
+    """The verdict rule in words (the same text as ``docs/diagnosis.md``)."""
+    return (
+        f"Let g be the distance between the two principal parties after the last round, "
+        f"as a share of the issue's scale. deadlock if g > {deadlock_gap:g}, or if the "
+        f"principals are in mutual stalemate (each, by its own estimate, expects to lose "
+        f"by challenging the other) and g > {agreement_gap:g}; agreement_likely if "
+        f"g <= {agreement_gap:g}; compromise_expected otherwise."
+    )
+
+
+def _verdict(gap: float, stalemate: bool, deadlock_gap: float, agreement_gap: float) -> str:
+    if gap > deadlock_gap or (stalemate and gap > agreement_gap):
+        return "deadlock"
+    if gap <= agreement_gap:
+        return "agreement_likely"
+    return "compromise_expected"
+
+
+def _principals(x: F, w: F, idx: Sequence[int]) -> tuple[int, int]:
+    """The pair with the largest ``w_a * w_b * |x_a - x_b|`` (lowest indices on ties)."""
+    best, pair = -1.0, (idx[0], idx[1])
+    for m, a in enumerate(idx):
+        for b in idx[m + 1 :]:
+            score = float(w[a] * w[b] * abs(x[a] - x[b]))
+            if score > best:
+                best, pair = score, (a, b)
+    return pair
+
+
+def _fmt(v: float) -> str:
+    return f"{v:+.3f}"
+
+
+def _explain(
+    name: dict[str, str],
+    a: str,
+    b: str,
+    pv: PairView,
+    verdict: str,
+    stalemate: bool,
+    gap_start: float,
+    gap_end: float,
+    rounds: int,
+    settled: bool,
+    thresholds: dict[str, float],
+    top: list[tuple[str, str, float]],
+) -> str:
+    words = {
+        "deadlock": "Deadlock",
+        "compromise_expected": "Compromise expected",
+        "agreement_likely": "Agreement likely",
+    }[verdict]
+    text = (
+        f"{words}. The principal parties are {name[a]} ({a}, at {pv.position_initiator:g}) "
+        f"and {name[b]} ({b}, at {pv.position_receiver:g}). "
+        f"{a} expects {_fmt(pv.eu_initiator)} from challenging {b}; "
+        f"{b} expects {_fmt(pv.eu_receiver)} from challenging {a}. "
+    )
+    if stalemate:
+        text += "Neither expects to gain from challenging the other: a mutual stalemate, so "
+        text += "neither can expect to move the other. "
+    else:
+        text += (
+            f"{a} reads the pair as {pv.octant_initiator_view.replace('_', ' ')}; "
+            f"{b} reads it as {pv.octant_receiver_view.replace('_', ' ')}. "
+        )
+    text += (
+        f"They start {100 * gap_start:.0f}% of the scale apart and, after {rounds} rounds, "
+        f"end {100 * gap_end:.0f}% apart (deadlock above {100 * thresholds['deadlock_gap']:.0f}%"
+        f", agreement at or below {100 * thresholds['agreement_gap']:.0f}%)"
+    )
+    text += "." if settled else "; the positions were still moving in the last round."
+    if top:
+        parts = [f"{src} challenging {dst} ({_fmt(val)})" for src, dst, val in top]
+        text += " Largest expected gains from a challenge: " + ", ".join(parts) + "."
+    else:
+        text += " No actor expects to gain from challenging any other."
+    return text
+
+
+def diagnose(
+    case: Case,
+    *,
+    principals: Sequence[str] | None = None,
+    deadlock_gap: float = 0.25,
+    agreement_gap: float = 0.05,
+    **params: Any,
+) -> Diagnosis:
+    """Diagnose every issue of ``case`` with the ``bdm`` model.
+
+    Args:
+        case: A validated case.
+        principals: Two actor ids to treat as the principal parties on every issue
+            where both hold positions; by default, per issue, the pair with the largest
+            ``w_a * w_b * |x_a - x_b|`` (``w`` = capability x salience): the most
+            consequential disagreement.
+        deadlock_gap: Share of the scale above which the principals' final distance
+            means deadlock.
+        agreement_gap: Share of the scale at or below which it means agreement.
+        **params: ``bdm`` model parameters (``rounds``, ``q``, ``offer_selection``...).
+
+    Returns:
+        A :class:`Diagnosis`.
+
+    Raises:
+        ModelError: For unknown parameters, bad thresholds or unknown principals.
+    """
+    if not 0.0 <= agreement_gap <= deadlock_gap <= 1.0:
+        raise ModelError(
+            "thresholds must satisfy 0 <= agreement_gap <= deadlock_gap <= 1, got "
+            f"agreement_gap={agreement_gap}, deadlock_gap={deadlock_gap}"
+        )
+    spec = get_model("bdm")
+    resolved = spec.resolve_params(params)
+    rounds = int(resolved["rounds"])
+    opts: BdmOptions = options_from_params(resolved)
+    arrays = case_arrays(case)
+    ids = list(arrays.actor_ids)
+    if principals is not None:
+        if len(principals) != 2 or principals[0] == principals[1]:
+            raise ModelError("principals: give two different actor ids")
+        unknown = [p for p in principals if p not in ids]
+        if unknown:
+            raise ModelError(
+                f"principals: unknown actor id(s) {', '.join(unknown)}; "
+                f"the case has {', '.join(ids)}"
+            )
+    inp = ModelInput.from_arrays(arrays)
+    traj, states = bdm_run(inp, max(rounds, 1), opts)
+    traj = traj[:, : rounds + 1]
+    first = states[0]
+    name = {a.id: a.name for a in case.actors}
+    thresholds = {"deadlock_gap": deadlock_gap, "agreement_gap": agreement_gap}
+    out: dict[str, IssueDiagnosis] = {}
+    skipped: dict[str, str] = {}
+    for k, issue in enumerate(case.issues):
+        present = [j for j in range(len(ids)) if arrays.present[j, k]]
+        if len(present) < 2:
+            skipped[issue.id] = "fewer than two actors hold a position on this issue"
+            continue
+        x0 = traj[0, 0, :, k]
+        xt = traj[0, -1, :, k]
+        width = float(issue.scale.max - issue.scale.min)
+        w = inp.weight[0, :, k]
+        # Pair arrays of the first round, on the merged axis n = issue k (one draw).
+        own = first.eu_own[k]
+        recv = first.eu_recv[k]
+        valid = first.valid[k]
+        # Initiator view: gain E^i(U_ij) = own, loss E^i(U_ji) = recv.T
+        view_i = _octant(own, recv.T, valid, opts.compromise_clause)
+        # Receiver view: gain E^j(U_ij) = recv, loss E^j(U_ji) = own.T
+        view_j = _octant(recv, own.T, valid, opts.compromise_clause)
+        pairs: list[PairView] = []
+        lookup: dict[tuple[int, int], PairView] = {}
+        for m, a in enumerate(present):
+            for b in present[m + 1 :]:
+                pv = PairView(
+                    initiator=ids[a],
+                    receiver=ids[b],
+                    octant_initiator_view=OCTANT_LABELS[OCTANTS[view_i[a, b]]],
+                    octant_receiver_view=OCTANT_LABELS[OCTANTS[view_j[a, b]]],
+                    eu_initiator=float(own[a, b]),
+                    eu_receiver=float(own[b, a]),
+                    eu_initiator_seen_by_receiver=float(recv[a, b]),
+                    eu_receiver_seen_by_initiator=float(recv[b, a]),
+                    prob_initiator_wins=float(first.prob[k][a, b]),
+                    position_initiator=float(x0[a]),
+                    position_receiver=float(x0[b]),
+                )
+                pairs.append(pv)
+                lookup[(a, b)] = pv
+        if principals is not None and all(ids.index(p) in present for p in principals):
+            pa, pb = sorted(ids.index(p) for p in principals)
+        else:
+            pa, pb = _principals(x0, w, present)
+        ppv = lookup[(pa, pb)]
+        # Each principal, by its own estimate, expects to lose by challenging the other.
+        stalemate = ppv.eu_initiator <= 0 and ppv.eu_receiver <= 0
+        gap_start = abs(float(x0[pa] - x0[pb])) / width
+        gap_end = abs(float(xt[pa] - xt[pb])) / width
+        last_move = (
+            float(np.max(np.abs(traj[0, -1, present, k] - traj[0, -2, present, k]))) / width
+            if rounds >= 1
+            else 0.0
+        )
+        settled = last_move <= 0.01
+        verdict = _verdict(gap_end, stalemate, deadlock_gap, agreement_gap)
+        gains = sorted(
+            (
+                (src, dst, val)
+                for p in pairs
+                for src, dst, val in (
+                    (p.initiator, p.receiver, p.eu_initiator),
+                    (p.receiver, p.initiator, p.eu_receiver),
+                )
+                if val > 0
+            ),
+            key=lambda t: -t[2],
+        )
+        outcome = float(weighted_median(traj[:, -1, :, k : k + 1], w[None, :, None])[0, 0])
+        explanation = _explain(
+            name,
+            ids[pa],
+            ids[pb],
+            ppv,
+            verdict,
+            stalemate,
+            gap_start,
+            gap_end,
+            rounds,
+            settled,
+            thresholds,
+            gains[:3],
+        )
+        out[issue.id] = IssueDiagnosis(
+            issue=issue.id,
+            verdict=verdict,
+            explanation=explanation,
+            principals=(ids[pa], ids[pb]),
+            mutual_stalemate=stalemate,
+            gap_start=gap_start,
+            gap_end=gap_end,
+            settled=settled,
+            outcome=outcome,
+            pairs=pairs,
+            final_positions={ids[j]: float(xt[j]) for j in present},
+        )
+    return Diagnosis(case, out, resolved, thresholds, skipped)

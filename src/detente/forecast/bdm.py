@@ -1,0 +1,543 @@
+"""Bueno de Mesquita's expected-utility ("challenge") model, after Scholz et al. (2011).
+
+Implements the group decision model as formalised by Scholz, Calbert & Smith (2011),
+"Unravelling Bueno De Mesquita's group decision model", *Journal of Theoretical Politics*
+23(4): 510-531 (conference version: ICAART 2011). Equation numbers below refer to that
+paper; ``docs/models/bdm.md`` lists every interpretive choice and its alternative.
+
+Every quantity is an array with a leading batch axis. Inside, draws and issues are merged
+into one axis ``N = B * I`` and pairwise quantities are ``(N, A, A)`` arrays indexed
+``[n, i, j]`` with ``i`` the initiator (challenger) and ``j`` the receiver. Every
+operation acts on each ``n`` independently, so a batched call equals one-by-one calls
+exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import ModelError
+from detente.forecast.closed_form import weighted_mean, weighted_median
+from detente.forecast.registry import ModelInput, ModelResult, Param, register
+
+__all__ = [
+    "OCTANTS",
+    "BdmOptions",
+    "PairState",
+    "bdm_pairs",
+    "bdm_round",
+    "bdm_run",
+]
+
+F = NDArray[np.float64]
+B_ = NDArray[np.bool_]
+
+OCTANTS = (
+    "stalemate",
+    "conflict_win",
+    "conflict_lose",
+    "compromise_gain",
+    "compromise_concede",
+    "compel",
+    "capitulate",
+    "none",
+)
+"""Octant codes (index into this tuple), as seen from one actor towards another.
+
+The quad map plots ``E(U_ij)`` (gain to the initiator ``i`` from challenging ``j``)
+against ``E(U_ji)`` (gain to ``j`` from challenging ``i``), Scholz et al. (2011) Fig. 2:
+
+* ``conflict_win`` / ``conflict_lose``: both expect to gain; the larger gain wins (an
+  exact tie is a stalemate).
+* ``compromise_gain``: ``i`` gains, ``j`` loses less than ``i`` gains: ``j`` concedes part way.
+* ``compel``: ``i`` gains, ``j`` loses more than ``i`` gains: ``j`` gives in completely.
+* ``compromise_concede`` / ``capitulate``: the mirror images, with ``i`` the one moving.
+* ``stalemate``: neither expects to gain from a challenge: nobody moves.
+* ``none``: the pair is not defined (same actor, absent actor, identical positions).
+"""
+
+_STALEMATE, _WIN, _LOSE, _CGAIN, _CCONC, _COMPEL, _CAPIT, _NONE = range(8)
+
+
+@dataclass(frozen=True)
+class BdmOptions:
+    """The model's open choices (``docs/models/bdm.md`` explains each).
+
+    Attributes:
+        q: Probability that the status quo persists if ``i`` does not challenge (eq. 9).
+        t: Probability that, if the status quo does not persist, things get better for
+            ``i`` (eq. 9); used only when ``q < 1``.
+        resist_salience: Whose salience is the probability of resistance: ``receiver``
+            (``s_j``, the target resists as much as it cares) or ``initiator`` (``s_i``).
+        probability: ``pair``: ``P_ij`` is the weighted votes for ``x_i`` over ``x_j``
+            divided by all votes cast in that contest (eq. 3); ``global``: divided by the
+            votes cast in every contest (the denominator of Scholz's own code).
+        vote_utility: ``linear``: a voter's support is its capability x salience times the
+            difference in distance (eq. 2); ``risk``: distances raised to the voter's risk
+            exponent.
+        security: Which sum sets an actor's risk attitude (eq. 10): ``against``: the sum
+            of the others' expected utilities of challenging it (its exposure); ``by``:
+            the sum of its own expected utilities of challenging the others.
+        risk_reset: Start every round from risk-neutral exponents ``r = 1`` (Scholz step 2)
+            rather than from the previous round's exponents.
+        perspective: Whose estimates decide a receiver's move: ``receiver`` (both
+            ``E^j(U_ij)`` and ``E^j(U_ji)`` with ``j``'s risk exponent), ``initiator``
+            (both with ``i``'s) or ``own`` (each side's own estimate of its own challenge).
+        compromise_clause: ``abs``: compromise when the loser's loss is smaller in absolute
+            value than the winner's gain, capitulation otherwise; ``signed``: compare
+            the signed values (then capitulation never happens).
+        offer_selection: How a receiver picks among offers: ``least_move`` (the offer
+            that moves it least), ``priority`` (a lost conflict first, then compromise,
+            then capitulation; least move within a kind), ``max_gain`` (the offer from
+            the initiator that expects the most) or ``scholz_code`` (as ``priority``, but
+            among compromises the one with the lowest compromise position, the rule of
+            Scholz et al.'s program as read by open re-implementations; it reproduces
+            their Table 2 best, and it is not symmetric under reversing the scale).
+        range_basis: The normaliser of distances: ``initial`` (range of the initial
+            positions on the issue), ``current`` (range of this round's positions) or
+            ``scale`` (the issue's scale).
+        concession: Where a compromise lands: ``ratio``: ``x_j + (x_i - x_j) |E(U_ji)| /
+            E(U_ij)``; ``weighted``: the mean of ``x_i`` and ``x_j`` weighted by
+            ``E(U_ij)`` and ``|E(U_ji)|``.
+        initiator_must_gain: Only initiators that themselves expect to gain
+            (``E^i(U_ij) > 0``) make offers, whatever the receiver believes.
+        voters: Who votes in the contest between ``x_i`` and ``x_j`` (eq. 2-3): ``all``
+            actors, ``others`` (not ``i`` nor ``j``) or ``not_initiator``.
+    """
+
+    q: float = 1.0
+    t: float = 1.0
+    resist_salience: str = "receiver"
+    probability: str = "global"
+    vote_utility: str = "risk"
+    security: str = "against"
+    risk_reset: bool = True
+    perspective: str = "receiver"
+    compromise_clause: str = "abs"
+    offer_selection: str = "scholz_code"
+    range_basis: str = "initial"
+    concession: str = "ratio"
+    initiator_must_gain: bool = False
+    voters: str = "all"
+
+
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "resist_salience": ("receiver", "initiator"),
+    "probability": ("pair", "global"),
+    "vote_utility": ("linear", "risk"),
+    "security": ("against", "by"),
+    "risk_reset": (True, False),
+    "perspective": ("receiver", "initiator", "own"),
+    "compromise_clause": ("abs", "signed"),
+    "offer_selection": ("least_move", "priority", "max_gain", "scholz_code"),
+    "range_basis": ("initial", "current", "scale"),
+    "concession": ("ratio", "weighted"),
+    "initiator_must_gain": (False, True),
+    "voters": ("all", "others", "not_initiator"),
+}
+
+
+@dataclass(frozen=True)
+class PairState:
+    """Everything the model computes for one round, before anyone moves.
+
+    Shapes: ``N`` problems (draws x issues), ``A`` actors; pairs are ``[n, i, j]``.
+
+    Attributes:
+        median: ``(N,)`` median voter position (eq. 1).
+        risk: ``(N, A)`` risk exponents ``r_i`` in [0.5, 2] (eq. 11).
+        prob: ``(N, A, A)`` probability that ``i`` wins a challenge against ``j`` (eq. 3).
+        eu_own: ``(N, A, A)`` ``E^i(U_ij)``: ``i``'s own expected utility of challenging ``j``.
+        eu_recv: ``(N, A, A)`` ``E^j(U_ij)``: the same, as the receiver ``j`` estimates it.
+        valid: ``(N, A, A)`` pairs of two distinct present actors at distinct positions.
+        target: ``(N, A)`` where each actor would move this round (its position if none).
+        mover: ``(N, A)`` who accepts an offer this round.
+        source: ``(N, A)`` the initiator whose offer was accepted (-1 if none).
+        kind: ``(N, A)`` octant code of the accepted offer from the receiver's view.
+    """
+
+    median: F
+    risk: F
+    prob: F
+    eu_own: F
+    eu_recv: F
+    valid: B_
+    target: F
+    mover: B_
+    source: NDArray[np.int64]
+    kind: NDArray[np.int64]
+
+
+def _median(x: F, w: F) -> F:
+    """Median voter position, ``(N,)``: the weighted median of the positions (eq. 1).
+
+    With linear single-peaked preferences the position that beats every other in
+    pairwise capability x salience weighted votes (the Condorcet winner of eq. 1-2) is the
+    weighted median (Black 1948); on an even split the lower one is taken.
+    """
+    return weighted_median(x[:, :, None], w[:, :, None])[:, 0]
+
+
+_BROADCAST_MAX_ACTORS = 12
+"""Up to this many actors the votes are one ``(N, A, A, A)`` array; above, a loop.
+
+The choice depends on ``A`` only, never on the batch size, so a batched call and the
+one-by-one calls add the same numbers in the same order.
+"""
+
+
+def _probability(x: F, w: F, r: F | None, dx: F, opts: BdmOptions) -> F:
+    """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
+
+    ``r`` is ``None`` for risk-neutral (linear) voters.
+    """
+    n, a = x.shape
+    dist = np.abs(x[:, :, None] - x[:, None, :]) / dx[:, None, None]  # [n, k, i] = |x_k - x_i|
+    if opts.vote_utility == "risk" and r is not None:
+        dist = dist ** r[:, :, None]
+    idx = np.arange(a)
+    if opts.voters == "others":  # the two contenders do not vote on their own contest
+        keep = (idx[:, None, None] != idx[None, :, None]) & (
+            idx[:, None, None] != idx[None, None, :]
+        )
+    elif opts.voters == "not_initiator":
+        keep = np.broadcast_to(idx[:, None, None] != idx[None, :, None], (a, a, a))
+    else:
+        keep = None
+    # Only the positive part is summed: with w >= 0, |v| = 2 max(v, 0) - v, so the
+    # denominator follows from ``top`` and the weighted distance sums ``D``.
+    if a <= _BROADCAST_MAX_ACTORS:
+        # v[n, k, i, j] = w_k (|x_k - x_j| - |x_k - x_i|): voter k's support for i over j.
+        v = w[:, :, None, None] * (dist[:, :, None, :] - dist[:, :, :, None])
+        if keep is not None:
+            v = np.where(keep[None], v, 0.0)
+        top = np.maximum(v, 0.0).sum(axis=1)
+        net = v.sum(axis=1) if keep is not None else None
+    else:
+        # Voter by voter: memory stays (N, A, A) however many actors there are.
+        top = np.zeros((n, a, a))
+        net = np.zeros((n, a, a)) if keep is not None else None
+        for k in range(a):
+            dk = dist[:, k, :]
+            vk = w[:, k, None, None] * (dk[:, None, :] - dk[:, :, None])
+            if keep is not None and net is not None:
+                vk = np.where(keep[k][None], vk, 0.0)
+                net += vk
+            top += np.maximum(vk, 0.0)
+    if net is None:  # all voters: sum_k v = D_j - D_i with D_i = sum_k w_k |x_k - x_i|
+        big_d = (w[:, :, None] * dist).sum(axis=1)
+        net = big_d[:, None, :] - big_d[:, :, None]
+    if opts.probability == "global":
+        # Every contest's votes: sum over (i, j) of 2 top - net, where net sums to zero.
+        total = 2.0 * top.sum(axis=(1, 2), keepdims=True) - net.sum(axis=(1, 2), keepdims=True)
+        bottom = np.broadcast_to(total, top.shape)
+    else:
+        bottom = np.maximum(2.0 * top - net, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p: F = np.where(bottom > 0, top / bottom, 0.0)
+    return p
+
+
+def _expected_utility(d: F, dm: F, p: F, s_resist: F, r: F | None, q: float, t: float) -> F:
+    """``E(U_ij)`` of a challenge by ``i`` against ``j`` (eq. 4-9).
+
+    Args:
+        d: ``|x_i - x_j| / range``, ``[n, i, j]``.
+        dm: ``|x_i - mu| / range``, ``[n, i, 1]``.
+        p: ``P_ij``.
+        s_resist: Probability that the target resists (a salience), broadcastable.
+        r: Risk exponent used for the utilities, broadcastable; ``None`` for ``r = 1``.
+        q: Probability that the status quo persists without a challenge.
+        t: Probability that it gets better for ``i`` when it does not persist.
+    """
+
+    def two_four(base: F) -> F:
+        base = np.maximum(base, 0.0)
+        return 2.0 - 4.0 * (base if r is None else base**r)
+
+    u_s = two_four(0.5 - 0.5 * d)  # eq. 4: success
+    u_f = two_four(0.5 + 0.5 * d)  # eq. 5: failure
+    u_sq = two_four(np.full(np.shape(r) if r is not None else (1,), 0.5))  # eq. 8
+    challenge = s_resist * (p * u_s + (1.0 - p) * u_f) + (1.0 - s_resist) * u_s
+    if q == 1.0:  # the better/worse terms have weight 1 - q = 0
+        out: F = challenge - u_sq  # eq. 9
+        return out
+    u_b = two_four(0.5 - 0.25 * (dm + d))  # eq. 6: better
+    u_w = two_four(0.5 + 0.25 * (dm + d))  # eq. 7: worse
+    out = challenge - (q * u_sq + (1.0 - q) * (t * u_b + (1.0 - t) * u_w))  # eq. 9
+    return out
+
+
+def _octant(gain: F, loss: F, valid: B_, clause: str) -> NDArray[np.int64]:
+    """Octant of the pair as seen with ``gain = E(U_ij)`` and ``loss = E(U_ji)``."""
+    ab = np.abs if clause == "abs" else (lambda z: z)
+    out = np.full(gain.shape, _STALEMATE, dtype=np.int64)
+    both = (gain > 0) & (loss > 0)
+    out = np.where(both & (gain > loss), _WIN, out)  # an exact tie stays a stalemate
+    out = np.where(both & (gain < loss), _LOSE, out)
+    i_only = (gain > 0) & (loss <= 0)
+    out = np.where(i_only & (ab(loss) < gain), _CGAIN, out)
+    out = np.where(i_only & (ab(loss) >= gain), _COMPEL, out)
+    j_only = (loss > 0) & (gain <= 0)
+    out = np.where(j_only & (ab(gain) < loss), _CCONC, out)
+    out = np.where(j_only & (ab(gain) >= loss), _CAPIT, out)
+    return np.where(valid, out, _NONE)
+
+
+def _risk(eu: F, valid: B_, present: B_, security: str) -> F:
+    """Risk exponents from security levels (eq. 10-11), ``(N, A)`` in [0.5, 2]."""
+    e = np.where(valid, eu, 0.0)
+    level = e.sum(axis=1) if security == "against" else e.sum(axis=2)
+    hi = np.max(np.where(present, level, -np.inf), axis=1, keepdims=True)
+    lo = np.min(np.where(present, level, np.inf), axis=1, keepdims=True)
+    span = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        big_r = np.where(span > 0, (2.0 * level - hi - lo) / span, 0.0)
+    big_r = np.where(present, big_r, 0.0)
+    return (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
+
+
+def bdm_pairs(
+    x: F, c: F, s: F, present: B_, dx: F, r: F | None, opts: BdmOptions
+) -> tuple[F, F, F, F, F, B_]:
+    """Median, probabilities and expected utilities for one round.
+
+    Args:
+        x: ``(N, A)`` current positions.
+        c: ``(N, A)`` capabilities (0 where absent).
+        s: ``(N, A)`` saliences (0 where absent).
+        present: ``(N, A)``.
+        dx: ``(N,)`` the distance normaliser (positive).
+        r: ``(N, A)`` starting risk exponents, or ``None`` for ``r = 1`` (Scholz step 2);
+            the round's exponents are then set from the security levels (steps 8-9).
+        opts: The model's choices.
+
+    Returns:
+        ``median, r, P, E^i(U_ij), E^j(U_ij), valid``.
+    """
+    w = c * s
+    mu = _median(x, w)
+    d = np.abs(x[:, :, None] - x[:, None, :]) / dx[:, None, None]
+    dm = (np.abs(x - mu[:, None]) / dx[:, None])[:, :, None]
+    eye = np.eye(x.shape[1], dtype=bool)[None]
+    valid = present[:, :, None] & present[:, None, :] & ~eye & (d > 0)
+    s_resist = s[:, None, :] if opts.resist_salience == "receiver" else s[:, :, None]
+
+    # Scholz steps 2-9: evaluate with the starting exponents (r = 1, or the previous
+    # round's when risk_reset is off), then set r from the security levels.
+    p1 = _probability(x, w, r, dx, opts)
+    own1 = _expected_utility(
+        d, dm, p1, s_resist, None if r is None else r[:, :, None], opts.q, opts.t
+    )
+    r = _risk(own1, valid, present, opts.security)
+    # Step 10: everything again with the new exponents.
+    p = _probability(x, w, r, dx, opts)
+    own = _expected_utility(d, dm, p, s_resist, r[:, :, None], opts.q, opts.t)
+    recv = _expected_utility(d, dm, p, s_resist, r[:, None, :], opts.q, opts.t)
+    return mu, r, p, own, recv, valid
+
+
+def bdm_round(
+    x: F, c: F, s: F, present: B_, dx: F, r_prev: F | None, opts: BdmOptions
+) -> PairState:
+    """One round: evaluate every pair, make offers, and pick each receiver's move.
+
+    Offers follow the octants of Scholz et al. (2011) section 3.4: a receiver ``j``
+    that loses a conflict moves to ``x_i``; in a compromise it moves towards ``x_i`` by
+    the fraction ``|E(U_ji)| / E(U_ij)``; when compelled it moves to ``x_i``; in a
+    stalemate nothing moves. Each receiver accepts one offer (``offer_selection``);
+    everyone moves at once at the end of the round.
+    """
+    r_in = None if (opts.risk_reset or r_prev is None) else r_prev
+    mu, r, p, own, recv, valid = bdm_pairs(x, c, s, present, dx, r_in, opts)
+    # gain[i, j]: i's challenge of j; loss[i, j]: j's challenge of i; both as j sees them.
+    if opts.perspective == "receiver":
+        gain = recv
+        loss = np.swapaxes(own, 1, 2)  # E^j(U_ji)
+    elif opts.perspective == "initiator":
+        gain = own  # E^i(U_ij)
+        loss = np.swapaxes(recv, 1, 2)  # E^i(U_ji): j's challenge of i, with r_i
+    else:
+        gain = own  # E^i(U_ij), i's own estimate
+        loss = np.swapaxes(own, 1, 2)  # E^j(U_ji), j's own estimate
+    kind = _octant(gain, loss, valid, opts.compromise_clause)
+    xi = np.broadcast_to(x[:, :, None], gain.shape)  # offer position x_i for receiver j
+    xj = np.broadcast_to(x[:, None, :], gain.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(gain > 0, np.abs(loss) / gain, 0.0)
+    if opts.concession == "ratio":
+        compromise = xj + (xi - xj) * np.clip(frac, 0.0, 1.0)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            compromise = (np.abs(gain) * xi + np.abs(loss) * xj) / (np.abs(gain) + np.abs(loss))
+    offer = np.where((kind == _WIN) | (kind == _COMPEL), xi, np.nan)
+    offer = np.where(kind == _CGAIN, compromise, offer)
+    if opts.initiator_must_gain:
+        offer = np.where(own > 0, offer, np.nan)
+    has = ~np.isnan(offer)
+    move = np.abs(offer - xj)
+    zero = np.zeros_like(move)
+    kind_rank = np.where(kind == _WIN, 0.0, np.where(kind == _CGAIN, 1.0, 2.0))
+    if opts.offer_selection == "least_move":
+        rank, inner = zero, move
+    elif opts.offer_selection == "priority":
+        rank, inner = kind_rank, move
+    elif opts.offer_selection == "max_gain":
+        rank, inner = zero, -gain
+    else:  # scholz_code: kind first; among compromises the lowest weighted position
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wpos = (np.abs(loss) * xj + np.abs(gain) * xi) / (np.abs(loss) + np.abs(gain))
+        rank, inner = kind_rank, np.where(kind == _CGAIN, wpos, move)
+    # Lexicographic choice over initiators (axis 1): rank, then inner key, then the
+    # lower offered position, so that the result never depends on the order of actors.
+    rank = np.where(has, rank, np.inf)
+    c1 = has & (rank == rank.min(axis=1, keepdims=True))
+    inner = np.where(c1, inner, np.inf)
+    c2 = c1 & (inner == inner.min(axis=1, keepdims=True))
+    chosen = np.where(c2, offer, np.inf).min(axis=1)
+    c3 = c2 & (offer == chosen[:, None, :])
+    best = np.argmax(c3, axis=1)  # the initiator reported as the source (lowest index)
+    any_offer: B_ = np.asarray(has.any(axis=1))
+    kinds = np.take_along_axis(kind, best[:, None, :], axis=1)[:, 0, :]
+    target = np.where(any_offer, chosen, x)
+    return PairState(
+        median=mu,
+        risk=r,
+        prob=p,
+        eu_own=own,
+        eu_recv=recv,
+        valid=valid,
+        target=target,
+        mover=any_offer,
+        source=np.where(any_offer, best, -1),
+        kind=np.where(any_offer, kinds, _NONE),
+    )
+
+
+def _flatten(inp: ModelInput) -> tuple[F, F, F, B_, F, F]:
+    """``(B, A, I)`` arrays to ``(N, A)`` with ``N = B * I`` (issue-major within a draw)."""
+    b, a, i = inp.position.shape
+
+    def flat(z: F) -> F:
+        return np.ascontiguousarray(np.moveaxis(z, 2, 1).reshape(b * i, a))
+
+    present = np.broadcast_to(inp.present.T[None], (b, i, a)).reshape(b * i, a)
+    lo = np.broadcast_to(inp.scale_min[None], (b, i)).reshape(-1)
+    hi = np.broadcast_to(inp.scale_max[None], (b, i)).reshape(-1)
+    return flat(inp.position), flat(inp.capability), flat(inp.salience), present, lo, hi
+
+
+def bdm_run(inp: ModelInput, rounds: int, opts: BdmOptions) -> tuple[F, list[PairState]]:
+    """Run ``rounds`` rounds on every draw and issue.
+
+    Returns:
+        The trajectory ``(B, rounds + 1, A, I)`` (round 0 = the initial positions) and
+        the per-round :class:`PairState` (on the merged ``N = B * I`` axis).
+    """
+    if rounds < 0:
+        raise ModelError(f"model 'bdm': rounds must be >= 0, not {rounds}")
+    b, a, n_issues = inp.position.shape
+    x, c, s, present, lo, hi = _flatten(inp)
+    x = np.where(present, x, lo[:, None])
+    inf = np.inf
+    pmax = np.max(np.where(present, x, -inf), axis=1)
+    pmin = np.min(np.where(present, x, inf), axis=1)
+    if opts.range_basis == "scale":
+        dx0 = hi - lo
+    else:
+        dx0 = np.where(np.isfinite(pmax - pmin), pmax - pmin, 0.0)
+    traj = [x.copy()]
+    states: list[PairState] = []
+    r: F | None = None
+    for _ in range(rounds):
+        if opts.range_basis == "current":
+            cmax = np.max(np.where(present, x, -inf), axis=1)
+            cmin = np.min(np.where(present, x, inf), axis=1)
+            dx = np.where(np.isfinite(cmax - cmin), cmax - cmin, 0.0)
+        else:
+            dx = dx0
+        ok = dx > 0
+        safe = np.where(ok, dx, 1.0)
+        st = bdm_round(x, c, s, present, safe, r, opts)
+        r = st.risk
+        x = np.where(ok[:, None] & present, st.target, x)
+        states.append(st)
+        traj.append(x.copy())
+    arr = np.stack(traj, axis=1)  # (N, T+1, A)
+    out = arr.reshape(b, n_issues, rounds + 1, a).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(out), states
+
+
+def options_from_params(params: dict[str, Any]) -> BdmOptions:
+    """A :class:`BdmOptions` from registry parameters (unknown names are ignored)."""
+    fields = BdmOptions.__dataclass_fields__
+    kw = {k: v for k, v in params.items() if k in fields}
+    for k in ("q", "t"):
+        if k in kw:
+            try:
+                kw[k] = float(kw[k])
+            except (TypeError, ValueError):
+                raise ModelError(f"model 'bdm': parameter '{k}' must be a number") from None
+            if not 0.0 <= kw[k] <= 1.0:
+                raise ModelError(f"model 'bdm': parameter '{k}' must lie in [0, 1], not {kw[k]}")
+    return BdmOptions(**kw)
+
+
+_DOCS = {
+    "q": "Probability Q that the status quo persists without a challenge (eq. 9).",
+    "t": "Probability T that things improve when the status quo does not persist (eq. 9).",
+    "resist_salience": "Whose salience is the probability of resistance (eq. 9).",
+    "probability": "Denominator of P_ij: this contest's votes or all contests' (eq. 3).",
+    "vote_utility": "Voter support in P_ij: linear distances or risk-exponent ones (eq. 2).",
+    "security": "Which expected-utility sum sets the risk exponent (eq. 10).",
+    "risk_reset": "Start every round from r = 1 (Scholz step 2).",
+    "perspective": "Whose estimates decide a receiver's move.",
+    "compromise_clause": "Compromise vs capitulation: compare absolute or signed values.",
+    "offer_selection": "How a receiver picks one offer among several.",
+    "range_basis": "Normaliser of distances: initial positions, current ones, or the scale.",
+    "concession": "Where a compromise lands.",
+    "initiator_must_gain": "Only initiators that expect to gain themselves make offers.",
+    "voters": "Who votes in P_ij: all actors, or not the contenders.",
+}
+_DEFAULTS = BdmOptions()
+_PARAMS: dict[str, Param] = {
+    "rounds": Param(8, "Number of bargaining rounds (Scholz et al. report 8)."),
+    "q": Param(_DEFAULTS.q, _DOCS["q"]),
+    "t": Param(_DEFAULTS.t, _DOCS["t"]),
+    **{
+        name: Param(getattr(_DEFAULTS, name), _DOCS[name], choices)
+        for name, choices in CHOICES.items()
+    },
+}
+
+
+@register(
+    "bdm",
+    summary="Bueno de Mesquita's expected-utility challenge model: rounds of offers "
+    "between pairs of actors; outcome = median voter position after the last round.",
+    reference="Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4); "
+    "Bueno de Mesquita (1994)",
+    trajectory=True,
+    params=_PARAMS,
+)
+def _bdm(inp: ModelInput, rounds: Any = 8, **params: Any) -> ModelResult:
+    try:
+        n_rounds = int(rounds)
+    except (TypeError, ValueError):
+        raise ModelError(f"model 'bdm': rounds must be an integer, not {rounds!r}") from None
+    opts = options_from_params(params)
+    traj, _ = bdm_run(inp, n_rounds, opts)
+    w = np.where(inp.present, inp.capability * inp.salience, 0.0)
+    final = traj[:, -1]
+    outcome = weighted_median(final, w)
+    return ModelResult(
+        outcome,
+        extras={
+            "trajectory": traj,
+            "mean": weighted_mean(final, w),
+        },
+    )

@@ -1,0 +1,736 @@
+"""KTAB's Spatial Model of Politics (SMP) as array code with a leading batch axis.
+
+A re-implementation, written from KTAB's C++ source (KAPSARC, MIT licence;
+``examples/smp/libsrc/smp.cpp``, ``smpbcn.cpp`` and ``KTAB/kmodel/libsrc/kmodel.cpp``)
+and its SMP tutorial. Each turn (``SMPState::stepBCN``):
+
+1. **Distances and utilities** (``SMPState::setVDiff``, ``SMPModel::bvDiff``,
+   ``SMPModel::bsUtil``): salience-weighted Euclidean distance from each actor's ideal
+   to every position, turned into utility ``(1 - d)(1 + d R)``.
+2. **Risk attitudes** (``SMPState::setAllAUtil``, ``Model::coalitions``,
+   ``Model::probCE2``, ``Model::bigRfromProb``): risk-neutral Condorcet election over
+   all positions (capability-weighted votes); each actor's win probability sets its risk
+   attitude ``R`` on the chosen range; each actor ``h`` estimates the others' ``R``
+   with the adjustment rule (``Model::estNRA``).
+3. **Challenges** (``SMPState::probEduChlg``, ``Actor::vProbLittle``,
+   ``Actor::thirdPartyVoteSU``, ``SMPState::bestChallenge``): each actor estimates, for
+   every target, the probability of winning a challenge (principals plus third parties
+   voting on the little three-actor contests) and the expected gain over the status quo;
+   it targets the best one if the gain exceeds ``1e-5``.
+4. **Bargains** (``SMPActor::interpolateBrgn``, ``interpBrgnSnPm``,
+   ``interpBrgnS2PMax``): the bargain is interpolated per dimension from the two
+   positions, weighted by salience and win probability (S2P2 rounds to 4 decimals on the
+   0-1 scale, as KTAB does).
+5. **Choosing bargains** (``SMPState::doBCN``, ``updateBestBrgnPositions``,
+   ``Model::scalarPCE``): every actor's options are its status quo and the bargains it
+   is part of; all actors vote on them (utility of the resulting state, averaged over
+   actors' positions); the PCE distribution picks one (most likely, or sampled).
+6. **Stop** (``smpStopFn``): after at least ``min_turns`` turns, when the summed
+   position change of a turn falls below ``stop_ratio`` of the first turn's (plus
+   ``1e-4``), or after ``max_turns``.
+
+The model's outcome is the expected position under KTAB's final winning-probability
+distribution (``SMPState::pDist(-1)``: each actor's own-perspective utilities,
+proportional voting, Condorcet election over the distinct positions), each distinct
+position's probability shared equally by the actors holding it. See
+``docs/models/smp.md`` for each step, the parameters and their alternatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import ModelError
+from detente.forecast.registry import ModelInput, ModelResult, Param, register
+
+__all__ = [
+    "SMPParams",
+    "bargain_interpolate",
+    "big_r_from_prob",
+    "bs_util",
+    "coalitions",
+    "cond_pce",
+    "estimate_nra",
+    "pce",
+    "run_smp",
+    "victory_prob",
+    "vote",
+]
+
+F = NDArray[np.float64]
+B_ = NDArray[np.bool_]
+I_ = NDArray[np.intp]
+
+VICTORY_MODELS = ("Linear", "Square", "Quartic", "Octic", "Binary")
+PCE_MODELS = ("Conditional", "MarkovIncentive", "MarkovUniform")
+STATE_TRANSITIONS = ("Deterministic", "Stochastic")
+VOTING_RULES = ("Binary", "PropBin", "Prop", "PropCbc", "Cubic", "ASymProsp")
+BIG_R_ADJUST = ("Full", "TwoThirds", "Half", "OneThird", "None")
+BIG_R_RANGE = ("Min", "Mid", "Max")
+THIRD_PARTY_COMMIT = ("NoCommit", "SemiCommit", "FullCommit")
+INTER_VEC_BARGAIN = ("S1P1", "S2P2", "S2PMax")
+BARGAIN_MODELS = ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp")
+
+MIN_COALITION = 1e-8  # Model::coalitions
+MIN_CHALLENGE_COALITION = 1e-10  # SMPState::probEduChlg
+MIN_SIG_EDU = 1e-5  # SMPState::bestChallenge
+POS_TOL = 1e-3  # SMPModel::posTol, on the 0-1 scale
+MIN_SIG_DELTA = 1e-4  # smpStopFn
+
+
+@dataclass(frozen=True)
+class SMPParams:
+    """The nine KTAB model parameters and the stop rule (KTAB names and defaults)."""
+
+    victory_prob: str = "Linear"
+    pce: str = "Conditional"
+    state_transitions: str = "Deterministic"
+    voting_rule: str = "Prop"
+    big_r_adjust: str = "OneThird"
+    big_r_range: str = "Mid"
+    third_party_commit: str = "SemiCommit"
+    inter_vec_bargain: str = "S2P2"
+    bargain_model: str = "InitOnlyInterp"
+    min_turns: int = 2
+    max_turns: int = 100
+    stop_ratio: float = 0.02
+    seed: int = 0
+
+
+# ---------------------------------------------------------------------- building blocks
+
+
+def bs_util(d: F, r: F) -> F:
+    """Utility of a normalised distance ``d`` for risk attitude ``r`` (``SMPModel::bsUtil``).
+
+    ``(1 - d)(1 + d r)`` for ``d <= 1``, else ``(1 - d)(1 + r)``. ``r = 0`` is risk
+    neutral, ``r = 1`` risk averse (concave), ``r = -1/2`` risk seeking.
+    """
+    return np.where(d <= 1.0, (1.0 - d) * (1.0 + d * r), (1.0 - d) * (1.0 + r))
+
+
+def vote(rule: str, w: F, ui: F, uj: F) -> F:
+    """Vote of weight ``w`` for option i over j given utilities (``Model::vote``)."""
+    du = ui - uj
+    if rule == "Prop":
+        return w * du
+    if rule == "Binary":
+        return w * np.clip(du / 1e-8, -1.0, 1.0)
+    if rule == "PropBin":
+        return w * (0.8 * du + 0.2 * np.clip(du / 1e-8, -1.0, 1.0))
+    if rule == "PropCbc":
+        return w * (0.5 * du + 0.5 * du * du * du)
+    if rule == "Cubic":
+        return w * du * du * du
+    if rule == "ASymProsp":
+        return np.where(du < 0.0, w * du, np.where(du > 0.0, 2.0 * w * du / 3.0, 0.0))
+    raise ModelError(f"smp: unknown voting rule {rule!r}")
+
+
+def coalitions(rule: str, w: F, u: F, valid: B_ | None = None) -> F:
+    """Coalition strengths ``c[i, j]`` for option i against j (``Model::coalitions``).
+
+    Args:
+        rule: Voting rule.
+        w: ``(..., K)`` voter weights.
+        u: ``(..., K, O)`` utility to each voter of each option.
+        valid: ``(..., O)`` options taking part (others get zero strength).
+
+    Returns:
+        ``(..., O, O)``; ``1e-8`` plus the votes of i's supporters, computed on the
+        lower triangle as KTAB does (matters only for the asymmetric rule).
+    """
+    v = vote(rule, w[..., :, None, None], u[..., :, :, None], u[..., :, None, :])
+    pos = np.maximum(v, 0.0).sum(axis=-3)
+    neg = np.maximum(-v, 0.0).sum(axis=-3)
+    n = u.shape[-1]
+    lower = np.tril(np.ones((n, n), dtype=bool), -1)
+    c = np.where(lower, pos, np.swapaxes(neg, -1, -2)) + MIN_COALITION
+    c = np.where(np.eye(n, dtype=bool), MIN_COALITION, c)
+    if valid is not None:
+        c = np.where(valid[..., :, None] & valid[..., None, :], c, 0.0)
+    return c
+
+
+def victory_prob(model: str, c: F) -> F:
+    """Pairwise victory probabilities from coalition strengths (``Model::vProb``)."""
+    ct = np.swapaxes(c, -1, -2)
+    if model == "Binary":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = c / (c + ct)
+            mid = (r * 2.1 - 1.0) / 0.1
+        x1 = np.where(c >= 1.1 * ct, 1.0, np.where(ct >= 1.1 * c, 1e-6, mid))
+        x2 = np.where(c >= 1.1 * ct, 1e-6, np.where(ct >= 1.1 * c, 1.0, 1.0 - mid))
+    else:
+        power = {"Linear": 1, "Square": 2, "Quartic": 4, "Octic": 8}.get(model)
+        if power is None:
+            raise ModelError(f"smp: unknown victory probability model {model!r}")
+        x1, x2 = c**power, ct**power
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x1 / (x1 + x2)
+    n = c.shape[-1]
+    p = np.where(np.eye(n, dtype=bool), 0.5, p)
+    return np.where(np.isfinite(p), p, 0.5)
+
+
+def cond_pce(pv: F, valid: B_) -> F:
+    """Conditional PCE: ``P[i] ∝ prod_j P[i > j]`` over valid options (``Model::condPCE``).
+
+    Computed as a sum of logarithms so that many options do not underflow.
+    """
+    with np.errstate(divide="ignore"):
+        logs = np.where(valid[..., None, :], np.log(pv), 0.0).sum(axis=-1)
+    logs = np.where(valid, logs, -np.inf)
+    top = np.max(logs, axis=-1, keepdims=True)
+    e = np.where(valid, np.exp(logs - top), 0.0)
+    out: F = e / e.sum(axis=-1, keepdims=True)
+    return out
+
+
+def _markov_incentive(c: F, pv: F, valid: B_) -> F:
+    """``Model::markovIncentivePCE``: challenges in proportion to incentive ``c * P``."""
+    n = c.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    inc = np.where(valid[..., :, None] & valid[..., None, :], c * pv, 0.0)
+    inc = inc + np.where(eye & valid[..., None, :], 1e-10, 0.0)
+    den = inc.sum(axis=-2, keepdims=True)
+    chlg = np.where(den > 0, inc / np.where(den > 0, den, 1.0), 0.0)
+    nv = valid.sum(axis=-1, keepdims=True)
+    p = np.where(valid, 1.0 / nv, 0.0)
+    done = np.zeros(p.shape[:-1], dtype=bool)
+    for _ in range(1000):
+        ct = p[..., :, None] * np.swapaxes(chlg, -1, -2)
+        q = (pv * (ct + np.swapaxes(ct, -1, -2))).sum(axis=-1)
+        q = np.where(valid, q, 0.0)
+        change = np.max(np.abs(q - p), axis=-1)
+        p = np.where(done[..., None], p, (p + q) / 2.0)
+        done = done | ~(change > 1e-8)
+        if done.all():
+            return p
+    raise ModelError("smp: Markov-incentive PCE did not converge in 1000 iterations")
+
+
+def _markov_uniform(pv: F, valid: B_) -> F:
+    """``Model::markovUniformPCE``: uniform challenges."""
+    nv = valid.sum(axis=-1, keepdims=True).astype(float)
+    pvm = np.where(valid[..., :, None] & valid[..., None, :], pv, 0.0)
+    p = np.where(valid, 1.0 / nv, 0.0)
+    done = np.zeros(p.shape[:-1], dtype=bool)
+    for _ in range(1000):
+        q = (pvm * (p[..., :, None] + p[..., None, :])).sum(axis=-1) / nv
+        change = np.max(np.abs(q - p), axis=-1)
+        p = np.where(done[..., None], p, (p + q) / 2.0)
+        done = done | ~(change > 1e-6)
+        if done.all():
+            return p
+    raise ModelError("smp: Markov-uniform PCE did not converge in 1000 iterations")
+
+
+def pce(model: str, c: F, pv: F, valid: B_) -> F:
+    """Probability that each option wins (``Model::probCE2``)."""
+    if model == "Conditional":
+        return cond_pce(pv, valid)
+    if model == "MarkovIncentive":
+        return _markov_incentive(c, pv, valid)
+    if model == "MarkovUniform":
+        return _markov_uniform(pv, valid)
+    raise ModelError(f"smp: unknown PCE model {model!r}")
+
+
+def scalar_pce(w: F, u: F, valid: B_, p: SMPParams, rule: str | None = None) -> F:
+    """``Model::scalarPCE``: coalitions, victory probabilities, then PCE."""
+    c = coalitions(rule or p.voting_rule, w, u, valid)
+    pv = victory_prob(p.victory_prob, c)
+    return pce(p.pce, c, pv, valid)
+
+
+def big_r_from_prob(prob: F, rng: str) -> F:
+    """Risk attitudes from win probabilities (``Model::bigRfromProb``).
+
+    ``Min`` maps [pmin, pmax] to [0, 1], ``Mid`` to [-1/2, 1], ``Max`` to [-1, 1].
+    Where every probability is equal KTAB divides by zero; here everyone is neutral.
+    """
+    lo = prob.min(axis=-1, keepdims=True)
+    hi = prob.max(axis=-1, keepdims=True)
+    span = hi - lo
+    safe = np.where(span > 0, span, 1.0)
+    if rng == "Min":
+        r = (prob - lo) / safe
+    elif rng == "Mid":
+        r = (3.0 * prob - (hi + 2.0 * lo)) / (2.0 * safe)
+    elif rng == "Max":
+        r = (2.0 * prob - (hi + lo)) / safe
+    else:
+        raise ModelError(f"smp: unknown risk range {rng!r}")
+    return np.where(span > 0, r, 0.0)
+
+
+def estimate_nra(rh: F, ri: F, adjust: str) -> F:
+    """``h``'s estimate of ``i``'s risk attitude (``Model::estNRA``)."""
+    if adjust == "Full":
+        return ri + 0.0 * rh
+    if adjust == "TwoThirds":
+        return (rh + 2.0 * ri) / 3.0
+    if adjust == "Half":
+        return (rh + ri) / 2.0
+    if adjust == "OneThird":
+        return (2.0 * rh + ri) / 3.0
+    if adjust == "None":
+        return rh + 0.0 * ri
+    raise ModelError(f"smp: unknown risk adjustment {adjust!r}")
+
+
+def weighted_distance(ideal: F, pos: F, sal: F) -> F:
+    """Distance from i's ideal to j's position, weighted by i's saliences.
+
+    ``SMPModel::bvDiff``: ``sqrt(sum_k (s_ik (x_ik - y_jk))^2 / sum_k s_ik^2)``.
+
+    An actor with no salience anywhere sees every position at distance 0.
+    """
+    diff = (ideal[..., :, None, :] - pos[..., None, :, :]) * sal[..., :, None, :]
+    num = (diff * diff).sum(axis=-1)
+    den = (sal * sal).sum(axis=-1)[..., :, None]
+    return np.sqrt(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0))
+
+
+def _round4(x: F) -> F:
+    # KTAB's round4: (int)(0.5 + x * 10000) / 10000 (positions are >= 0)
+    return np.trunc(0.5 + x * 10000.0) / 10000.0
+
+
+def bargain_interpolate(method: str, ti: F, si: F, pi: F, tj: F, sj: F, pj: F) -> tuple[F, F]:
+    """Bargain positions for initiator and receiver (``SMPActor::interpolateBrgn``).
+
+    Args:
+        method: ``S1P1``, ``S2P2`` (``interpBrgnSnPm``) or ``S2PMax``
+            (``interpBrgnS2PMax``).
+        ti: ``(..., D)`` initiator's position.
+        si: ``(..., D)`` initiator's saliences.
+        pi: ``(...,)`` the initiator's probability the interpolation uses.
+        tj: ``(..., D)`` receiver's position.
+        sj: ``(..., D)`` receiver's saliences.
+        pj: ``(...,)`` the receiver's probability (``1 - pi`` in KTAB's calls).
+    """
+    pi_, pj_ = pi[..., None], pj[..., None]
+    min_w = 1e-6
+    if method in ("S1P1", "S2P2"):
+        n = 1 if method == "S1P1" else 2
+        wi = si**n * pi_**n
+        wj = sj**n * pj_**n
+        tot = wi + min_w + wj
+        bi = _round4(((wi + min_w) * ti + wj * tj) / tot)
+        bj = _round4((wi * ti + (min_w + wj) * tj) / tot)
+        return bi, bj
+    if method == "S2PMax":
+        di = np.maximum(pj_ - pi_, 0.0)
+        dj = np.maximum(pi_ - pj_, 0.0)
+        si2, sj2 = si * si, sj * sj
+        dik = (di * sj2) / ((di * sj2) + min_w + ((1 - di) * si2))
+        djk = (dj * si2) / ((dj * si2) + min_w + ((1 - dj) * sj2))
+        return ti + dik * (tj - ti), tj + djk * (ti - tj)
+    raise ModelError(f"smp: unknown bargain interpolation {method!r}")
+
+
+def _take(a: F, *idx: Any) -> F:
+    out: F = a[idx]
+    return out
+
+
+def prob_edu_challenge(
+    au: F, cap: F, stot: F, h: I_, k: I_, i: I_, j: I_, p: SMPParams
+) -> tuple[F, F]:
+    """``SMPState::probEduChlg``: h's estimate of P[i beats j] and k's expected gain.
+
+    Args:
+        au: ``(B, H, A, A)`` each estimator's risk-aware utility matrix.
+        cap: ``(B, A)`` capabilities.
+        stot: ``(B, A)`` each actor's total salience.
+        h: The estimator, an index array of shape ``(1 or B, ...)``; ``h``, ``k``,
+            ``i`` and ``j`` broadcast together to the challenges' shape ``(B, ...)``.
+        k: The actor whose expected gain is estimated.
+        i: The challenger.
+        j: The challenged.
+        p: Model parameters (voting rule, third-party commitment).
+
+    Returns:
+        ``(prob, gain)``, each of the challenges' shape.
+    """
+    bsz, n_act = cap.shape
+    nd = max(x.ndim for x in (h, k, i, j))
+    h, k, i, j = (x.reshape(x.shape[:1] + (1,) * (nd - x.ndim) + x.shape[1:]) for x in (h, k, i, j))
+    b = np.arange(bsz).reshape((bsz,) + (1,) * (nd - 1))
+    rule = p.voting_rule
+    uii, uij = au[b, h, i, i], au[b, h, i, j]
+    uji, ujj = au[b, h, j, i], au[b, h, j, j]
+    uki, ukj = au[b, h, k, i], au[b, h, k, j]
+    si, sj = stot[b, i], stot[b, j]
+    ci, cj = cap[b, i], cap[b, j]
+    con_i = vote(rule, si * ci, uii, uij)
+    con_j = vote(rule, sj * cj, uji, ujj)
+    chij = MIN_CHALLENGE_COALITION + np.maximum(con_i, 0.0) + np.maximum(con_j, 0.0)
+    chji = MIN_CHALLENGE_COALITION + np.maximum(-con_i, 0.0) + np.maximum(-con_j, 0.0)
+    # third parties n, each judging the little contest (i:j) with only itself added;
+    # index arrays broadcast, so terms that do not depend on j are not repeated over j
+    n = np.arange(n_act).reshape((1,) * nd + (n_act,))
+    b3, h3, i3, j3 = b[..., None], h[..., None], i[..., None], j[..., None]
+    uni, unn = au[b3, h3, n, i3], au[b3, h3, n, n]
+    every_pair = (
+        h is i
+        and tuple(i.shape) == (1, n_act, 1)
+        and tuple(j.shape) == (1, 1, n_act)
+        and bool((i[0, :, 0] == np.arange(n_act)).all())
+        and bool((j[0, 0, :] == np.arange(n_act)).all())
+    )
+    # all challenges from the challenger's own view: unj[b, i, j, n] = au[b, i, n, j],
+    # a transposed view instead of an A^3 gather
+    unj = np.swapaxes(au, -1, -2) if every_pair else au[b3, h3, n, j3]
+    wn = (stot * cap).reshape((bsz,) + (1,) * (nd - 1) + (n_act,))
+    cn = vote(rule, wn, uni, unj)
+    ci0, cj0 = chij[..., None], chji[..., None]
+    cni = ci0 + np.maximum(cn, 0.0)  # Actor::vProbLittle
+    cnj = cj0 + np.maximum(-cn, 0.0)
+    pin = cni / (cni + cnj)
+    del cn, cni, cnj
+    # Actor::thirdPartyVoteSU: n votes on (utility of "i with n beats j" or "j beats i
+    # with n") against ("i beats j with n" or "j with n beats i"); every voting rule
+    # depends only on the difference, so the terms are differenced first
+    tpc = p.third_party_commit
+    if tpc == "SemiCommit":  # u(ik>j) = 2uni+unn, u(j>ik) = 3unj, u(i>jk) = 3uni, ...
+        d_win, d_lose = unn - uni, unj - unn
+    elif tpc in ("FullCommit", "NoCommit"):  # both pairs of states coincide: no vote
+        d_win, d_lose = np.zeros_like(uni), np.zeros_like(unj)
+    else:
+        raise ModelError(f"smp: unknown third-party commitment {tpc!r}")
+    vn = vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
+    del pin
+    third = (n != i3) & (n != j3)
+    vn = np.where(third, vn, 0.0)
+    chij = chij + np.maximum(vn, 0.0).sum(axis=-1)
+    chji = chji + np.maximum(-vn, 0.0).sum(axis=-1)
+    phij = chij / (chij + chji)
+    eu_sq = uki + ukj
+    eu_vict = 2.0 * uki
+    eu_cntst = phij * (2.0 * uki) + (1.0 - phij) * (2.0 * ukj)
+    eu_chlg = (1.0 - sj) * eu_vict + sj * eu_cntst
+    return phij, eu_chlg - eu_sq
+
+
+# ---------------------------------------------------------------------- one turn
+
+
+@dataclass
+class _Turn:
+    new_pos: F  # (B, A, D)
+    mover: I_  # (B, A, 2) initiator and receiver of the bargain adopted; -1 for status quo
+    au: F  # (B, A, A, A)
+    nra: F  # (B, A)
+
+
+def _utilities(pos: F, sal: F, cap: F, p: SMPParams) -> tuple[F, F, F]:
+    """Step 1-2: distances, risk attitudes and every estimator's utility matrix."""
+    d = weighted_distance(pos, pos, sal)  # (B, A, A); ideals track positions
+    u0 = bs_util(d, np.zeros_like(d))
+    n_act = pos.shape[-2]
+    allv = np.ones(pos.shape[:-1], dtype=bool)
+    c = coalitions(p.voting_rule, cap, u0)
+    pv = victory_prob(p.victory_prob, c)
+    win = pce(p.pce, c, pv, allv)
+    nra = big_r_from_prob(win, p.big_r_range)
+    rhi = estimate_nra(nra[:, :, None], nra[:, None, :], p.big_r_adjust)  # (B, H, I)
+    au = bs_util(d[:, None, :, :], rhi[:, :, :, None])  # (B, H, I, J)
+    del n_act
+    return d, nra, au
+
+
+def _win_prob(pos: F, sal: F, cap: F, nra: F, p: SMPParams) -> tuple[F, F, F]:
+    """``SMPState::pDist(-1)``: winning probability of each distinct position.
+
+    Positions closer than ``posTol`` count as one; the first actor holding it stands
+    for it (``State::setUENdx``).
+
+    Returns:
+        ``(per_actor, per_option, share)``, each ``(B, A)``: the probability of the
+        position class each actor is in, the probability of each representative (0 for
+        the others), and each actor's equal share of its class's probability.
+    """
+    d = weighted_distance(pos, pos, sal)
+    uself = bs_util(d, nra[:, :, None])
+    diff = pos[:, :, None, :] - pos[:, None, :, :]
+    equiv = np.sqrt((diff * diff).sum(axis=-1)) < POS_TOL
+    n = pos.shape[1]
+    earlier = np.tril(np.ones((n, n), dtype=bool), -1)
+    rep = ~(equiv & earlier).any(axis=-1)
+    prob = scalar_pce(cap, uself, rep, p, rule="Prop")
+    first = np.argmax(equiv & (rep[:, None, :]), axis=-1)
+    per_actor = np.take_along_axis(prob, first, axis=-1)
+    size = (first[:, :, None] == first[:, None, :]).sum(axis=-1)
+    return per_actor, prob, per_actor / size
+
+
+def _turn(pos: F, sal: F, cap: F, stot: F, p: SMPParams, rngs: list[np.random.Generator]) -> _Turn:
+    bsz, n_act, n_dim = pos.shape
+    b = np.arange(bsz)[:, None]
+    d, nra, au = _utilities(pos, sal, cap, p)
+    # Step 3: challenges i -> j from i's own perspective (h = k = i)
+    ii = np.arange(n_act).reshape(1, n_act, 1)
+    jj = np.arange(n_act).reshape(1, 1, n_act)
+    prob, edu = prob_edu_challenge(au, cap, stot, ii, ii, ii, jj, p)
+    ok = (edu > MIN_SIG_EDU) & ~np.eye(n_act, dtype=bool)
+    target = np.argmax(np.where(ok, edu, -np.inf), axis=-1)  # first best j
+    has = ok.any(axis=-1)  # (B, A)
+    p_iij = np.take_along_axis(prob, target[..., None], axis=-1)[..., 0]
+    # Step 4: bargains
+    ai = np.broadcast_to(np.arange(n_act)[None, :], (bsz, n_act))
+    ti, si = pos, sal
+    tj = pos[b, target]
+    sj = sal[b, target]
+    iij_i, iij_j = bargain_interpolate(p.inter_vec_bargain, ti, si, p_iij, tj, sj, 1 - p_iij)
+    kinds: list[tuple[F, F]]
+    if p.bargain_model == "InitOnlyInterp":
+        kinds = [(iij_i, iij_j)]
+    else:
+        # KTAB passes j's estimated *gain* of i (get<1> of probEduChlg) where the
+        # interpolation expects a probability; kept to reproduce KTAB.
+        _pj, gain_j = prob_edu_challenge(au, cap, stot, target, ai, ai, target, p)
+        jij_i, jij_j = bargain_interpolate(p.inter_vec_bargain, ti, si, gain_j, tj, sj, 1 - gain_j)
+        if p.bargain_model == "InitRcvrInterp":
+            kinds = [(iij_i, iij_j), (jij_i, jij_j)]
+        elif p.bargain_model == "PWCompInterp":
+            # KTAB weighs j's view by i's capability times j's salience (kept as is)
+            wi = (cap * stot)[..., None]
+            wj = (cap * stot[b, target])[..., None]
+            kinds = [((wi * iij_i + wj * jij_i) / (wi + wj), (wi * iij_j + wj * jij_j) / (wi + wj))]
+        else:
+            raise ModelError(f"smp: unknown bargain model {p.bargain_model!r}")
+    # Slots: A status-quo slots, then per initiator its bargain(s), in initiator order.
+    nk = len(kinds)
+    n_slot = n_act + nk * n_act
+    init = np.concatenate([ai, np.repeat(ai, nk, axis=1)], axis=1)
+    rcvr = np.concatenate([ai, np.repeat(target, nk, axis=1)], axis=1)
+    valid = np.concatenate([np.ones((bsz, n_act), bool), np.repeat(has, nk, axis=1)], axis=1)
+    pinit = np.concatenate(
+        [pos] + [np.stack([k_[0] for k_ in kinds], axis=2).reshape(bsz, n_act * nk, n_dim)], axis=1
+    )
+    prcvr = np.concatenate(
+        [pos] + [np.stack([k_[1] for k_ in kinds], axis=2).reshape(bsz, n_act * nk, n_dim)], axis=1
+    )
+    is_sq = np.arange(n_slot) < n_act
+    # Utility to voter a of the state after each slot's bargain (brgnUtil)
+    uself = bs_util(d, nra[:, :, None])  # (B, A, A) = au[b, a, a, :]
+    row = uself.sum(axis=-1)  # (B, A)
+
+    def pos_util(x: F) -> F:  # (B, S, D) -> (B, A, S): SMPActor::posUtil
+        return bs_util(weighted_distance(pos, x, sal), nra[:, :, None])
+
+    u_i = pos_util(pinit)
+    u_j = pos_util(prcvr)
+    lose_i = np.take_along_axis(uself, np.broadcast_to(init[:, None, :], (bsz, n_act, n_slot)), -1)
+    lose_j = np.take_along_axis(uself, np.broadcast_to(rcvr[:, None, :], (bsz, n_act, n_slot)), -1)
+    bu = np.where(is_sq, row[..., None], row[..., None] - lose_i - lose_j + u_i + u_j) / n_act
+    # Step 5: each actor k votes over its options: own status quo, bargains it is in
+    k_idx = np.arange(n_act)[None, :, None]
+    member = valid[:, None, :] & (
+        (is_sq[None, None, :] & (init[:, None, :] == k_idx))
+        | (~is_sq[None, None, :] & ((init[:, None, :] == k_idx) | (rcvr[:, None, :] == k_idx)))
+    )  # (B, A, S)
+    count = member.sum(axis=-1)
+    order = np.argsort(np.where(member, np.arange(n_slot), n_slot + 1), axis=-1, kind="stable")
+    chosen = np.empty((bsz, n_act), dtype=np.intp)
+    for n_opt in np.unique(count):
+        bb, kk = np.nonzero(count == n_opt)
+        slots = order[bb, kk, :n_opt]  # (G, n)
+        u = bu[bb[:, None, None], np.arange(n_act)[None, :, None], slots[:, None, :]]
+        w = cap[bb]
+        probs = scalar_pce(w, u, np.ones(slots.shape, dtype=bool), p)
+        if p.state_transitions == "Deterministic":
+            pick = np.argmax(probs, axis=-1)
+        elif p.state_transitions == "Stochastic":
+            pick = np.array(
+                [
+                    int(np.searchsorted(np.cumsum(probs[g]), rngs[bb[g]].random(), side="right"))
+                    for g in range(len(bb))
+                ],
+                dtype=np.intp,
+            )
+            pick = np.minimum(pick, n_opt - 1)
+        else:
+            raise ModelError(f"smp: unknown state transition mode {p.state_transitions!r}")
+        chosen[bb, kk] = slots[np.arange(len(bb)), pick]
+    ch_init = np.take_along_axis(init, chosen, -1)
+    ch_rcvr = np.take_along_axis(rcvr, chosen, -1)
+    ch_sq = is_sq[chosen]
+    kk = np.arange(n_act)[None, :]
+    take_init = ch_init == kk
+    new = np.where(
+        ch_sq[..., None],
+        pos,
+        np.where(take_init[..., None], pinit[b, chosen], prcvr[b, chosen]),
+    )
+    mover = np.stack([np.where(ch_sq, -1, ch_init), np.where(ch_sq, -1, ch_rcvr)], axis=-1)
+    return _Turn(new, mover, au, nra)
+
+
+# ---------------------------------------------------------------------- the run
+
+
+def run_smp(
+    position: F, salience: F, capability: F, params: SMPParams | None = None
+) -> dict[str, Any]:
+    """Run KTAB's SMP on a batch of scenarios (KTAB's internal 0-1 scales).
+
+    Args:
+        position: ``(B, A, D)`` positions in [0, 1].
+        salience: ``(B, A, D)`` saliences in [0, 1], summing to at most 1 per actor.
+        capability: ``(B, A)`` capabilities (> 0 for a voting actor).
+        params: Model parameters (KTAB defaults when ``None``).
+
+    Returns:
+        ``trajectory`` ``(B, T+1, A, D)`` (draws that stop early repeat their last
+        state), ``turns`` ``(B,)``, ``moved_by`` ``(B, T, A, 2)`` (initiator and
+        receiver of the bargain each actor adopted, -1 for none), ``win_prob`` ``(B, A)``
+        and ``outcome`` ``(B, D)`` for the final state, ``risk`` ``(B, A)`` of the last
+        turn's start.
+    """
+    p = params or SMPParams()
+    pos = np.asarray(position, dtype=float)
+    sal = np.asarray(salience, dtype=float)
+    cap = np.asarray(capability, dtype=float)
+    bsz, n_act, _ = pos.shape
+    if n_act < 2:
+        raise ModelError("smp: needs at least two actors")
+    stot = sal.sum(axis=-1)
+    seeds = np.random.SeedSequence(p.seed).spawn(bsz)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    history = [pos]
+    movers: list[I_] = []
+    turns = np.zeros(bsz, dtype=np.intp)
+    active = np.ones(bsz, dtype=bool)
+    d01 = np.zeros(bsz)
+    current = pos.copy()
+    t = 0
+    while active.any():
+        t += 1
+        idx = np.nonzero(active)[0]
+        step = _turn(current[idx], sal[idx], cap[idx], stot[idx], p, [rngs[k] for k in idx])
+        new = current.copy()
+        new[idx] = step.new_pos
+        mv = np.full((bsz, n_act, 2), -1, dtype=np.intp)
+        mv[idx] = step.mover
+        dist = np.sqrt(((new - current) ** 2).sum(axis=-1)).sum(axis=-1)  # stateDist
+        if t == 1:
+            d01 = dist + MIN_SIG_DELTA
+        ratio = dist / d01
+        stop = (t >= p.max_turns) | ((t >= p.min_turns) & (ratio < p.stop_ratio))
+        turns[idx] = t
+        history.append(new)
+        movers.append(mv)
+        current = new
+        active = active & ~stop
+    # final winning probabilities (SMPState::pDist(-1)) on each draw's last state
+    _d, nra, _au = _utilities(current, sal, cap, p)
+    per_actor, _prob, share = _win_prob(current, sal, cap, nra, p)
+    outcome = (share[..., None] * current).sum(axis=1)
+    return {
+        "trajectory": np.stack(history, axis=1),
+        "turns": turns,
+        "moved_by": np.stack(movers, axis=1),
+        "win_prob": per_actor,
+        "outcome": outcome,
+        "risk": nra,
+    }
+
+
+# ---------------------------------------------------------------------- registry shell
+
+
+def _prepare(inp: ModelInput) -> tuple[F, F, F, F, F]:
+    """Case arrays to KTAB's scales (documented in docs/models/smp.md)."""
+    lo, hi = inp.scale_min, inp.scale_max
+    present = inp.present
+    pos = (inp.position - lo) / (hi - lo)
+    sal = np.where(present, inp.salience, 0.0)
+    w = np.where(present, inp.capability, 0.0)
+    # an actor without a position on an issue: no salience there, placed at the
+    # capability-weighted mean of the others (it then neither pulls nor is pulled)
+    tot = w.sum(axis=1, keepdims=True)
+    mean = np.where(
+        tot > 0,
+        (w * np.where(present, pos, 0.0)).sum(axis=1, keepdims=True) / np.where(tot > 0, tot, 1.0),
+        0.5,
+    )
+    pos = np.where(present, pos, mean)
+    pos = np.clip(pos, 0.0, 1.0)
+    total = sal.sum(axis=-1, keepdims=True)
+    sal = sal / np.maximum(total, 1.0)  # KTAB: at most 100% of attention in all
+    cap = np.max(np.where(present, inp.capability, 0.0), axis=-1)
+    return pos, sal, cap, lo, hi
+
+
+_PARAMS = {
+    "victory_prob": Param("Linear", "Victory probability model (VPModel).", VICTORY_MODELS),
+    "pce": Param("Conditional", "Probabilistic Condorcet election (PCEModel).", PCE_MODELS),
+    "state_transitions": Param(
+        "Deterministic",
+        "Pick the most likely bargain or sample one (StateTransMode).",
+        STATE_TRANSITIONS,
+    ),
+    "voting_rule": Param("Prop", "Voting rule for coalitions (VotingRule).", VOTING_RULES),
+    "big_r_adjust": Param(
+        "OneThird",
+        "How far h's estimate of i's risk attitude moves to i's (BigRAdjust).",
+        BIG_R_ADJUST,
+    ),
+    "big_r_range": Param("Mid", "Range of risk attitudes (BigRRange).", BIG_R_RANGE),
+    "third_party_commit": Param(
+        "SemiCommit",
+        "Third parties' commitment in challenges (ThirdPartyCommit).",
+        THIRD_PARTY_COMMIT,
+    ),
+    "inter_vec_bargain": Param("S2P2", "Bargain interpolation (InterVecBrgn).", INTER_VEC_BARGAIN),
+    "bargain_model": Param(
+        "InitOnlyInterp",
+        "Whose interpolation forms the bargain (SMPBargnModel).",
+        BARGAIN_MODELS,
+    ),
+    "min_turns": Param(2, "Minimum turns before the stop rule applies."),
+    "max_turns": Param(100, "Maximum turns."),
+    "stop_ratio": Param(
+        0.02, "Stop when a turn's position change is below this share of the first turn's."
+    ),
+    "seed": Param(0, "Seed for stochastic state transitions (draw b uses stream b)."),
+}
+
+
+@register(
+    "smp",
+    summary="KTAB's Spatial Model of Politics: multi-issue bargaining with probabilistic "
+    "Condorcet elections, risk attitudes, challenges and interpolated bargains.",
+    reference="KAPSARC KTAB (MIT): SMPState::stepBCN/doBCN/probEduChlg, "
+    "Model::scalarPCE/condPCE/bigRfromProb; Wise et al., KTAB SMP tutorial",
+    multi_issue=True,
+    trajectory=True,
+    params=_PARAMS,
+)
+def _smp(inp: ModelInput, **params: Any) -> ModelResult:
+    p = SMPParams(**params)
+    pos, sal, cap, lo, hi = _prepare(inp)
+    out = run_smp(pos, sal, cap, p)
+    scale = hi - lo
+    traj = out["trajectory"] * scale + lo
+    outcome = out["outcome"] * scale + lo
+    no_weight = ~(inp.weight > 0).any(axis=-2)
+    outcome = np.where(no_weight, np.nan, outcome)
+    return ModelResult(
+        outcome,
+        {
+            "trajectory": traj,
+            "turns": out["turns"],
+            "moved_by": out["moved_by"],
+            "win_prob": out["win_prob"],
+            "risk": out["risk"],
+        },
+    )

@@ -1,0 +1,154 @@
+r"""RFC 8785 JSON Canonicalization Scheme (JCS).
+
+* §3.2.2.2 strings: the JSON escapes ``\b \t \n \f \r \" \\``, other controls as
+  ``\u00xx`` (lowercase hex), everything else as UTF-8 (including lone surrogates: refused).
+* §3.2.2.3 numbers: the ECMAScript ``Number.prototype.toString`` form of the IEEE-754
+  double; integers beyond 2**53 that a double cannot hold exactly are refused, as are NaN and
+  infinities.
+* §3.2.3 object members sorted by the UTF-16 code units of their names.
+
+:func:`loads_canonical` parses bytes and refuses anything that is not already canonical
+(duplicate names included), which is how entries read back from the ledger are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from json.encoder import encode_basestring as _quote
+from typing import Any
+
+from detente.errors import VerificationError
+
+__all__ = ["canonicalize", "loads_canonical"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _string(s: str) -> str:
+    # CPython's encoder (ensure_ascii=False) writes exactly the RFC 8785 §3.2.2.2 escapes:
+    # the two-character forms for \b \t \n \f \r \" \\ and lowercase \u00xx for other
+    # controls, everything else verbatim. It lets lone surrogates through, so refuse them.
+    if _SURROGATE.search(s):
+        raise VerificationError("cannot canonicalize a string with a lone surrogate")
+    return _quote(s)
+
+
+def _number(x: float) -> str:
+    """ECMAScript Number::toString (ECMA-262 §7.1.12.1) of a finite double."""
+    if math.isnan(x) or math.isinf(x):
+        raise VerificationError("JSON numbers must be finite (RFC 8785 §3.2.2.3)")
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    # repr gives the shortest digits that round-trip, as ECMA-262 requires.
+    tup = Decimal(repr(abs(x))).as_tuple()
+    digits = "".join(map(str, tup.digits)).lstrip("0")
+    assert isinstance(tup.exponent, int)
+    stripped = digits.rstrip("0")
+    n = len(digits) + tup.exponent  # value = 0.digits * 10**n (ECMA-262's n)
+    digits = stripped
+    k = len(digits)
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        body = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        esign = "+" if e >= 0 else "-"
+        body = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + esign + str(abs(e))
+    return sign + body
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if abs(value) > 2**53:
+            raise VerificationError(
+                f"integer {value} cannot be represented exactly as an IEEE-754 double "
+                "(RFC 8785 §3.2.2.3); write it as a string"
+            )
+        out.append(_number(float(value)))
+    elif isinstance(value, float):
+        out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(v, out)
+        out.append("]")
+    elif isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise VerificationError(f"JSON object names must be strings, got {k!r}")
+        out.append("{")
+        for i, k in enumerate(sorted(value, key=lambda s: s.encode("utf-16-be"))):
+            if i:
+                out.append(",")
+            out.append(_string(k))
+            out.append(":")
+            _encode(value[k], out)
+        out.append("}")
+    else:
+        raise VerificationError(f"cannot canonicalize a {type(value).__name__} as JSON")
+
+
+def canonicalize(value: Any) -> bytes:
+    """Serialise ``value`` as RFC 8785 canonical JSON (UTF-8 bytes).
+
+    Raises:
+        VerificationError: for values JSON cannot hold exactly (NaN, huge integers, ...).
+    """
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out).encode("utf-8")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in result:
+            raise VerificationError(f"duplicate JSON object name {k!r}")
+        result[k] = v
+    return result
+
+
+def _parse_int(text: str) -> int | float:
+    """JSON numbers are IEEE-754 doubles (RFC 8785 §3.2.2.3): large integers become floats."""
+    n = int(text)
+    return n if abs(n) <= 2**53 else float(text)
+
+
+def loads_canonical(data: bytes) -> Any:
+    """Parse ``data`` and require it to be exactly its RFC 8785 canonical form.
+
+    Raises:
+        VerificationError: if it is not JSON, has duplicate names, or is not canonical.
+    """
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_parse_int)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
+    canon = canonicalize(value)
+    if canon != data:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(canon, data, strict=False)) if a != b),
+            min(len(canon), len(data)),
+        )
+        raise VerificationError(
+            f"JSON is not in RFC 8785 canonical form (first difference at byte {at})"
+        )
+    return value

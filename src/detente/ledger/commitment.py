@@ -1,0 +1,389 @@
+r"""Written guarantees: the commitment model, its signatures and lifecycle events.
+
+A :class:`Commitment` is serialised as RFC 8785 canonical JSON (see
+:mod:`detente.ledger.canonical`) and signed with Ed25519 (RFC 8032) by each committing party;
+mediators then countersign the commitment together with the parties' signatures. Each
+signature is domain-separated by a fixed first line so that a signature made for one purpose
+can never be replayed as another:
+
+* party signature: ``detente-commitment/v1\n`` || JCS(commitment)
+* countersignature: ``detente-countersignature/v1\n`` || JCS({commitment, signatures})
+* event signature: ``detente-event/v1\n`` || JCS(event)
+
+Ledger entries are canonical JSON envelopes ``{"type": "commitment", "signed": ...}`` or
+``{"type": "event", "event": ..., "signatures": [...]}``. Nothing is ever edited: a change of
+state is a new event entry that names the commitment by its ID (``sha256:`` + hex of the
+commitment's canonical JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from detente.errors import Diagnostic, VerificationError
+from detente.ledger.canonical import canonicalize, loads_canonical
+from detente.ledger.note import ALG_ED25519, NoteSigner, parse_verifier_key
+
+__all__ = [
+    "EVENT_KINDS",
+    "Commitment",
+    "EntryInfo",
+    "Event",
+    "Indicator",
+    "Obligation",
+    "PartySignature",
+    "SignedCommitment",
+    "commitment_entry",
+    "commitment_id",
+    "countersign",
+    "event_entry",
+    "sign_commitment",
+    "sign_event",
+    "verify_entry",
+    "verify_signed_commitment",
+]
+
+ILLUSTRATIVE = "ILLUSTRATIVE EXAMPLE \u2014 not a real agreement"
+
+EVENT_KINDS = (
+    "proposed",
+    "signed",
+    "countersigned",
+    "in_force",
+    "compliance_claim",
+    "fulfilled",
+    "breached",
+    "withdrawn",
+)
+EventKind = Literal[
+    "proposed",
+    "signed",
+    "countersigned",
+    "in_force",
+    "compliance_claim",
+    "fulfilled",
+    "breached",
+    "withdrawn",
+]
+
+_PARTY_CONTEXT = b"detente-commitment/v1\n"
+_COUNTER_CONTEXT = b"detente-countersignature/v1\n"
+_EVENT_CONTEXT = b"detente-event/v1\n"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Indicator(_Frozen):
+    """A measurable test of an obligation: ``metric comparison threshold`` over ``period``."""
+
+    metric: str = Field(min_length=1, description="What is measured, e.g. 'cross_border_attacks'.")
+    comparison: Literal["<", "<=", "==", ">=", ">"]
+    threshold: float
+    period: str = Field(min_length=1, description="ISO 8601 duration, e.g. 'P30D'.")
+    source: str | None = Field(default=None, description="Event data the metric is measured on.")
+
+
+class Obligation(_Frozen):
+    """One obligation of a commitment, with its indicator."""
+
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    indicator: Indicator
+
+
+class Commitment(_Frozen):
+    """A written guarantee by one committing party.
+
+    Attributes are the guarantee's content; signatures live in :class:`SignedCommitment`.
+    """
+
+    format: Literal["detente.commitment/v1"] = "detente.commitment/v1"
+    id: str = Field(min_length=1, description="A human identifier, unique within the case.")
+    label: str | None = Field(default=None, description="E.g. 'ILLUSTRATIVE EXAMPLE ...'.")
+    case: str | None = Field(default=None, description="The case id this belongs to.")
+    committing_party: str = Field(min_length=1, description="Actor id of the party bound.")
+    beneficiaries: list[str] = Field(min_length=1)
+    text: str = Field(min_length=1, description="The guarantee as written.")
+    obligations: list[Obligation] = Field(min_length=1)
+    start: dt.date
+    end: dt.date | None = None
+    guarantors: list[str] = Field(default_factory=list, description="Mediators who guarantee.")
+    witnesses: list[str] = Field(default_factory=list, description="Mediators who witness.")
+    issues: list[str] = Field(default_factory=list, description="Linked case issue ids.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> Commitment:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    def canonical(self) -> bytes:
+        """The RFC 8785 canonical JSON of the commitment."""
+        return canonicalize(self.model_dump(mode="json"))
+
+
+class PartySignature(_Frozen):
+    """An Ed25519 signature by an actor.
+
+    Attributes:
+        actor: The signing actor's id.
+        role: ``party`` (committing party or beneficiary) or ``mediator``.
+        key: The signer's C2SP verifier key (``name+hexid+base64``).
+        sig: Base64 Ed25519 signature.
+    """
+
+    actor: str = Field(min_length=1)
+    role: Literal["party", "mediator"]
+    key: str
+    sig: str
+
+
+class SignedCommitment(_Frozen):
+    """A commitment with the parties' signatures and the mediators' countersignatures."""
+
+    commitment: Commitment
+    signatures: list[PartySignature] = Field(default_factory=list)
+    countersignatures: list[PartySignature] = Field(default_factory=list)
+
+
+class Event(_Frozen):
+    """A lifecycle event about a commitment already in the ledger."""
+
+    format: Literal["detente.event/v1"] = "detente.event/v1"
+    kind: EventKind
+    commitment: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    at: dt.datetime
+    by: str = Field(min_length=1, description="Actor id making the statement.")
+    note: str | None = None
+    evidence: list[str] = Field(default_factory=list, description="Source references.")
+
+    def canonical(self) -> bytes:
+        """The RFC 8785 canonical JSON of the event."""
+        return canonicalize(self.model_dump(mode="json"))
+
+
+def commitment_id(commitment: Commitment) -> str:
+    """``sha256:`` + hex SHA-256 of the commitment's canonical JSON."""
+    return "sha256:" + hashlib.sha256(commitment.canonical()).hexdigest()
+
+
+def _sign(
+    signer: NoteSigner, actor: str, role: Literal["party", "mediator"], msg: bytes
+) -> PartySignature:
+    if signer.alg != ALG_ED25519:
+        raise VerificationError("commitments are signed with Ed25519 note keys (type 0x01)")
+    sig = base64.b64encode(signer.private_key.sign(msg)).decode("ascii")
+    return PartySignature(actor=actor, role=role, key=signer.vkey, sig=sig)
+
+
+def _check(sig: PartySignature, msg: bytes, what: str) -> None:
+    v = parse_verifier_key(sig.key)
+    try:
+        raw = base64.b64decode(sig.sig, validate=True)
+    except ValueError as exc:
+        raise VerificationError(f"{what} by {sig.actor}: signature is not base64") from exc
+    try:
+        Ed25519PublicKey.from_public_bytes(v.public_key).verify(raw, msg)
+    except InvalidSignature as exc:
+        raise VerificationError(
+            f"{what} by {sig.actor} (key {v.name}+{v.key_id:08x}) does not verify"
+        ) from exc
+
+
+def _counter_message(sc: SignedCommitment) -> bytes:
+    body = {
+        "commitment": sc.commitment.model_dump(mode="json"),
+        "signatures": [s.model_dump(mode="json") for s in sc.signatures],
+    }
+    return _COUNTER_CONTEXT + canonicalize(body)
+
+
+def sign_commitment(
+    sc: SignedCommitment | Commitment, actor: str, signer: NoteSigner
+) -> SignedCommitment:
+    """Add a party signature by ``actor``.
+
+    Raises:
+        VerificationError: if the commitment is already countersigned (a countersignature
+            covers the party signatures, so none may be added after it).
+    """
+    if isinstance(sc, Commitment):
+        sc = SignedCommitment(commitment=sc)
+    if sc.countersignatures:
+        raise VerificationError(
+            "commitment is already countersigned; party signatures must come first"
+        )
+    sig = _sign(signer, actor, "party", _PARTY_CONTEXT + sc.commitment.canonical())
+    return sc.model_copy(update={"signatures": [*sc.signatures, sig]})
+
+
+def countersign(sc: SignedCommitment, actor: str, signer: NoteSigner) -> SignedCommitment:
+    """Add a mediator's countersignature over the commitment and the party signatures.
+
+    Raises:
+        VerificationError: if ``actor`` is not a guarantor or witness, or no party signed.
+    """
+    c = sc.commitment
+    if actor not in c.guarantors and actor not in c.witnesses:
+        raise VerificationError(
+            f"{actor} is neither a guarantor nor a witness of commitment {c.id}"
+        )
+    if not sc.signatures:
+        raise VerificationError(f"commitment {c.id} has no party signature to countersign")
+    sig = _sign(signer, actor, "mediator", _counter_message(sc))
+    return sc.model_copy(update={"countersignatures": [*sc.countersignatures, sig]})
+
+
+def _trusted(actor: str, key: str, trusted: Mapping[str, Sequence[str]] | None) -> None:
+    if trusted is None:
+        return
+    if key not in trusted.get(actor, ()):
+        raise VerificationError(
+            f"key {key.split('+')[0]}+{key.split('+')[1] if '+' in key else ''} is not a "
+            f"trusted key for {actor}"
+        )
+
+
+def verify_signed_commitment(
+    sc: SignedCommitment,
+    trusted: Mapping[str, Sequence[str]] | None = None,
+    require_countersignature: bool = True,
+) -> None:
+    """Verify every signature of a signed commitment.
+
+    Args:
+        sc: The signed commitment.
+        trusted: Optional map from actor id to the verifier keys trusted for it; without it
+            the keys embedded in the signatures are taken at face value.
+        require_countersignature: Require at least one mediator countersignature.
+
+    Raises:
+        VerificationError: naming the first signature that fails or the one that is missing.
+    """
+    c = sc.commitment
+    if not any(s.actor == c.committing_party for s in sc.signatures):
+        raise VerificationError(
+            f"commitment {c.id} is not signed by its committing party {c.committing_party}"
+        )
+    msg = _PARTY_CONTEXT + c.canonical()
+    for s in sc.signatures:
+        if s.role != "party":
+            raise VerificationError(f"signature by {s.actor} has role {s.role}, expected party")
+        _trusted(s.actor, s.key, trusted)
+        _check(s, msg, "party signature")
+    if require_countersignature and not sc.countersignatures:
+        raise VerificationError(f"commitment {c.id} has no mediator countersignature")
+    cmsg = _counter_message(sc)
+    for s in sc.countersignatures:
+        if s.role != "mediator":
+            raise VerificationError(f"countersignature by {s.actor} has role {s.role}")
+        if s.actor not in c.guarantors and s.actor not in c.witnesses:
+            raise VerificationError(
+                f"countersignature by {s.actor}, who is neither guarantor nor witness"
+            )
+        _trusted(s.actor, s.key, trusted)
+        _check(s, cmsg, "countersignature")
+
+
+def sign_event(event: Event, signer: NoteSigner) -> PartySignature:
+    """Sign a lifecycle event on behalf of ``event.by``."""
+    return _sign(signer, event.by, "party", _EVENT_CONTEXT + event.canonical())
+
+
+def commitment_entry(sc: SignedCommitment) -> bytes:
+    """The ledger entry (canonical JSON) for a signed commitment."""
+    return canonicalize({"type": "commitment", "signed": sc.model_dump(mode="json")})
+
+
+def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
+    """The ledger entry (canonical JSON) for a signed lifecycle event."""
+    return canonicalize(
+        {
+            "type": "event",
+            "event": event.model_dump(mode="json"),
+            "signatures": [s.model_dump(mode="json") for s in signatures],
+        }
+    )
+
+
+class EntryInfo(BaseModel):
+    """What a verified entry says."""
+
+    type: Literal["commitment", "event"]
+    id: str = Field(description="The commitment id (for events: the commitment referred to).")
+    summary: dict[str, Any]
+
+
+def _model_error(exc: ValidationError, what: str) -> VerificationError:
+    items = [
+        Diagnostic(message=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}", code="entry-schema")
+        for e in exc.errors()
+    ]
+    return VerificationError(f"{what} does not match its schema", items)
+
+
+def verify_entry(
+    data: bytes,
+    trusted: Mapping[str, Sequence[str]] | None = None,
+) -> EntryInfo:
+    """Check a ledger entry: canonical JSON, schema and every signature.
+
+    Raises:
+        VerificationError: why the entry is refused.
+    """
+    doc = loads_canonical(data)
+    if not isinstance(doc, dict) or doc.get("type") not in ("commitment", "event"):
+        raise VerificationError("entry must be an object with type 'commitment' or 'event'")
+    if doc["type"] == "commitment":
+        if set(doc) != {"type", "signed"}:
+            raise VerificationError(f"commitment entry has unexpected fields {sorted(doc)}")
+        try:
+            sc = SignedCommitment.model_validate(doc["signed"])
+        except ValidationError as exc:
+            raise _model_error(exc, "commitment entry") from exc
+        if commitment_entry(sc) != data:
+            raise VerificationError("commitment entry does not round-trip through its schema")
+        verify_signed_commitment(sc, trusted)
+        c = sc.commitment
+        return EntryInfo(
+            type="commitment",
+            id=commitment_id(c),
+            summary={
+                "commitment": c.id,
+                "label": c.label,
+                "committing_party": c.committing_party,
+                "signed_by": [s.actor for s in sc.signatures],
+                "countersigned_by": [s.actor for s in sc.countersignatures],
+            },
+        )
+    if set(doc) != {"type", "event", "signatures"}:
+        raise VerificationError(f"event entry has unexpected fields {sorted(doc)}")
+    try:
+        ev = Event.model_validate(doc["event"])
+        sigs = [PartySignature.model_validate(s) for s in doc["signatures"]]
+    except (ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise _model_error(exc, "event entry") from exc
+        raise VerificationError("event entry signatures must be a list") from exc
+    if event_entry(ev, sigs) != data:
+        raise VerificationError("event entry does not round-trip through its schema")
+    if not any(s.actor == ev.by for s in sigs):
+        raise VerificationError(f"event is not signed by {ev.by}, who makes it")
+    for s in sigs:
+        _trusted(s.actor, s.key, trusted)
+        _check(s, _EVENT_CONTEXT + ev.canonical(), "event signature")
+    return EntryInfo(
+        type="event",
+        id=ev.commitment,
+        summary={"kind": ev.kind, "by": ev.by, "at": ev.at.isoformat()},
+    )

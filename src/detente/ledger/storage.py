@@ -1,0 +1,370 @@
+"""Ledger storage: a small interface and its SQLite (WAL) implementation.
+
+The log logic (:mod:`detente.ledger.log`) talks only to :class:`LogStorage`, so a PostgreSQL
+backend can implement the same methods. A backend keeps, append-only:
+
+* the entries (leaf data and leaf hash, indexes 0, 1, 2, ... without gaps);
+* the hash of every *complete* subtree (RFC 9162 §2.1.1 MTH of an aligned power-of-two
+  range), so any proof is a few dozen point reads instead of a recomputation;
+* signed checkpoints, cosignatures, the log's keys, and a few settings.
+
+The SQLite backend uses one file per ledger in WAL mode with ``synchronous=FULL`` (each
+commit is fsynced before :meth:`SQLiteStorage.append` returns), ``BEGIN IMMEDIATE`` so that
+appenders in several processes are serialised, and triggers that refuse UPDATE and DELETE on
+every table and any INSERT that would leave a gap in the leaf indexes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from detente.errors import StorageError
+from detente.ledger.merkle import leaf_hash, node_hash
+
+__all__ = ["LogStorage", "SQLiteStorage", "StoredCheckpoint", "new_nodes"]
+
+StoredCheckpoint = tuple[int, int, bytes, str]
+"""``(seq, size, root, note)`` of a stored signed checkpoint."""
+
+
+def new_nodes(
+    size: int,
+    leaf_hashes: Sequence[bytes],
+    node: dict[tuple[int, int], bytes] | None,
+    fetch: Callable[[int, int], bytes] | None = None,
+) -> list[tuple[int, int, bytes]]:
+    """Complete-subtree hashes created by appending ``leaf_hashes`` to a tree of ``size``.
+
+    Args:
+        size: Tree size before the append.
+        leaf_hashes: The new leaves' hashes, in order.
+        node: Known hashes by ``(level, index)``; updated in place.
+        fetch: A callable ``(level, index) -> bytes`` for hashes not in ``node``.
+
+    Returns:
+        ``(level, index, hash)`` for every new node, level 0 (the leaves) included.
+    """
+    known = node if node is not None else {}
+    out: list[tuple[int, int, bytes]] = []
+    for k, h in enumerate(leaf_hashes):
+        idx, level = size + k, 0
+        known[(0, idx)] = h
+        out.append((0, idx, h))
+        while idx & 1:
+            left = known.get((level, idx - 1))
+            if left is None:
+                if fetch is None:
+                    raise StorageError(f"missing node ({level}, {idx - 1})")
+                left = fetch(level, idx - 1)
+            h = node_hash(left, h)
+            level += 1
+            idx >>= 1
+            known[(level, idx)] = h
+            out.append((level, idx, h))
+    return out
+
+
+def _blob(value: object) -> bytes:
+    """A BLOB column as bytes (a tampered row may hold TEXT; fsck must still read it)."""
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8")
+
+
+@runtime_checkable
+class LogStorage(Protocol):
+    """What the log needs from a storage backend."""
+
+    def size(self) -> int:
+        """The number of entries."""
+        ...
+
+    def append(self, entries: Sequence[bytes]) -> int:
+        """Durably append ``entries`` with their nodes; return the first new index."""
+        ...
+
+    def entry(self, index: int) -> tuple[bytes, bytes]:
+        """``(data, stored leaf hash)`` of entry ``index``."""
+        ...
+
+    def iter_entries(
+        self, start: int = 0, end: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(index, data, stored leaf hash)`` in index order."""
+        ...
+
+    def node(self, level: int, index: int) -> bytes:
+        """The stored hash of complete subtree ``(level, index)``."""
+        ...
+
+    def node_count(self) -> int:
+        """How many complete-subtree hashes are stored."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A setting, or None."""
+        ...
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Store a setting once (settings are never changed)."""
+        ...
+
+    def add_log_key(self, vkey: str, action: str) -> None:
+        """Record that a log verifier key was added or retired."""
+        ...
+
+    def log_keys(self, include_retired: bool = False) -> list[str]:
+        """The active log verifier keys (and the retired ones, if asked)."""
+        ...
+
+    def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
+        """Store a signed checkpoint; return its sequence number."""
+        ...
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, oldest first."""
+        ...
+
+    def add_cosignature(self, seq: int, line: str) -> None:
+        """Attach a witness cosignature line to checkpoint ``seq``."""
+        ...
+
+    def cosignatures(self, seq: int) -> list[str]:
+        """Cosignature lines attached to checkpoint ``seq``."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves(idx INTEGER PRIMARY KEY, data BLOB NOT NULL, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY(level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, size INTEGER NOT NULL,
+    root BLOB NOT NULL, note TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS cosignatures(seq INTEGER NOT NULL REFERENCES checkpoints(seq),
+    line TEXT NOT NULL, PRIMARY KEY(seq, line));
+CREATE TABLE IF NOT EXISTS log_keys(n INTEGER PRIMARY KEY, vkey TEXT NOT NULL,
+    action TEXT NOT NULL CHECK(action IN ('add', 'retire')), at REAL NOT NULL);
+CREATE TRIGGER IF NOT EXISTS leaves_gapless BEFORE INSERT ON leaves
+    WHEN NEW.idx != (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)
+    BEGIN SELECT RAISE(ABORT, 'detente ledger: leaf index out of sequence'); END;
+"""
+
+_TABLES = ("meta", "leaves", "nodes", "checkpoints", "cosignatures", "log_keys")
+
+
+def _triggers() -> str:
+    parts = []
+    for t in _TABLES:
+        for op in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                f"BEGIN SELECT RAISE(ABORT, 'detente ledger is append-only: {op} on {t} "
+                "refused'); END;"
+            )
+    return "\n".join(parts)
+
+
+class SQLiteStorage:
+    """One ledger in one SQLite file (WAL mode, fsync on commit).
+
+    Args:
+        path: The database file; created with its schema when missing.
+        busy_timeout_ms: How long a writer waits for another process's transaction.
+    """
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = 60_000) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(
+                str(self.path), isolation_level=None, timeout=busy_timeout_ms / 1000
+            )
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StorageError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA + _triggers())
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: cannot open ledger database: {exc}") from exc
+
+    # -- entries and nodes -------------------------------------------------------------
+    def size(self) -> int:
+        """The number of entries."""
+        row = self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()
+        return int(row[0])
+
+    def append(self, entries: Sequence[bytes]) -> int:
+        """Append in one ``BEGIN IMMEDIATE`` transaction, committed and fsynced on return.
+
+        Raises:
+            StorageError: if the database refuses the write.
+        """
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                first = self.size()
+                hashes = [leaf_hash(e) for e in entries]
+                nodes = new_nodes(first, hashes, {}, self.node)
+                db.executemany(
+                    "INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)",
+                    [
+                        (first + k, bytes(e), h)
+                        for k, (e, h) in enumerate(zip(entries, hashes, strict=True))
+                    ],
+                )
+                db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: append failed: {exc}") from exc
+        return first
+
+    def entry(self, index: int) -> tuple[bytes, bytes]:
+        """``(data, stored leaf hash)``.
+
+        Raises:
+            StorageError: if there is no such entry.
+        """
+        row = self._db.execute("SELECT data, hash FROM leaves WHERE idx = ?", (index,)).fetchone()
+        if row is None:
+            raise StorageError(f"no entry {index} in {self.path} (size {self.size()})")
+        return _blob(row[0]), _blob(row[1])
+
+    def iter_entries(
+        self, start: int = 0, end: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(index, data, stored leaf hash)`` in index order, read in chunks."""
+        stop = self.size() if end is None else end
+        pos = start
+        while pos < stop:
+            rows = self._db.execute(
+                "SELECT idx, data, hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (pos, min(stop, pos + 4096)),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield int(r[0]), _blob(r[1]), _blob(r[2])
+            pos = int(rows[-1][0]) + 1
+
+    def node(self, level: int, index: int) -> bytes:
+        """The stored complete-subtree hash.
+
+        Raises:
+            StorageError: if it is missing (a corrupt or truncated ledger).
+        """
+        row = self._db.execute(
+            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"{self.path}: missing interior hash at level {level} index {index}")
+        return _blob(row[0])
+
+    def node_count(self) -> int:
+        """How many complete-subtree hashes are stored."""
+        return int(self._db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0])
+
+    # -- settings, keys, checkpoints ----------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A setting, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Store a setting once.
+
+        Raises:
+            StorageError: if it is already set to another value.
+        """
+        old = self.get_meta(key)
+        if old == value:
+            return
+        if old is not None:
+            raise StorageError(f"{self.path}: setting {key!r} is already {old!r}; it never changes")
+        self._write("INSERT INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def add_log_key(self, vkey: str, action: str) -> None:
+        """Record a log key being added or retired."""
+        self._write(
+            "INSERT INTO log_keys(vkey, action, at) VALUES (?, ?, ?)", (vkey, action, time.time())
+        )
+
+    def log_keys(self, include_retired: bool = False) -> list[str]:
+        """Active log keys (added, not since retired) in order of addition; or all of them."""
+        active: dict[str, None] = {}
+        for vkey, action in self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n"):
+            if action == "add" or include_retired:
+                active[vkey] = None
+            else:
+                active.pop(vkey, None)
+        return list(active)
+
+    def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
+        """Store a signed checkpoint (fsynced); return its sequence number."""
+        cur = self._write(
+            "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
+            (size, root, note, time.time()),
+        )
+        return int(cur)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, oldest first."""
+        return [
+            (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+            for r in self._db.execute("SELECT seq, size, root, note FROM checkpoints ORDER BY seq")
+        ]
+
+    def add_cosignature(self, seq: int, line: str) -> None:
+        """Attach a cosignature line to checkpoint ``seq`` (duplicates ignored)."""
+        self._write("INSERT OR IGNORE INTO cosignatures(seq, line) VALUES (?, ?)", (seq, line))
+
+    def cosignatures(self, seq: int) -> list[str]:
+        """Cosignature lines of checkpoint ``seq``."""
+        return [
+            str(r[0])
+            for r in self._db.execute(
+                "SELECT line FROM cosignatures WHERE seq = ? ORDER BY rowid", (seq,)
+            )
+        ]
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> int:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute(sql, args)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: write failed: {exc}") from exc
+        return int(cur.lastrowid or 0)
+
+    def execute_raw(self, sql: str, args: tuple[object, ...] = ()) -> None:
+        """Run raw SQL (tests use it to show the triggers refusing tampering).
+
+        Raises:
+            StorageError: with the database's refusal.
+        """
+        try:
+            self._db.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()

@@ -1,0 +1,133 @@
+"""A witness: remember the last checkpoint per log, check consistency, cosign.
+
+Implements the cosigner side of C2SP tlog-witness (add-checkpoint) without HTTP: the request
+body is the tlog-witness one, ``old <size>`` then the consistency proof one base64 hash per
+line, an empty line, then the signed checkpoint. The witness verifies the log's signature,
+refuses a smaller tree or a different root at the same size (a split view), verifies the
+RFC 9162 §2.1.4.2 consistency proof from the size it last saw, records the new tree head
+durably (write, fsync, rename), and only then returns its tlog-cosignature/v1 line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from detente.errors import StorageError, VerificationError
+from detente.ledger import merkle
+from detente.ledger.note import ALG_COSIGNATURE_V1, Checkpoint, NoteSigner, open_note
+
+__all__ = ["Witness", "format_add_checkpoint", "parse_add_checkpoint"]
+
+
+def format_add_checkpoint(old_size: int, proof: Sequence[bytes], checkpoint_note: str) -> str:
+    """The tlog-witness add-checkpoint request body."""
+    lines = [f"old {old_size}"] + [base64.b64encode(h).decode("ascii") for h in proof]
+    return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
+    """Parse an add-checkpoint body into ``(old_size, proof, checkpoint note)``.
+
+    Raises:
+        VerificationError: if malformed.
+    """
+    head, sep, note = body.partition("\n\n")
+    if not sep:
+        raise VerificationError("add-checkpoint: no empty line before the checkpoint")
+    lines = head.split("\n")
+    if not lines[0].startswith("old ") or not lines[0][4:].isdigit():
+        raise VerificationError("add-checkpoint: first line must be 'old <size>'")
+    proof = []
+    for k, line in enumerate(lines[1:]):
+        try:
+            h = base64.b64decode(line, validate=True)
+        except ValueError as exc:
+            raise VerificationError(f"add-checkpoint: proof line {k + 1} is not base64") from exc
+        if len(h) != 32:
+            raise VerificationError(f"add-checkpoint: proof line {k + 1} is not a 32-byte hash")
+        proof.append(h)
+    return int(lines[0][4:]), proof, note
+
+
+@dataclass
+class Witness:
+    """A cosigner with a state folder.
+
+    Args:
+        signer: The witness key (tlog-cosignature/v1, type 0x04).
+        state_dir: Where the last seen checkpoint of each log is kept.
+        logs: Map origin -> trusted log verifier keys.
+    """
+
+    signer: NoteSigner
+    state_dir: Path
+    logs: dict[str, list[str]]
+
+    def __post_init__(self) -> None:
+        if self.signer.alg != ALG_COSIGNATURE_V1:
+            raise VerificationError(
+                "a witness key must be a cosignature/v1 key (create it with --witness)"
+            )
+
+    def _state_path(self, origin: str) -> Path:
+        return self.state_dir / (hashlib.sha256(origin.encode()).hexdigest()[:32] + ".json")
+
+    def last_seen(self, origin: str) -> tuple[int, bytes] | None:
+        """``(size, root)`` last cosigned for ``origin``, or None."""
+        p = self._state_path(origin)
+        if not p.exists():
+            return None
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            return int(doc["size"]), base64.b64decode(doc["root"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise StorageError(f"witness state {p} is unreadable: {exc}") from exc
+
+    def add_checkpoint(self, body: str, timestamp: int | None = None) -> str:
+        """Handle an add-checkpoint request; return the cosignature line.
+
+        Raises:
+            VerificationError: why the checkpoint is refused (unknown log, bad signature,
+                stale ``old`` size, inconsistency).
+        """
+        old_size, proof, note = parse_add_checkpoint(body)
+        first = note.split("\n", 1)[0]
+        keys = self.logs.get(first)
+        if not keys:
+            raise VerificationError(f"unknown log {first!r}: this witness does not follow it")
+        text, _, _ = open_note(note, keys)
+        cp = Checkpoint.parse(text)
+        last = self.last_seen(cp.origin)
+        seen_size, seen_root = last if last is not None else (0, merkle.EMPTY_ROOT)
+        if old_size != seen_size:
+            raise VerificationError(
+                f"old size {old_size} does not match the size {seen_size} this witness last "
+                "saw (tlog-witness answers 409 Conflict)"
+            )
+        if cp.size < seen_size:
+            raise VerificationError(
+                f"checkpoint size {cp.size} is smaller than the {seen_size} already cosigned"
+            )
+        merkle.verify_consistency(seen_size, cp.size, seen_root, cp.root, proof)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        p = self._state_path(cp.origin)
+        tmp = p.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "origin": cp.origin,
+                    "size": cp.size,
+                    "root": base64.b64encode(cp.root).decode("ascii"),
+                },
+                f,
+            )
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+        return self.signer.signature(text, timestamp).line

@@ -1,0 +1,215 @@
+"""Where chunks of draws run: in process, a local process pool, or Dask.
+
+All engines share one interface, :class:`Engine`: ``map(fn, tasks)`` yields
+``(index, result)`` pairs **in task order**, with at most ``window`` tasks in flight, so
+the caller can reduce results as they arrive with flat memory and in the same order on
+every engine. Results therefore do not depend on the engine or the number of workers:
+what a chunk computes depends only on its task (which carries its own random stream).
+
+* ``local`` (default): :class:`concurrent.futures.ProcessPoolExecutor`; with one worker
+  the chunks run in this process.
+* ``dask-local``: starts a :class:`distributed.LocalCluster` (``processes=True`` unless
+  asked otherwise) and a client on it; closed with the engine.
+* ``dask``: connects to a running scheduler at ``scheduler`` (``tcp://host:8786``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from detente.uncertainty.errors import UncertaintyError
+
+__all__ = ["ENGINES", "Engine", "InlineEngine", "make_engine"]
+
+ENGINES = ("local", "dask-local", "dask")
+"""Engine names accepted by :func:`make_engine` and ``--engine``."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Engine(Protocol):
+    """Runs tasks and yields their results in task order."""
+
+    name: str
+    workers: int
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(tasks[index]))`` in index order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers (idempotent)."""
+        ...
+
+    def __enter__(self) -> Engine: ...
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class _Base:
+    name = "inline"
+    workers = 1
+
+    def close(self) -> None:
+        """Release workers (idempotent)."""
+
+    def __enter__(self) -> _Base:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class InlineEngine(_Base):
+    """Runs every task in this process, one after another."""
+
+    def __init__(self) -> None:
+        self.name = "local"
+        self.workers = 1
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(task))`` in order."""
+        for k, task in enumerate(tasks):
+            yield k, fn(task)
+
+
+def _ordered(
+    submit: Callable[[Any], Any], result: Callable[[Any], Any], cancel: Callable[[Any], None],
+    tasks: Sequence[Any], window: int,
+) -> Iterator[tuple[int, Any]]:
+    """Submit with at most ``window`` in flight; yield results in task order."""
+    pending: deque[tuple[int, Any]] = deque()
+    nxt = 0
+    try:
+        while nxt < len(tasks) or pending:
+            while nxt < len(tasks) and len(pending) < window:
+                pending.append((nxt, submit(tasks[nxt])))
+                nxt += 1
+            k, fut = pending.popleft()
+            yield k, result(fut)
+    finally:
+        for _, fut in pending:
+            cancel(fut)
+
+
+class LocalPoolEngine(_Base):
+    """A pool of local worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.name = "local"
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(task))`` in order, ``2 x workers`` tasks in flight."""
+
+        def cancel(f: Future[R]) -> None:
+            f.cancel()
+
+        yield from _ordered(
+            lambda t: self._pool.submit(fn, t), lambda f: f.result(), cancel, tasks,
+            2 * self.workers,
+        )
+
+    def close(self) -> None:
+        """Shut the pool down, dropping queued tasks."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskEngine(_Base):
+    """Dask distributed: a new LocalCluster (``dask-local``) or a running scheduler."""
+
+    def __init__(
+        self, workers: int, scheduler: str | None = None, processes: bool = True
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise UncertaintyError(
+                "the dask engines need dask[distributed]; install detente[dask]"
+            ) from exc
+        self._cluster: Any = None
+        if scheduler is None:
+            self.name = "dask-local"
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
+            self._client: Any = Client(self._cluster)
+            self.workers = workers
+        else:
+            self.name = "dask"
+            try:
+                self._client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise UncertaintyError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                ) from exc
+            self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(task))`` in order, ``2 x workers`` tasks in flight."""
+        yield from _ordered(
+            lambda t: self._client.submit(fn, t, pure=False),
+            lambda f: f.result(),
+            lambda f: f.cancel(),
+            tasks,
+            2 * self.workers,
+        )
+
+    def close(self) -> None:
+        """Close the client and, for ``dask-local``, the cluster."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def make_engine(
+    name: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    processes: bool = True,
+) -> InlineEngine | LocalPoolEngine | DaskEngine:
+    """The engine called ``name``.
+
+    Args:
+        name: ``local``, ``dask-local`` or ``dask``.
+        workers: Worker processes (default: CPU count; ignored by ``dask``).
+        scheduler: Scheduler address, required by ``dask``.
+        processes: For ``dask-local``: worker processes (True) or threads in this process.
+
+    Raises:
+        UncertaintyError: For an unknown engine, bad worker count or missing scheduler.
+    """
+    if name not in ENGINES:
+        raise UncertaintyError(
+            f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}"
+        )
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n < 1:
+        raise UncertaintyError(f"--workers must be at least 1, not {n}")
+    if name == "local":
+        return InlineEngine() if n == 1 else LocalPoolEngine(n)
+    if name == "dask-local":
+        return DaskEngine(n, processes=processes)
+    if not scheduler:
+        raise UncertaintyError(
+            "--engine dask needs --scheduler ADDRESS (for example tcp://10.0.0.5:8786); "
+            "use --engine dask-local to start a cluster on this machine"
+        )
+    return DaskEngine(n, scheduler=scheduler)

@@ -1,0 +1,127 @@
+"""Deadlock diagnosis on constructed cases with known answers, and on the Istanbul case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detente.case.loader import load_case
+from detente.case.model import Actor, Case, CaseInfo, Issue, Position
+from detente.cli import cli
+from detente.diagnose import VERDICTS, diagnose, verdict_rule
+from detente.errors import ModelError
+
+
+def make_case(x: list[float], c: list[float], s: list[float], ids: list[str] | None = None) -> Case:
+    ids = ids or [f"A{k}" for k in range(len(x))]
+    return Case(
+        case=CaseInfo(id="t", title="constructed", require_sources=False),
+        actors=[Actor(id=i, name=f"Actor {i}") for i in ids],
+        issues=[Issue(id="q", question="Where?")],
+        positions=[
+            Position(actor=i, issue="q", position=xx, salience=ss, capability=cc)
+            for i, xx, ss, cc in zip(ids, x, s, c, strict=True)
+        ],
+    )
+
+
+def test_entrenched_principals_far_apart_deadlock() -> None:
+    case = make_case([90, 10, 50], [1, 1, 0.2], [0.95, 0.95, 0.3], ["NORTH", "SOUTH", "MED"])
+    d = diagnose(case).issues["q"]
+    assert d.verdict == "deadlock"
+    assert d.principals == ("NORTH", "SOUTH")
+    assert d.mutual_stalemate
+    pair = next(p for p in d.pairs if (p.initiator, p.receiver) == ("NORTH", "SOUTH"))
+    assert pair.octant_initiator_view == pair.octant_receiver_view == "stalemate"
+    assert pair.eu_initiator < 0 and pair.eu_receiver < 0
+    assert d.final_positions["NORTH"] == 90 and d.final_positions["SOUTH"] == 10
+    assert d.gap_end == pytest.approx(0.8)
+    assert "Deadlock" in d.explanation and "NORTH" in d.explanation and "80%" in d.explanation
+    assert f"{pair.eu_initiator:+.3f}" in d.explanation
+
+
+def test_weak_outlier_facing_a_strong_bloc_capitulates() -> None:
+    case = make_case([60, 60, 60, 0], [1, 1, 1, 0.02], [0.9, 0.9, 0.9, 0.1])
+    d = diagnose(case).issues["q"]
+    for bloc in ("A0", "A1", "A2"):
+        pair = next(p for p in d.pairs if (p.initiator, p.receiver) == (bloc, "A3"))
+        assert pair.octant_initiator_view == "receiver_capitulates"
+        assert pair.eu_initiator > 0 > pair.eu_receiver
+        assert abs(pair.eu_receiver) > pair.eu_initiator
+    assert d.final_positions["A3"] == pytest.approx(60, abs=0.01)
+    assert d.verdict == "agreement_likely"
+    assert not d.mutual_stalemate
+
+
+def test_the_rule_between_thresholds() -> None:
+    # Both expect +0.5 from challenging the other (an exact tie: nobody wins, nobody moves):
+    # not a mutual stalemate, and 20% apart: compromise expected by the rule.
+    d = diagnose(make_case([30, 50], [1, 1], [0.5, 0.5])).issues["q"]
+    assert d.verdict == "compromise_expected"
+    assert d.gap_end == pytest.approx(0.2)
+    assert d.verdict in VERDICTS
+    tight = diagnose(make_case([30, 50], [1, 1], [0.5, 0.5]), deadlock_gap=0.1).issues["q"]
+    assert tight.verdict == "deadlock"
+    assert "0.1" in verdict_rule(deadlock_gap=0.1)
+
+
+def test_principals_can_be_named_and_are_checked() -> None:
+    case = make_case([90, 10, 50], [1, 1, 0.2], [0.95, 0.95, 0.3])
+    d = diagnose(case, principals=["A2", "A0"]).issues["q"]
+    assert d.principals == ("A0", "A2")
+    with pytest.raises(ModelError, match="unknown actor"):
+        diagnose(case, principals=["A0", "ZZ"])
+    with pytest.raises(ModelError, match="thresholds"):
+        diagnose(case, deadlock_gap=0.01, agreement_gap=0.5)
+    with pytest.raises(ModelError, match="no parameter"):
+        diagnose(case, colour="red")
+
+
+def test_to_dict_shape_and_json() -> None:
+    d = diagnose(make_case([90, 10, 50], [1, 1, 0.2], [0.95, 0.95, 0.3]), rounds=3).to_dict()
+    assert d["case"]["params"]["rounds"] == 3
+    issue = d["issues"]["q"]
+    assert issue["verdict"] in VERDICTS
+    assert len(issue["pairs"]) == 3
+    assert set(issue["pairs"][0]) >= {
+        "initiator",
+        "receiver",
+        "octant_initiator_view",
+        "octant_receiver_view",
+        "eu_initiator",
+        "eu_receiver",
+    }
+    json.dumps(d)
+
+
+def test_cli_table_and_json(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("Actor,Capability,Position,Salience\nN,1,90,0.95\nS,1,10,0.95\nM,0.2,50,0.3\n")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["diagnose", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "DEADLOCK" in out.output and "initiator" in out.output
+    out = runner.invoke(cli, ["diagnose", str(path), "--format", "json", "--rounds", "2"])
+    data = json.loads(out.output)
+    assert data["issues"]["issue"]["verdict"] == "deadlock"
+    bad = runner.invoke(cli, ["diagnose", str(path), "--principals", "N,X"])
+    assert bad.exit_code == 2 and "unknown actor" in bad.output
+    bad = runner.invoke(cli, ["diagnose", str(path), "-p", "nash.utility=linear"])
+    assert bad.exit_code == 2 and "bdm model only" in bad.output
+
+
+def test_istanbul_case(istanbul_case_path: Path) -> None:
+    if not istanbul_case_path.exists():
+        pytest.skip("the flagship case is not there yet")
+    case = load_case(istanbul_case_path)
+    d = diagnose(case)
+    for issue_id in ("sanctuaries", "guarantee"):
+        issue = d.issues[issue_id]
+        assert issue.principals == ("PAK", "AFG")
+        assert issue.verdict == "deadlock"
+        assert issue.mutual_stalemate
+        pair = next(p for p in issue.pairs if (p.initiator, p.receiver) == ("PAK", "AFG"))
+        assert pair.eu_initiator < 0 and pair.eu_receiver < 0

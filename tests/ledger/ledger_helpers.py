@@ -1,0 +1,63 @@
+"""Helpers for the ledger tests: test vectors, deterministic keys and signed entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from detente.ledger.commitment import (
+    Commitment,
+    Indicator,
+    Obligation,
+    commitment_entry,
+    countersign,
+    sign_commitment,
+)
+from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
+
+LEDGER_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "ledger"
+ORIGIN = "test.detente.example/log"
+
+
+def load_vector(name: str) -> Any:
+    return json.loads((LEDGER_ASSETS / name).read_text(encoding="utf-8"))
+
+
+def seeded_signer(name: str, seed: int, alg: int = 0x01) -> NoteSigner:
+    return NoteSigner(name, Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32), alg)
+
+
+PARTIES = {a: seeded_signer(a, k + 1) for k, a in enumerate(["AFG", "PAK", "TUR", "QAT"])}
+LOG_KEY = seeded_signer(ORIGIN, 9)
+WITNESSES = [seeded_signer(f"w{k}.example", 20 + k, ALG_COSIGNATURE_V1) for k in range(3)]
+
+
+def make_commitment(n: int = 0) -> Commitment:
+    return Commitment(
+        id=f"test-{n}",
+        label="test",
+        committing_party="AFG",
+        beneficiaries=["PAK"],
+        text=f"Test guarantee number {n}.",
+        obligations=[
+            Obligation(
+                id="o1",
+                text="No attacks.",
+                indicator=Indicator(metric="attacks", comparison="<=", threshold=0, period="P30D"),
+            )
+        ],
+        start=dt.date(2025, 11, 7),
+        end=dt.date(2026, 5, 6),
+        guarantors=["TUR", "QAT"],
+        issues=["sanctuaries"],
+    )
+
+
+def signed_entry(n: int = 0) -> bytes:
+    sc = sign_commitment(make_commitment(n), "AFG", PARTIES["AFG"])
+    sc = countersign(sc, "TUR", PARTIES["TUR"])
+    return commitment_entry(sc)

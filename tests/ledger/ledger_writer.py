@@ -1,0 +1,30 @@
+"""A ledger appender run as a real subprocess by the concurrency and crash tests.
+
+Usage: python ledger_writer.py DB TAG COUNT BATCH
+Prints ``ack <index> <tag>-<n>`` (flushed) only after each append has returned, that is, after
+the transaction was committed and fsynced.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from detente.ledger.log import Ledger
+
+
+def main() -> None:
+    db, tag, count, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    led = Ledger.open(db, check_entries=False)
+    n = 0
+    while count < 0 or n < count:
+        items = [f"{tag}-{n + k}".encode() for k in range(batch)]
+        first = led.append_many(items)
+        for k, item in enumerate(items):
+            sys.stdout.write(f"ack {first + k} {item.decode()}\n")
+        sys.stdout.flush()
+        n += batch
+    led.close()
+
+
+if __name__ == "__main__":
+    main()

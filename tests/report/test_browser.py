@@ -1,0 +1,143 @@
+"""The brief in a real headless chromium, offline: charts render, nothing is fetched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import detente
+from detente.report import build_brief
+from detente.report.demo import run_demo
+
+pytestmark = pytest.mark.browser
+
+
+def _with_rounds(forecast: Any) -> dict[str, Any]:
+    """Forecast JSON with a two-round trajectory on one issue (the shape iterative models give)."""
+    data: dict[str, Any] = json.loads(json.dumps(forecast.to_dict()))
+    data["issues"]["access"]["models"]["median"]["rounds"] = [
+        {
+            "round": 0,
+            "median": 50.0,
+            "mean": 55.0,
+            "positions": {"north": 90.0, "south": 20.0, "med": 50.0, "guild": 70.0},
+        },
+        {
+            "round": 1,
+            "median": 60.0,
+            "mean": 58.0,
+            "positions": {"north": 80.0, "south": 35.0, "med": 55.0, "guild": 65.0},
+        },
+    ]
+    return data
+
+
+def _assert_clean(opened: Any) -> None:
+    assert opened.blocked == [], f"the page tried to fetch: {opened.blocked}"
+    assert opened.console_errors == [], opened.console_errors
+    assert opened.page_errors == [], opened.page_errors
+    assert opened.dialogs == [], opened.dialogs
+
+
+def test_every_chart_renders_offline(
+    open_offline: Any,
+    small_case: Any,
+    small_forecast: Any,
+    sample_diagnosis: Any,
+    sample_guarantee: Any,
+    tmp_path: Path,
+) -> None:
+    html = build_brief(
+        small_case,
+        _with_rounds(small_forecast),
+        diagnosis=sample_diagnosis(),
+        guarantee=sample_guarantee(True),
+    )
+    path = tmp_path / "brief.html"
+    path.write_text(html, encoding="utf-8")
+    opened = open_offline(path)
+    page = opened.page
+    state = page.evaluate("window.detenteCharts")
+    # 2 issues x (actors + forecast) + 1 trajectory + 1 quad map
+    assert state["total"] == 6 and state["ok"] == 6 and state["failed"] == 0, state
+    charts = page.locator("[data-chart]")
+    assert charts.count() == 6
+    for k in range(6):
+        chart = charts.nth(k)
+        assert chart.get_attribute("data-rendered") == "ok"
+        assert chart.locator("svg.marks").count() == 1
+        box = chart.locator("svg.marks").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+    # The actors chart of the first issue draws one symbol per actor with a position.
+    first = charts.nth(0)
+    assert first.locator("g.mark-symbol.role-mark path").count() == 4
+    labels = first.locator("g.role-axis-label text").all_text_contents()
+    names = [n for n in labels if not n.replace(".", "").isdigit()]  # drop the x-axis ticks
+    assert sorted(names) == ["Harbour Pilots' Guild", "Mediator State", "Northland", "Southland"]
+    # Order: actors (2 issues), forecasts (2 issues), trajectory, quad map.
+    # The forecast chart labels each model's outcome with its nearest anchor.
+    forecast_texts = charts.nth(2).locator("g.mark-text.role-mark text").all_text_contents()
+    assert "65.33 · Daytime access with inspection" in forecast_texts
+    # The trajectory chart draws a line per actor plus median and mean.
+    assert charts.nth(4).locator("g.mark-line.role-mark path").count() == 6
+    # The quad map plots each pair.
+    assert charts.nth(5).locator("g.mark-symbol.role-mark path").count() == 3
+    _assert_clean(opened)
+    shot = tmp_path / "brief.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_tooltip_shows_value_range_and_quote(
+    open_offline: Any, small_case: Any, small_forecast: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "brief.html"
+    path.write_text(build_brief(small_case, small_forecast), encoding="utf-8")
+    opened = open_offline(path)
+    page = opened.page
+    chart = page.locator("[data-chart]").first
+    chart.scroll_into_view_if_needed()
+    # Symbols are sorted by position, highest first: the first is Northland (90).
+    chart.locator("g.mark-symbol.role-mark path").first.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=5000)
+    text = tooltip.inner_text()
+    assert "Northland" in text
+    assert "90 (80–100)" in text
+    assert "Northland wants full access." in text
+    assert "oped: A. Columnist" in text
+    _assert_clean(opened)
+
+
+def test_hostile_case_text_stays_text(
+    open_offline: Any, small_case_path: Path, case_with: Any, tmp_path: Path
+) -> None:
+    title = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+    case = case_with(
+        small_case_path,
+        **{
+            "title: Harbour access talks (invented test case)": f"title: {json.dumps(title)}",
+            "name: Southland": 'name: "<svg onload=alert(3)>South"',
+        },
+    )
+    path = tmp_path / "brief.html"
+    path.write_text(build_brief(case, detente.forecast(case)), encoding="utf-8")
+    opened = open_offline(path)
+    page = opened.page
+    assert page.locator("#title").inner_text() == title
+    assert page.locator("main img").count() == 0
+    assert page.evaluate("window.detenteCharts.ok") == 4
+    labels = page.locator("[data-chart]").first.locator("g.role-axis-label text")
+    assert "<svg onload=alert(3)>South" in labels.all_text_contents()
+    _assert_clean(opened)
+
+
+def test_demo_brief_opens_offline(open_offline: Any, small_case_path: Path, tmp_path: Path) -> None:
+    res = run_demo(small_case_path, tmp_path / "demo")
+    opened = open_offline(res.files["brief"])
+    state = opened.page.evaluate("window.detenteCharts")
+    assert state["total"] >= 4 and state["ok"] == state["total"], state
+    _assert_clean(opened)

@@ -1,0 +1,118 @@
+"""`detente brief` and `detente demo`, run end to end through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import detente
+from detente.cli import cli
+from detente.report.demo import _module_available, run_demo
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_brief_command_writes_a_brief(small_case_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "brief.html"
+    result = invoke("brief", str(small_case_path), "--out", str(out), "--model", "median")
+    assert result.exit_code == 0, result.output
+    assert str(out.resolve()) in result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Harbour access talks (invented test case)" in html
+    assert '"median"' in html and '"compromise"' not in html
+
+
+def test_brief_command_reports_a_bad_case(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "case: {id: x, title: X}\nactors: []\nissues: []\npositions: []\n"
+        "sources: [{id: s, citation: c, kind: rumour}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "brief.html"
+    result = CliRunner().invoke(cli, ["brief", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "bad.yaml:5:38" in result.output and "sources[0].kind" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_brief_command_rejects_an_unknown_model(small_case_path: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["brief", str(small_case_path), "--out", str(tmp_path / "b.html"), "-m", "nope"]
+    )
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def _check_demo_output(out: Path, output: str, case: Any) -> None:
+    forecast_file, brief_file = out.resolve() / "forecast.json", out.resolve() / "brief.html"
+    assert f"forecast   {forecast_file}" in output
+    assert f"brief      {brief_file}" in output
+    assert brief_file.as_uri() in output
+    expected = json.loads(json.dumps(detente.forecast(case, trajectory=True).to_dict()))
+    assert json.loads(forecast_file.read_text(encoding="utf-8")) == expected
+    html = brief_file.read_text(encoding="utf-8")
+    assert case.case.title.replace("'", "&#39;") in html
+    # The demo says which optional parts it included, and includes exactly those.
+    for part, module in (("diagnosis", "detente.diagnose"), ("guarantee", "detente.ledger.demo")):
+        if _module_available(module):
+            assert f"{part}: included" in output, output
+        else:
+            assert f"{part}: not installed ({module} is not available yet)" in output
+    assert ('id="diagnosis"' in html) == _module_available("detente.diagnose")
+    assert ('id="guarantee"' in html) == _module_available("detente.ledger.demo")
+    assert (out / "diagnosis.json").exists() == _module_available("detente.diagnose")
+
+
+def test_demo_end_to_end_on_a_small_case(
+    small_case_path: Path, small_case: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "demo"
+    result = invoke("demo", "--case", str(small_case_path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    _check_demo_output(out, result.output, small_case)
+    assert "compromise   65.33 ≈ Daytime access with inspection" in result.output
+    assert "nash         42.98 ≈ Verbal assurance" in result.output
+    assert len(result.output.splitlines()) <= 40  # one screen
+
+
+def test_demo_end_to_end_on_the_flagship_case(
+    istanbul_case_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not istanbul_case_path.exists():
+        pytest.skip("examples/istanbul-2025/case.yaml is not written yet")
+    monkeypatch.chdir(tmp_path)  # the default case is found beside the checkout
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / "istanbul-2025"
+    _check_demo_output(out, result.output, detente.load_case(istanbul_case_path))
+    assert f"case {istanbul_case_path.resolve()}: valid" in result.output
+
+
+def test_demo_refuses_a_missing_case(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--case", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_run_demo_returns_what_it_wrote(small_case_path: Path, tmp_path: Path) -> None:
+    res = run_demo(small_case_path, tmp_path / "o", ["median"])
+    assert res.ok
+    assert res.files["brief"].is_file() and res.files["forecast"].is_file()
+    assert res.forecast.models == ["median"]
+    assert [p.name for p in res.parts] == ["diagnosis", "guarantee"]
+
+
+def test_module_available() -> None:
+    assert _module_available("detente.forecast")
+    assert not _module_available("detente.no_such_module")
+    assert not _module_available("detente.no_such_package.demo")

@@ -1,0 +1,83 @@
+"""Same seed, same numbers: on every engine and with any number of workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from detente.uncertainty.errors import UncertaintyError
+from detente.uncertainty.sweep import run_sweep
+
+MODELS = ["compromise", "median", "nash"]
+N = 12_000
+CHUNK = 2_500  # five chunks, the last one short
+
+
+def numbers(d: dict[str, Any]) -> dict[str, Any]:
+    keep = ("seed", "draws", "draws_done", "chunk_size", "issues", "inputs", "models")
+    return {k: d[k] for k in keep}
+
+
+@pytest.fixture(scope="module")
+def reference(istanbul) -> dict[str, Any]:
+    return run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK).to_dict()
+
+
+def test_local_pool_matches_in_process(istanbul, reference) -> None:
+    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, workers=2)
+    assert r.engine == "local" and r.workers == 2
+    assert numbers(r.to_dict()) == numbers(reference)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_dask_local_threads_match(istanbul, reference, workers: int) -> None:
+    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine="dask-local",
+                  workers=workers, processes=False)
+    assert r.engine == "dask-local" and r.workers == workers
+    assert numbers(r.to_dict()) == numbers(reference)
+
+
+def test_dask_local_processes_match(istanbul, reference) -> None:
+    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine="dask-local",
+                  workers=2, processes=True)
+    assert numbers(r.to_dict()) == numbers(reference)
+
+
+def test_another_seed_gives_other_numbers(istanbul, reference) -> None:
+    r = run_sweep(istanbul, N, seed=43, models=MODELS, chunk_size=CHUNK)
+    assert r.to_dict()["issues"] != reference["issues"]
+
+
+def test_result_records_seed_and_version(reference) -> None:
+    from detente import __version__
+
+    assert reference["seed"] == 42 and reference["detente_version"] == __version__
+    entry = reference["issues"]["sanctuaries"]["models"]["compromise"]
+    assert set(entry["intervals"]) == {"50", "80", "95"}
+    lo95, hi95 = entry["intervals"]["95"]
+    lo50, hi50 = entry["intervals"]["50"]
+    assert lo95 <= lo50 <= entry["median"] <= hi50 <= hi95
+
+
+def test_interrupt_reports_what_finished(istanbul) -> None:
+    def stop(done: int) -> None:
+        if done >= 2 * CHUNK:
+            raise KeyboardInterrupt
+
+    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, progress=stop)
+    assert r.interrupted and r.draws_done == 2 * CHUNK
+    assert r.count["sanctuaries"]["compromise"] == 2 * CHUNK
+
+
+@pytest.mark.parametrize("draws", [0, -5, 2.5, True])
+def test_bad_draws(istanbul, draws: Any) -> None:
+    with pytest.raises(UncertaintyError, match="draws"):
+        run_sweep(istanbul, draws)
+
+
+def test_bad_engine_and_missing_scheduler(istanbul) -> None:
+    with pytest.raises(UncertaintyError, match="unknown engine"):
+        run_sweep(istanbul, 10, engine="spark")
+    with pytest.raises(UncertaintyError, match="--scheduler"):
+        run_sweep(istanbul, 10, engine="dask")
