@@ -125,3 +125,40 @@ def test_istanbul_case(istanbul_case_path: Path) -> None:
         assert issue.mutual_stalemate
         pair = next(p for p in issue.pairs if (p.initiator, p.receiver) == ("PAK", "AFG"))
         assert pair.eu_initiator < 0 and pair.eu_receiver < 0
+
+
+def test_batched_verdict_codes_agree_with_diagnose(istanbul_case_path: Path) -> None:
+    import numpy as np
+
+    from detente.case.arrays import case_arrays
+    from detente.diagnose import verdict_codes
+    from detente.forecast.registry import ModelInput
+
+    cases = [
+        make_case([90, 10, 50], [1, 1, 0.2], [0.95, 0.95, 0.3]),
+        make_case([60, 60, 60, 0], [1, 1, 1, 0.02], [0.9, 0.9, 0.9, 0.1]),
+        make_case([30, 50], [1, 1], [0.5, 0.5]),
+    ]
+    if istanbul_case_path.exists():
+        cases.append(load_case(istanbul_case_path))
+    for case in cases:
+        inp = ModelInput.from_arrays(case_arrays(case))
+        codes = verdict_codes(inp)
+        d = diagnose(case)
+        assert [VERDICTS[c] for c in codes[0]] == [d.issues[i.id].verdict for i in case.issues]
+    # A batch of copies with noise equals the copies one by one.
+    inp = ModelInput.from_arrays(case_arrays(cases[0]))
+    rng = np.random.default_rng(3)
+    noisy = ModelInput(
+        position=inp.position + rng.uniform(-30, 30, (20, 3, 1)),
+        salience=np.clip(inp.salience + rng.uniform(-0.3, 0.3, (20, 3, 1)), 0.01, 1),
+        capability=inp.capability + rng.uniform(0, 0.5, (20, 3, 1)),
+        present=inp.present,
+        status_quo=np.full((20, 1), np.nan),
+        scale_min=inp.scale_min,
+        scale_max=inp.scale_max,
+    )
+    whole = verdict_codes(noisy, rounds=4)
+    assert set(whole[:, 0].tolist()) <= {0, 1, 2}
+    for k in range(20):
+        assert np.array_equal(whole[k], verdict_codes(noisy.take(k), rounds=4)[0])

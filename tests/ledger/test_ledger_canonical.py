@@ -100,3 +100,13 @@ def _as_doubles(v: object) -> object:
         return [_as_doubles(x) for x in v]
     assert isinstance(v, dict)
     return {k: _as_doubles(x) for k, x in v.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_property_fast_path_equals_the_reference_encoder(value: object) -> None:
+    from detente.ledger.canonical import _encode
+
+    out: list[str] = []
+    _encode(value, out)
+    assert canonicalize(value) == "".join(out).encode("utf-8")

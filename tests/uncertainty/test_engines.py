@@ -32,15 +32,31 @@ def test_local_pool_matches_in_process(istanbul, reference) -> None:
 
 @pytest.mark.parametrize("workers", [1, 3])
 def test_dask_local_threads_match(istanbul, reference, workers: int) -> None:
-    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine="dask-local",
-                  workers=workers, processes=False)
+    r = run_sweep(
+        istanbul,
+        N,
+        seed=42,
+        models=MODELS,
+        chunk_size=CHUNK,
+        engine="dask-local",
+        workers=workers,
+        processes=False,
+    )
     assert r.engine == "dask-local" and r.workers == workers
     assert numbers(r.to_dict()) == numbers(reference)
 
 
 def test_dask_local_processes_match(istanbul, reference) -> None:
-    r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine="dask-local",
-                  workers=2, processes=True)
+    r = run_sweep(
+        istanbul,
+        N,
+        seed=42,
+        models=MODELS,
+        chunk_size=CHUNK,
+        engine="dask-local",
+        workers=2,
+        processes=True,
+    )
     assert numbers(r.to_dict()) == numbers(reference)
 
 

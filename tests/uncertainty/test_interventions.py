@@ -9,8 +9,9 @@ from detente.uncertainty.interventions import search_interventions
 
 
 def test_finds_planted_minimal_change(load) -> None:
-    r = search_interventions(load("planted.yaml"), "x", ["B"], model="compromise",
-                             target=40.0, tolerance=0.5)
+    r = search_interventions(
+        load("planted.yaml"), "x", ["B"], model="compromise", target=40.0, tolerance=0.5
+    )
     best = r.interventions[0]
     ((lever, to),) = best.changes
     assert (lever.actor, lever.kind) == ("B", "position")
@@ -25,14 +26,22 @@ def test_finds_planted_minimal_change(load) -> None:
 
 
 def test_goal_already_met_changes_nothing(load) -> None:
-    r = search_interventions(load("planted.yaml"), "x", ["B"], model="compromise",
-                             target=30.0, tolerance=0.5)
+    r = search_interventions(
+        load("planted.yaml"), "x", ["B"], model="compromise", target=30.0, tolerance=0.5
+    )
     assert r.interventions == [] and "already met" in (r.note or "")
 
 
 def test_unreachable_goal_says_so(load) -> None:
-    r = search_interventions(load("planted.yaml"), "x", ["B"], model="compromise",
-                             target=90.0, tolerance=0.5, kinds=["salience", "capability"])
+    r = search_interventions(
+        load("planted.yaml"),
+        "x",
+        ["B"],
+        model="compromise",
+        target=90.0,
+        tolerance=0.5,
+        kinds=["salience", "capability"],
+    )
     assert r.interventions == [] and r.note
 
 

@@ -16,8 +16,17 @@ MODELS = ["compromise", "median", "nash"]
 def test_whatif_that_changes_nothing_changes_nothing(istanbul, unc_assets: Path) -> None:
     wf = load_whatif(unc_assets / "whatif-nothing.yaml")
     before, after = case_arrays(istanbul), case_arrays(apply_whatif(istanbul, wf))
-    for name in ("position", "salience", "capability", "position_low", "position_high",
-                 "capability_low", "capability_high", "salience_low", "salience_high"):
+    for name in (
+        "position",
+        "salience",
+        "capability",
+        "position_low",
+        "position_high",
+        "capability_low",
+        "capability_high",
+        "salience_low",
+        "salience_high",
+    ):
         assert (getattr(before, name) == getattr(after, name)).all(), name
     r = run_whatif(istanbul, wf, MODELS).to_dict()
     for issue in r["issues"].values():
@@ -40,7 +49,11 @@ changes:
   - salience: {actor: QAT, issue: guarantee, to: 0.9}
   - capability: {actor: PAK, issue: sanctuaries, to: 0.2}
   - remove_actor: {actor: TTP}
-  - add_actor: {id: NEW, name: New, capability: 0.3, positions: [{issue: guarantee, position: 77, salience: 0.4}]}
+  - add_actor:
+      id: NEW
+      name: New
+      capability: 0.3
+      positions: [{issue: guarantee, position: 77, salience: 0.4}]
   - commit: {actor: AFG, issue: guarantee, to: 40}
 """
     after = apply_whatif(istanbul, parse_whatif(text, "w.yaml"))
@@ -62,9 +75,9 @@ def test_unknown_actor_is_located(istanbul, unc_assets: Path) -> None:
     with pytest.raises(UncertaintyError) as err:
         apply_whatif(istanbul, wf)
     (d,) = err.value.items
-    assert d.code == "unknown-actor" and d.line == 5 and d.column == 5
+    assert d.code == "unknown-actor" and d.line == 5 and d.column == 23
     assert d.file is not None and d.file.endswith("whatif-unknown-actor.yaml")
-    assert "QAT" in (d.hint or "")
+    assert "QAT" in (d.expected or "") and "did you mean" in (d.hint or "")
 
 
 def test_bad_fields_are_all_reported(unc_assets: Path) -> None:

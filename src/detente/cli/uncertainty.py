@@ -27,7 +27,10 @@ from detente.uncertainty.errors import UncertaintyError
 __all__ = ["commands", "parse_draws"]
 
 _models_option = click.option(
-    "-m", "--model", "models", multiple=True,
+    "-m",
+    "--model",
+    "models",
+    multiple=True,
     help="Model name (repeatable; 'all' for every registered model); default: compromise, "
     "median, nash and bdm.",
 )
@@ -55,36 +58,73 @@ def parse_draws(text: str) -> int:
     if not (value == value and value >= 1 and value == int(value)):
         raise UncertaintyError(
             f"--draws: '{text}' is not a positive whole number",
-            [Diagnostic(f"bad --draws value '{text}'", expected="a whole number >= 1",
-                        hint="for example --draws 10000 (also 10k, 1e5)", code="bad-draws")],
+            [
+                Diagnostic(
+                    f"bad --draws value '{text}'",
+                    expected="a whole number >= 1",
+                    hint="for example --draws 10000 (also 10k, 1e5)",
+                    code="bad-draws",
+                )
+            ],
         )
     return int(value)
 
 
 @click.command()
 @case_argument
-@click.option("-n", "--draws", "draws_text", default="10000", show_default=True,
-              help="Number of Monte Carlo draws (10000, 10k, 1e5).")
+@click.option(
+    "-n",
+    "--draws",
+    "draws_text",
+    default="10000",
+    show_default=True,
+    help="Number of Monte Carlo draws (10000, 10k, 1e5).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @_models_option
 @_params_option
-@click.option("--engine", type=click.Choice(list(ENGINES)), default="local", show_default=True,
-              help="local process pool, a new Dask LocalCluster, or a Dask scheduler.")
-@click.option("--workers", type=int, default=None,
-              help="Worker processes (default: all CPUs; 1 runs in this process).")
+@click.option(
+    "--engine",
+    type=click.Choice(list(ENGINES)),
+    default="local",
+    show_default=True,
+    help="local process pool, a new Dask LocalCluster, or a Dask scheduler.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes (default: all CPUs; 1 runs in this process).",
+)
 @click.option("--scheduler", default=None, help="Dask scheduler address for --engine dask.")
-@click.option("--draws-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write every draw (inputs, outcomes, verdicts) to a .csv or .parquet file.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option(
+    "--draws-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every draw (inputs, outcomes, verdicts) to a .csv or .parquet file.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
 @input_format_option
 @case_id_option
 @format_option("table", "json", "csv")
 def sweep(
-    case_file: Path, draws_text: str, seed: int, models: tuple[str, ...],
-    params: tuple[str, ...], engine: str, workers: int | None, scheduler: str | None,
-    draws_out: Path | None, progress: bool | None, input_format: str | None,
-    case_id: str | None, fmt: str,
+    case_file: Path,
+    draws_text: str,
+    seed: int,
+    models: tuple[str, ...],
+    params: tuple[str, ...],
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    draws_out: Path | None,
+    progress: bool | None,
+    input_format: str | None,
+    case_id: str | None,
+    fmt: str,
 ) -> None:
     """Monte Carlo over every number of CASE that has a range.
 
@@ -111,14 +151,25 @@ def sweep(
 
     if show:
         bar = click.progressbar(
-            length=draws, label="draws", file=sys.stderr, show_eta=True, show_pos=True,
+            length=draws,
+            label="draws",
+            file=sys.stderr,
+            show_eta=True,
+            show_pos=True,
             item_show_func=lambda s: s,
         )
         bar.__enter__()
     try:
         result = run_sweep(
-            case, draws, seed, models=list(models) or None, params=parse_params(params),
-            engine=engine, workers=workers, scheduler=scheduler, draws_out=draws_out,
+            case,
+            draws,
+            seed,
+            models=list(models) or None,
+            params=parse_params(params),
+            engine=engine,
+            workers=workers,
+            scheduler=scheduler,
+            draws_out=draws_out,
             progress=tick,
         )
     finally:
@@ -127,7 +178,8 @@ def sweep(
     if result.interrupted:
         click.echo(
             f"interrupted: {result.draws_done:,} of {result.draws:,} draws finished; "
-            "the results below cover those draws", err=True,
+            "the results below cover those draws",
+            err=True,
         )
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
@@ -150,21 +202,44 @@ def sweep(
 
 @click.command()
 @case_argument
-@click.option("--method", type=click.Choice(["tornado", "sobol", "both"]), default="both",
-              show_default=True, help="One-at-a-time tornado, Sobol indices, or both.")
-@click.option("--samples", type=int, default=256, show_default=True,
-              help="Sobol base sample N, a power of 2 (N x (inputs + 2) model runs).")
+@click.option(
+    "--method",
+    type=click.Choice(["tornado", "sobol", "both"]),
+    default="both",
+    show_default=True,
+    help="One-at-a-time tornado, Sobol indices, or both.",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=256,
+    show_default=True,
+    help="Sobol base sample N, a power of 2 (N x (inputs + 2) model runs).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Sobol design.")
-@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Inputs shown per output in the table.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Inputs shown per output in the table.",
+)
 @_models_option
 @_params_option
 @input_format_option
 @case_id_option
 @format_option("table", "json")
 def sensitivity(
-    case_file: Path, method: str, samples: int, seed: int, top: int, models: tuple[str, ...],
-    params: tuple[str, ...], input_format: str | None, case_id: str | None, fmt: str,
+    case_file: Path,
+    method: str,
+    samples: int,
+    seed: int,
+    top: int,
+    models: tuple[str, ...],
+    params: tuple[str, ...],
+    input_format: str | None,
+    case_id: str | None,
+    fmt: str,
 ) -> None:
     """Which estimates the forecast hangs on: tornado and Sobol indices (SALib)."""
     from detente.uncertainty.sensitivity import sobol, tornado
@@ -173,11 +248,17 @@ def sensitivity(
     chosen = list(models) or None
     mp = parse_params(params)
     t = tornado(case, chosen, mp, source=str(case_file)) if method in ("tornado", "both") else None
-    s = (sobol(case, samples, seed, chosen, mp, source=str(case_file))
-         if method in ("sobol", "both") else None)
+    s = (
+        sobol(case, samples, seed, chosen, mp, source=str(case_file))
+        if method in ("sobol", "both")
+        else None
+    )
     if fmt == "json":
-        click.echo(render_json({"tornado": t.to_dict() if t else None,
-                                "sobol": s.to_dict() if s else None}))
+        click.echo(
+            render_json(
+                {"tornado": t.to_dict() if t else None, "sobol": s.to_dict() if s else None}
+            )
+        )
         return
     if t is not None:
         click.echo(f"Tornado (one at a time), top {top} per issue and model")
@@ -196,8 +277,13 @@ def sensitivity(
 @case_id_option
 @format_option("table", "json", "csv")
 def whatif(
-    case_file: Path, whatif_file: Path, models: tuple[str, ...], params: tuple[str, ...],
-    input_format: str | None, case_id: str | None, fmt: str,
+    case_file: Path,
+    whatif_file: Path,
+    models: tuple[str, ...],
+    params: tuple[str, ...],
+    input_format: str | None,
+    case_id: str | None,
+    fmt: str,
 ) -> None:
     """Forecast and diagnosis before and after the changes in a WHATIF file.
 
@@ -222,26 +308,54 @@ def whatif(
 @click.command()
 @case_argument
 @click.option("--issue", required=True, help="Issue id.")
-@click.option("--by", "by", multiple=True, required=True,
-              help="Actor whose inputs may change (repeatable).")
-@click.option("-m", "--model", "model", default=None,
-              help="Model judged (default: bdm when available, else compromise).")
+@click.option(
+    "--by", "by", multiple=True, required=True, help="Actor whose inputs may change (repeatable)."
+)
+@click.option(
+    "-m",
+    "--model",
+    "model",
+    default=None,
+    help="Model judged (default: bdm when available, else compromise).",
+)
 @_params_option
-@click.option("--target", type=float, default=None,
-              help="Move the forecast to this value (default goal: out of deadlock).")
-@click.option("--tolerance", type=float, default=1.0, show_default=True,
-              help="Scale points either side of --target.")
-@click.option("--lever", "levers", multiple=True,
-              type=click.Choice(["position", "salience", "capability"]),
-              help="Inputs that may change (repeatable; default: all three).")
+@click.option(
+    "--target",
+    type=float,
+    default=None,
+    help="Move the forecast to this value (default goal: out of deadlock).",
+)
+@click.option(
+    "--tolerance",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Scale points either side of --target.",
+)
+@click.option(
+    "--lever",
+    "levers",
+    multiple=True,
+    type=click.Choice(["position", "salience", "capability"]),
+    help="Inputs that may change (repeatable; default: all three).",
+)
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
 @input_format_option
 @case_id_option
 @format_option("table", "json")
 def interventions(
-    case_file: Path, issue: str, by: tuple[str, ...], model: str | None,
-    params: tuple[str, ...], target: float | None, tolerance: float, levers: tuple[str, ...],
-    top: int, input_format: str | None, case_id: str | None, fmt: str,
+    case_file: Path,
+    issue: str,
+    by: tuple[str, ...],
+    model: str | None,
+    params: tuple[str, ...],
+    target: float | None,
+    tolerance: float,
+    levers: tuple[str, ...],
+    top: int,
+    input_format: str | None,
+    case_id: str | None,
+    fmt: str,
 ) -> None:
     """The smallest changes by the named actors that take ISSUE out of deadlock.
 
@@ -253,15 +367,23 @@ def interventions(
     mp = parse_params(params)
     name = model
     result = search_interventions(
-        case, issue, list(by), model=name, params=mp.get(name or "", {}) if name else None,
-        target=target, tolerance=tolerance,
-        kinds=list(levers) or ("position", "salience", "capability"), top=top,
+        case,
+        issue,
+        list(by),
+        model=name,
+        params=mp.get(name or "", {}) if name else None,
+        target=target,
+        tolerance=tolerance,
+        kinds=list(levers) or ("position", "salience", "capability"),
+        top=top,
     )
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
         return
-    click.echo(f"Goal: {result.goal}; before: outcome {result.before_outcome:.2f}, "
-               f"verdict {result.before_verdict or '-'} ({result.evaluations:,} evaluations)")
+    click.echo(
+        f"Goal: {result.goal}; before: outcome {result.before_outcome:.2f}, "
+        f"verdict {result.before_verdict or '-'} ({result.evaluations:,} evaluations)"
+    )
     if result.note:
         click.echo(result.note)
     if result.interventions:

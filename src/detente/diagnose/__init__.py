@@ -11,6 +11,7 @@ from detente.diagnose.core import (
     IssueDiagnosis,
     PairView,
     diagnose,
+    verdict_codes,
     verdict_rule,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "IssueDiagnosis",
     "PairView",
     "diagnose",
+    "verdict_codes",
     "verdict_rule",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "IssueDiagnosis",
     "PairView",
     "diagnose",
+    "verdict_codes",
     "verdict_rule",
 ]
 
@@ -402,3 +403,58 @@ def diagnose(
             final_positions={ids[j]: float(xt[j]) for j in present},
         )
     return Diagnosis(case, out, resolved, thresholds, skipped)
+
+
+def verdict_codes(
+    inp: ModelInput,
+    *,
+    principals: tuple[int, int] | None = None,
+    deadlock_gap: float = 0.25,
+    agreement_gap: float = 0.05,
+    **params: Any,
+) -> NDArray[np.int64]:
+    """Verdicts for a whole batch at once: ``(B, I)`` codes into :data:`VERDICTS`.
+
+    The same rule as :func:`diagnose` (``docs/diagnosis.md``), for sweeps: ``-1`` where
+    an issue has fewer than two actors with a position (or a named principal is absent).
+
+    Args:
+        inp: Batched model input ``(B, A, I)``.
+        principals: Actor indices of the two principal parties; by default, per draw and
+            issue, the pair with the largest ``w_a * w_b * |x_a - x_b|``.
+        deadlock_gap: As in :func:`diagnose`.
+        agreement_gap: As in :func:`diagnose`.
+        **params: ``bdm`` model parameters.
+    """
+    spec = get_model("bdm")
+    resolved = spec.resolve_params(params)
+    rounds = int(resolved["rounds"])
+    opts = options_from_params(resolved)
+    b, a, n_issues = inp.position.shape
+    traj, states = bdm_run(inp, max(rounds, 1), opts)
+    x0 = np.moveaxis(traj[:, 0], 2, 1).reshape(b * n_issues, a)
+    xt = np.moveaxis(traj[:, rounds], 2, 1).reshape(b * n_issues, a)
+    w = np.moveaxis(inp.weight, 2, 1).reshape(b * n_issues, a)
+    present = np.broadcast_to(inp.present.T[None], (b, n_issues, a)).reshape(b * n_issues, a)
+    width = np.broadcast_to(inp.scale_max - inp.scale_min, (b, n_issues)).reshape(-1)
+    own = states[0].eu_own
+    upper = np.triu(np.ones((a, a), dtype=bool), 1)[None]
+    both = present[:, :, None] & present[:, None, :] & upper
+    if principals is None:
+        score = w[:, :, None] * w[:, None, :] * np.abs(x0[:, :, None] - x0[:, None, :])
+        flat = np.where(both, score, -1.0).reshape(len(x0), a * a)
+        best = np.argmax(flat, axis=1)  # row-major: lowest a, then lowest b, on ties
+        pa, pb = best // a, best % a
+        ok = both.reshape(len(x0), a * a).any(axis=1)
+    else:
+        lo, hi = sorted(principals)
+        pa = np.full(len(x0), lo)
+        pb = np.full(len(x0), hi)
+        ok = present[:, lo] & present[:, hi]
+    rows = np.arange(len(x0))
+    gap = np.abs(xt[rows, pa] - xt[rows, pb]) / width
+    stalemate = (own[rows, pa, pb] <= 0) & (own[rows, pb, pa] <= 0)
+    code = np.where(gap <= agreement_gap, 2, 1)
+    code = np.where((gap > deadlock_gap) | (stalemate & (gap > agreement_gap)), 0, code)
+    code = np.where(ok, code, -1)
+    return np.asarray(code.reshape(b, n_issues), dtype=np.int64)

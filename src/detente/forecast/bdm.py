@@ -182,14 +182,6 @@ def _median(x: F, w: F) -> F:
     return weighted_median(x[:, :, None], w[:, :, None])[:, 0]
 
 
-_BROADCAST_MAX_ACTORS = 12
-"""Up to this many actors the votes are one ``(N, A, A, A)`` array; above, a loop.
-
-The choice depends on ``A`` only, never on the batch size, so a batched call and the
-one-by-one calls add the same numbers in the same order.
-"""
-
-
 def _probability(x: F, w: F, r: F | None, dx: F, opts: BdmOptions) -> F:
     """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
 
@@ -210,24 +202,18 @@ def _probability(x: F, w: F, r: F | None, dx: F, opts: BdmOptions) -> F:
         keep = None
     # Only the positive part is summed: with w >= 0, |v| = 2 max(v, 0) - v, so the
     # denominator follows from ``top`` and the weighted distance sums ``D``.
-    if a <= _BROADCAST_MAX_ACTORS:
-        # v[n, k, i, j] = w_k (|x_k - x_j| - |x_k - x_i|): voter k's support for i over j.
-        v = w[:, :, None, None] * (dist[:, :, None, :] - dist[:, :, :, None])
-        if keep is not None:
-            v = np.where(keep[None], v, 0.0)
-        top = np.maximum(v, 0.0).sum(axis=1)
-        net = v.sum(axis=1) if keep is not None else None
-    else:
-        # Voter by voter: memory stays (N, A, A) however many actors there are.
-        top = np.zeros((n, a, a))
-        net = np.zeros((n, a, a)) if keep is not None else None
-        for k in range(a):
-            dk = dist[:, k, :]
-            vk = w[:, k, None, None] * (dk[:, None, :] - dk[:, :, None])
-            if keep is not None and net is not None:
-                vk = np.where(keep[k][None], vk, 0.0)
-                net += vk
-            top += np.maximum(vk, 0.0)
+    # Voter by voter: memory stays (N, A, A) however many actors there are, and the
+    # sums run in the same order whatever the batch size.
+    top = np.zeros((n, a, a))
+    net = np.zeros((n, a, a)) if keep is not None else None
+    for k in range(a):
+        dk = dist[:, k, :]
+        # vk[n, i, j] = w_k (|x_k - x_j| - |x_k - x_i|): voter k's support for i over j.
+        vk = w[:, k, None, None] * (dk[:, None, :] - dk[:, :, None])
+        if keep is not None and net is not None:
+            vk = np.where(keep[k][None], vk, 0.0)
+            net += vk
+        top += np.maximum(vk, 0.0)
     if net is None:  # all voters: sum_k v = D_j - D_i with D_i = sum_k w_k |x_k - x_i|
         big_d = (w[:, :, None] * dist).sum(axis=1)
         net = big_d[:, None, :] - big_d[:, :, None]

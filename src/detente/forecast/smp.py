@@ -379,8 +379,8 @@ def prob_edu_challenge(
     b3, h3, i3, j3 = b[..., None], h[..., None], i[..., None], j[..., None]
     uni, unn = au[b3, h3, n, i3], au[b3, h3, n, n]
     every_pair = (
-        h is i
-        and tuple(i.shape) == (1, n_act, 1)
+        tuple(h.shape) == tuple(i.shape) == (1, n_act, 1)
+        and bool((h == i).all())
         and tuple(j.shape) == (1, 1, n_act)
         and bool((i[0, :, 0] == np.arange(n_act)).all())
         and bool((j[0, 0, :] == np.arange(n_act)).all())

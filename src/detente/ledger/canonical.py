@@ -105,12 +105,40 @@ def _encode(value: Any, out: list[str]) -> None:
         raise VerificationError(f"cannot canonicalize a {type(value).__name__} as JSON")
 
 
+_SUPPLEMENTARY = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _plain(value: Any) -> bool:
+    """True when CPython's encoder already writes ``value`` canonically.
+
+    That holds without floats (JCS writes them in ECMAScript form), without integers a double
+    cannot hold, and without object names outside the BMP (where code-point order differs
+    from the UTF-16 order of §3.2.3). Strings with lone surrogates are caught afterwards.
+    """
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and not _SUPPLEMENTARY.search(k) and _plain(v)
+            for k, v in value.items()
+        )
+    return False
+
+
 def canonicalize(value: Any) -> bytes:
     """Serialise ``value`` as RFC 8785 canonical JSON (UTF-8 bytes).
 
     Raises:
         VerificationError: for values JSON cannot hold exactly (NaN, huge integers, ...).
     """
+    if _plain(value):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if not _SURROGATE.search(text):
+            return text.encode("utf-8")
     out: list[str] = []
     _encode(value, out)
     return "".join(out).encode("utf-8")

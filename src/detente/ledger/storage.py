@@ -192,6 +192,9 @@ class SQLiteStorage:
             if str(mode).lower() != "wal":
                 raise StorageError(f"{self.path}: could not switch to WAL mode (got {mode})")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Proof reads are random point lookups: keep hot pages in memory.
+            self._db.execute("PRAGMA cache_size=-65536")
+            self._db.execute("PRAGMA mmap_size=1073741824")
             self._db.executescript(_SCHEMA + _triggers())
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path}: cannot open ledger database: {exc}") from exc

@@ -15,6 +15,7 @@ what a chunk computes depends only on its task (which carries its own random str
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -84,8 +85,11 @@ class InlineEngine(_Base):
 
 
 def _ordered(
-    submit: Callable[[Any], Any], result: Callable[[Any], Any], cancel: Callable[[Any], None],
-    tasks: Sequence[Any], window: int,
+    submit: Callable[[Any], Any],
+    result: Callable[[Any], Any],
+    cancel: Callable[[Any], None],
+    tasks: Sequence[Any],
+    window: int,
 ) -> Iterator[tuple[int, Any]]:
     """Submit with at most ``window`` in flight; yield results in task order."""
     pending: deque[tuple[int, Any]] = deque()
@@ -117,7 +121,10 @@ class LocalPoolEngine(_Base):
             f.cancel()
 
         yield from _ordered(
-            lambda t: self._pool.submit(fn, t), lambda f: f.result(), cancel, tasks,
+            lambda t: self._pool.submit(fn, t),
+            lambda f: f.result(),
+            cancel,
+            tasks,
             2 * self.workers,
         )
 
@@ -129,11 +136,9 @@ class LocalPoolEngine(_Base):
 class DaskEngine(_Base):
     """Dask distributed: a new LocalCluster (``dask-local``) or a running scheduler."""
 
-    def __init__(
-        self, workers: int, scheduler: str | None = None, processes: bool = True
-    ) -> None:
+    def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
         try:
-            from distributed import Client, LocalCluster
+            distributed: Any = importlib.import_module("distributed")
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise UncertaintyError(
                 "the dask engines need dask[distributed]; install detente[dask]"
@@ -141,18 +146,18 @@ class DaskEngine(_Base):
         self._cluster: Any = None
         if scheduler is None:
             self.name = "dask-local"
-            self._cluster = LocalCluster(
+            self._cluster = distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=processes,
                 dashboard_address=None,
             )
-            self._client: Any = Client(self._cluster)
+            self._client: Any = distributed.Client(self._cluster)
             self.workers = workers
         else:
             self.name = "dask"
             try:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = distributed.Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise UncertaintyError(
                     f"cannot reach the Dask scheduler at {scheduler}: {exc}",
@@ -197,9 +202,7 @@ def make_engine(
         UncertaintyError: For an unknown engine, bad worker count or missing scheduler.
     """
     if name not in ENGINES:
-        raise UncertaintyError(
-            f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}"
-        )
+        raise UncertaintyError(f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}")
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise UncertaintyError(f"--workers must be at least 1, not {n}")

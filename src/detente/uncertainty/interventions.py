@@ -37,8 +37,8 @@ from numpy.typing import NDArray
 
 from detente import __version__
 from detente.case.arrays import case_arrays
-from detente.case.model import Case
 from detente.case.checks import did_you_mean
+from detente.case.model import Case
 from detente.errors import Diagnostic
 from detente.forecast.registry import ModelInput, get_model
 from detente.uncertainty._models import ensure_registered
@@ -88,8 +88,14 @@ class Intervention:
         return {
             "size": self.size,
             "changes": [
-                {"actor": lv.actor, "issue": lv.issue, "input": lv.kind,
-                 "from": lv.current, "to": v, "share_of_room": abs(v - lv.current) / lv.unit}
+                {
+                    "actor": lv.actor,
+                    "issue": lv.issue,
+                    "input": lv.kind,
+                    "from": lv.current,
+                    "to": v,
+                    "share_of_room": abs(v - lv.current) / lv.unit,
+                }
                 for lv, v in self.changes
             ],
             "evidence": {
@@ -102,8 +108,10 @@ class Intervention:
 
     def describe(self) -> str:
         """In words."""
-        return "; ".join(f"{lv.actor} {lv.kind} on {lv.issue} {lv.current:.3g} -> {v:.3g}"
-                         for lv, v in self.changes)
+        return "; ".join(
+            f"{lv.actor} {lv.kind} on {lv.issue} {lv.current:.3g} -> {v:.3g}"
+            for lv, v in self.changes
+        )
 
 
 @dataclass
@@ -142,8 +150,13 @@ class InterventionResult:
     def rows(self) -> list[dict[str, Any]]:
         """Table rows."""
         return [
-            {"rank": k, "size": iv.size, "change": iv.describe(),
-             "outcome": iv.outcome_after, "verdict": iv.verdict_after}
+            {
+                "rank": k,
+                "size": iv.size,
+                "change": iv.describe(),
+                "outcome": iv.outcome_after,
+                "verdict": iv.verdict_after,
+            }
             for k, iv in enumerate(self.interventions, 1)
         ]
 
@@ -151,14 +164,21 @@ class InterventionResult:
 class _Goal:
     """Evaluates a batch of lever settings: outcome, verdict code, and whether met."""
 
-    def __init__(self, base: ModelInput, levers: Sequence[Lever], model: str,
-                 params: Mapping[str, Any], issue: int, target: float | None,
-                 tolerance: float) -> None:
+    def __init__(
+        self,
+        base: ModelInput,
+        levers: Sequence[Lever],
+        model: str,
+        params: Mapping[str, Any],
+        issue: int,
+        target: float | None,
+        tolerance: float,
+    ) -> None:
         self.base, self.levers, self.issue = base, list(levers), issue
         self.spec = get_model(model)
         self.params = self.spec.resolve_params(params)
         self.target, self.tolerance = target, tolerance
-        self.verdict = verdict_function()
+        self.verdict = verdict_function(self.params if model == "bdm" else None)
         self.evaluations = 0
 
     def __call__(self, values: F) -> tuple[F, NDArray[np.int64], NDArray[np.bool_]]:
@@ -169,13 +189,24 @@ class _Goal:
         for k, lv in enumerate(self.levers):
             arr = {"position": pos, "salience": sal, "capability": cap}[lv.kind]
             arr[:, lv.a, lv.i] = values[:, k]
-        inp = ModelInput(pos, sal, cap, self.base.present,
-                         np.repeat(self.base.status_quo, n, axis=0), self.base.scale_min,
-                         self.base.scale_max, self.base.actor_ids, self.base.issue_ids)
+        inp = ModelInput(
+            pos,
+            sal,
+            cap,
+            self.base.present,
+            np.repeat(self.base.status_quo, n, axis=0),
+            self.base.scale_min,
+            self.base.scale_max,
+            self.base.actor_ids,
+            self.base.issue_ids,
+        )
         self.evaluations += n
         out = self.spec.fn(inp, **self.params).outcome[:, self.issue]
-        codes = (self.verdict(inp)[:, self.issue] if self.verdict is not None
-                 else np.full(n, -1, dtype=np.int64))
+        codes = (
+            self.verdict(inp)[:, self.issue]
+            if self.verdict is not None
+            else np.full(n, -1, dtype=np.int64)
+        )
         if self.target is not None:
             met = np.abs(out - self.target) <= self.tolerance
         else:
@@ -195,15 +226,26 @@ def _levers(case: Case, issue: str, actors: Sequence[str], kinds: Sequence[str])
             continue
         for kind in kinds:
             if kind == "position":
-                out.append(Lever(actor, issue, kind, a, i, float(arr.position[a, i]),
-                                 float(arr.scale_min[i]), float(arr.scale_max[i]), width))
+                out.append(
+                    Lever(
+                        actor,
+                        issue,
+                        kind,
+                        a,
+                        i,
+                        float(arr.position[a, i]),
+                        float(arr.scale_min[i]),
+                        float(arr.scale_max[i]),
+                        width,
+                    )
+                )
             elif kind == "salience":
-                out.append(Lever(actor, issue, kind, a, i, float(arr.salience[a, i]),
-                                 0.0, 1.0, 1.0))
+                out.append(
+                    Lever(actor, issue, kind, a, i, float(arr.salience[a, i]), 0.0, 1.0, 1.0)
+                )
             else:
                 c = float(arr.capability[a, i])
-                out.append(Lever(actor, issue, kind, a, i, c, 0.0, c + 2 * total_cap,
-                                 total_cap))
+                out.append(Lever(actor, issue, kind, a, i, c, 0.0, c + 2 * total_cap, total_cap))
     return out
 
 
@@ -249,17 +291,32 @@ def search_interventions(
     registered = ensure_registered()
     arr = case_arrays(case)
     if issue not in arr.issue_ids:
-        raise UncertaintyError(f"unknown issue '{issue}'", [Diagnostic(
-            f"no issue '{issue}' in case '{case.case.id}'", code="unknown-issue",
-            expected="one of: " + ", ".join(arr.issue_ids),
-            hint=did_you_mean(issue, arr.issue_ids))])
+        raise UncertaintyError(
+            f"unknown issue '{issue}'",
+            [
+                Diagnostic(
+                    f"no issue '{issue}' in case '{case.case.id}'",
+                    code="unknown-issue",
+                    expected="one of: " + ", ".join(arr.issue_ids),
+                    hint=did_you_mean(issue, arr.issue_ids),
+                )
+            ],
+        )
     bad = [a for a in by if a not in arr.actor_ids]
     if bad or not by:
-        raise UncertaintyError("unknown or missing actors for --by", [Diagnostic(
-            f"no actor '{a}' in case '{case.case.id}'", code="unknown-actor",
-            expected="one of: " + ", ".join(arr.actor_ids),
-            hint=did_you_mean(a, arr.actor_ids)) for a in bad] or [Diagnostic(
-            "name at least one actor with --by", code="missing-actor")])
+        raise UncertaintyError(
+            "unknown or missing actors for --by",
+            [
+                Diagnostic(
+                    f"no actor '{a}' in case '{case.case.id}'",
+                    code="unknown-actor",
+                    expected="one of: " + ", ".join(arr.actor_ids),
+                    hint=did_you_mean(a, arr.actor_ids),
+                )
+                for a in bad
+            ]
+            or [Diagnostic("name at least one actor with --by", code="missing-actor")],
+        )
     unknown_kinds = [k for k in kinds if k not in _KINDS]
     if unknown_kinds:
         raise UncertaintyError(f"unknown lever(s) {unknown_kinds}; use {', '.join(_KINDS)}")
@@ -267,9 +324,14 @@ def search_interventions(
     if target is None and verdict_function() is None:
         raise UncertaintyError(
             "no deadlock diagnosis is available to search against",
-            [Diagnostic("the goal 'out of deadlock' needs the diagnosis",
-                        hint="give --target VALUE to move the forecast to a value instead",
-                        code="no-diagnosis")])
+            [
+                Diagnostic(
+                    "the goal 'out of deadlock' needs the diagnosis",
+                    hint="give --target VALUE to move the forecast to a value instead",
+                    code="no-diagnosis",
+                )
+            ],
+        )
     i = arr.issue_ids.index(issue)
     levers = _levers(case, issue, by, kinds)
     if not levers:
@@ -279,14 +341,26 @@ def search_interventions(
     cur = np.array([lv.current for lv in levers])
     units = np.array([lv.unit for lv in levers])
     out0, code0, met0 = goal(cur[None, :])
-    goal_text = (f"outcome of {name} within {tolerance:g} of {target:g}" if target is not None
-                 else "diagnosis is not deadlock")
+    goal_text = (
+        f"outcome of {name} within {tolerance:g} of {target:g}"
+        if target is not None
+        else "diagnosis is not deadlock"
+    )
 
     def result(found: list[Intervention], note: str | None = None) -> InterventionResult:
         found.sort(key=lambda iv: (round(iv.size, 9), iv.describe()))
-        return InterventionResult(case.case.id, issue, list(by), name, goal_text,
-                                  float(out0[0]), _label(int(code0[0])), found[:top],
-                                  goal.evaluations, note)
+        return InterventionResult(
+            case.case.id,
+            issue,
+            list(by),
+            name,
+            goal_text,
+            float(out0[0]),
+            _label(int(code0[0])),
+            found[:top],
+            goal.evaluations,
+            note,
+        )
 
     if met0[0]:
         return result([], "the goal is already met at the stated values; nothing to change")
@@ -294,9 +368,14 @@ def search_interventions(
     def intervention(vals: F, keys: Sequence[int]) -> Intervention:
         o, c, _ = goal(vals[None, :])
         size = float(np.sum(np.abs(vals - cur) / units))
-        return Intervention(tuple((levers[k], float(vals[k])) for k in keys), size,
-                            float(out0[0]), float(o[0]), _label(int(code0[0])),
-                            _label(int(c[0])))
+        return Intervention(
+            tuple((levers[k], float(vals[k])) for k in keys),
+            size,
+            float(out0[0]),
+            float(o[0]),
+            _label(int(code0[0])),
+            _label(int(c[0])),
+        )
 
     found: list[Intervention] = []
     # 1. single levers: grid, then bisection per (lever, direction), all in one batch
@@ -348,7 +427,7 @@ def search_interventions(
         per = pair_grid * pair_grid
         tips, keys = [], []
         for n, (k1, k2) in enumerate(cand_keys):
-            r, m = allr[n * per:(n + 1) * per], ok[n * per:(n + 1) * per]
+            r, m = allr[n * per : (n + 1) * per], ok[n * per : (n + 1) * per]
             moved = (r[:, k1] != cur[k1]) & (r[:, k2] != cur[k2])
             m = m & moved
             if not m.any():
@@ -371,7 +450,12 @@ def search_interventions(
                 # a pair is worth showing only if both levers matter and it beats singles
                 if iv.size < best_single - 1e-9:
                     found.append(iv)
-    note = None if found else (
-        "no change to these actors' levers meets the goal on the search grid; "
-        "try more actors (--by) or a looser --tolerance")
+    note = (
+        None
+        if found
+        else (
+            "no change to these actors' levers meets the goal on the search grid; "
+            "try more actors (--by) or a looser --tolerance"
+        )
+    )
     return result(found, note)

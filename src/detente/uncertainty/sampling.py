@@ -22,12 +22,12 @@ of the unit cube through each inverse CDF; used by the Sobol design).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from detente.case.arrays import CaseArrays, case_arrays
 from detente.case.model import Case, Estimate
@@ -150,7 +150,9 @@ class InputSpace:
             with np.errstate(invalid="ignore", divide="ignore"):
                 alpha = 1.0 + 4.0 * (self.mode - self.low) / span
                 beta = 1.0 + 4.0 * (self.high - self.mode) / span
-            z = stats.beta.ppf(u[:, is_pert], alpha[is_pert], beta[is_pert])
+            # scipy comes with the [sensitivity] extra (SALib needs it); untyped, so Any.
+            special: Any = importlib.import_module("scipy.special")
+            z = special.betaincinv(alpha[is_pert], beta[is_pert], u[:, is_pert])
             out[:, is_pert] = self.low[is_pert] + z * span[is_pert]
         return out
 
@@ -214,8 +216,14 @@ def input_space(case: Case) -> InputSpace:
     i_index = {i: k for k, i in enumerate(arr.issue_ids)}
     inputs: list[UncertainInput] = []
 
-    def add(name: str, kind: InputKind, actor: str | None, issue: str | None,
-            est: Estimate, cells: list[tuple[int, int]]) -> None:
+    def add(
+        name: str,
+        kind: InputKind,
+        actor: str | None,
+        issue: str | None,
+        est: Estimate,
+        cells: list[tuple[int, int]],
+    ) -> None:
         if not cells:
             return
         inputs.append(
@@ -235,8 +243,7 @@ def input_space(case: Case) -> InputSpace:
     for k, issue in enumerate(case.issues):
         if _has_range(issue.status_quo):
             assert issue.status_quo is not None
-            add(f"status_quo:{issue.id}", "status_quo", None, issue.id, issue.status_quo,
-                [(-1, k)])
+            add(f"status_quo:{issue.id}", "status_quo", None, issue.id, issue.status_quo, [(-1, k)])
     inherited: dict[str, list[tuple[int, int]]] = {a.id: [] for a in case.actors}
     for p in case.positions:
         if p.position is None or p.actor not in a_index or p.issue not in i_index:
@@ -249,14 +256,26 @@ def input_space(case: Case) -> InputSpace:
             add(f"salience:{p.actor}:{p.issue}", "salience", p.actor, p.issue, p.salience, [cell])
         if p.capability is not None:
             if _has_range(p.capability):
-                add(f"capability:{p.actor}:{p.issue}", "capability", p.actor, p.issue,
-                    p.capability, [cell])
+                add(
+                    f"capability:{p.actor}:{p.issue}",
+                    "capability",
+                    p.actor,
+                    p.issue,
+                    p.capability,
+                    [cell],
+                )
         else:
             inherited[p.actor].append(cell)
     for actor in case.actors:
         if actor.capability is not None and _has_range(actor.capability):
-            add(f"capability:{actor.id}", "capability", actor.id, None, actor.capability,
-                inherited[actor.id])
+            add(
+                f"capability:{actor.id}",
+                "capability",
+                actor.id,
+                None,
+                actor.capability,
+                inherited[actor.id],
+            )
 
     codes = {"position": 0, "salience": 1, "capability": 2, "status_quo": 3}
     target, source, ai, ii = [], [], [], []

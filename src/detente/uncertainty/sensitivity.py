@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,8 +99,9 @@ class TornadoResult:
                 bar["verdict_low"] = self.verdict_low[p][i]
                 bar["verdict_high"] = self.verdict_high[p][i]
             out.append(bar)
-        out.sort(key=lambda b: (-(b["swing"] if b["swing"] == b["swing"] else -1.0),
-                                str(b["input"])))
+        out.sort(
+            key=lambda b: (-(b["swing"] if b["swing"] == b["swing"] else -1.0), str(b["input"]))
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,7 +178,7 @@ def tornado(
         at_low=out[:, :p, :],
         at_high=out[:, p : 2 * p, :],
     )
-    fn = verdict_function()
+    fn = verdict_function(dict(resolved)["bdm"]) if "bdm" in dict(resolved) else None
     if fn is not None:
         codes = fn(inp)
         names = _verdict_names(codes)
@@ -210,8 +212,10 @@ class SobolResult:
             "evaluations": self.evaluations,
             "inputs": self.names,
             "issues": {
-                iid: {"models": self.indices[iid],
-                      "p_deadlock": self.p_deadlock[iid] if self.p_deadlock else None}
+                iid: {
+                    "models": self.indices[iid],
+                    "p_deadlock": self.p_deadlock[iid] if self.p_deadlock else None,
+                }
                 for iid in self.issues
             },
         }
@@ -225,30 +229,60 @@ class SobolResult:
                 outputs["P(deadlock)"] = self.p_deadlock[iid]
             for name, idx in outputs.items():
                 if idx.get("note"):
-                    out.append({"issue": iid, "output": name, "input": "-", "S1": None,
-                                "ST": None, "note": idx["note"]})
+                    out.append(
+                        {
+                            "issue": iid,
+                            "output": name,
+                            "input": "-",
+                            "S1": None,
+                            "ST": None,
+                            "note": idx["note"],
+                        }
+                    )
                     continue
                 order = sorted(self.names, key=lambda k: (-idx["ST"][k], k))
                 for k in order[:top]:
-                    out.append({"issue": iid, "output": name, "input": k,
-                                "S1": idx["S1"][k], "ST": idx["ST"][k], "note": ""})
+                    out.append(
+                        {
+                            "issue": iid,
+                            "output": name,
+                            "input": k,
+                            "S1": idx["S1"][k],
+                            "ST": idx["ST"][k],
+                            "note": "",
+                        }
+                    )
         return out
 
 
+def _salib(module: str) -> Any:
+    """Import a SALib module (the ``[sensitivity]`` extra; untyped, so ``Any``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise UncertaintyError("Sobol indices need SALib; install detente[sensitivity]") from exc
+
+
 def _analyze(problem: dict[str, Any], y: F, seed: int) -> dict[str, Any]:
-    from SALib.analyze import sobol as sobol_analyze
+    sobol_analyze: Any = _salib("SALib.analyze.sobol")
 
     names: list[str] = problem["names"]
     if np.isnan(y).any():
         return {"note": "the model gives no outcome on some draws (e.g. no status quo)"}
     if float(np.var(y)) == 0.0:
         zero = dict.fromkeys(names, 0.0)
-        return {"S1": zero, "S1_conf": zero, "ST": zero, "ST_conf": zero,
-                "note": "constant over the design: no input moves it"}
+        return {
+            "S1": zero,
+            "S1_conf": zero,
+            "ST": zero,
+            "ST_conf": zero,
+            "note": "constant over the design: no input moves it",
+        }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed,
-                                    print_to_console=False)
+        res = sobol_analyze.analyze(
+            problem, y, calc_second_order=False, seed=seed, print_to_console=False
+        )
     return {
         key: {k: float(v) for k, v in zip(names, res[key], strict=True)}
         for key in ("S1", "S1_conf", "ST", "ST_conf")
@@ -277,7 +311,7 @@ def sobol(
     Raises:
         UncertaintyError: No ranges, or ``n`` not a power of 2.
     """
-    from SALib.sample import sobol as sobol_sample
+    sobol_sample: Any = _salib("SALib.sample.sobol")
 
     if n < 2 or n & (n - 1):
         raise UncertaintyError(
@@ -293,7 +327,7 @@ def sobol(
         unit = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     values = space.from_unit(np.clip(unit, 1e-12, 1.0 - 1e-12))
     outs, codes = [], []
-    fn = verdict_function()
+    fn = verdict_function(dict(resolved)["bdm"]) if "bdm" in dict(resolved) else None
     for start in range(0, len(values), _BATCH):
         inp = space.build(values[start : start + _BATCH])
         outs.append(run_models(inp, resolved))

@@ -29,6 +29,7 @@ Intervals are central: the 50% interval is the 25th to 75th percentile, 80% the 
 from __future__ import annotations
 
 import csv
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -112,9 +113,7 @@ class ChunkResult:
     verdict_codes: I64 | None = None
 
 
-def run_models(
-    inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]]
-) -> F:
+def run_models(inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]]) -> F:
     """Outcomes of every model on a batch, ``(M, B, I)``."""
     ensure_registered()
     return np.stack([get_model(n).fn(inp, **dict(p)).outcome for n, p in models])
@@ -142,7 +141,7 @@ def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     counts: I64 | None = None
     codes: I64 | None = None
     if task.verdicts:
-        fn = verdict_function()
+        fn = verdict_function(dict(task.models)["bdm"])
         if fn is not None:
             codes = fn(inp)
             onehot = codes[:, :, None] == np.arange(len(VERDICTS))[None, None, :]
@@ -162,8 +161,9 @@ def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     )
 
 
-def _quantiles(hist: I64, lo: float, hi: float, qs: Sequence[float],
-               obs_lo: float, obs_hi: float) -> list[float]:
+def _quantiles(
+    hist: I64, lo: float, hi: float, qs: Sequence[float], obs_lo: float, obs_hi: float
+) -> list[float]:
     """Quantiles from histogram counts over ``[lo, hi]`` (see the module docstring)."""
     n = int(hist.sum())
     if n == 0:
@@ -193,11 +193,11 @@ class _DrawWriter:
         self._file: Any = None
         if self._parquet:
             try:
-                import pyarrow  # noqa: F401
+                self._pa: Any = importlib.import_module("pyarrow")
+                self._pq: Any = importlib.import_module("pyarrow.parquet")
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise UncertaintyError(
-                    f"{path}: writing Parquet needs pyarrow; install detente[parquet] "
-                    "or write .csv"
+                    f"{path}: writing Parquet needs pyarrow; install detente[parquet] or write .csv"
                 ) from exc
         else:
             self._file = path.open("w", newline="", encoding="utf-8")
@@ -206,12 +206,9 @@ class _DrawWriter:
 
     def write(self, table: dict[str, NDArray[Any]]) -> None:
         if self._parquet:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            batch = pa.table({c: table[c] for c in self.columns})
+            batch = self._pa.table({c: table[c] for c in self.columns})
             if self._writer is None:
-                self._writer = pq.ParquetWriter(str(self.path), batch.schema)
+                self._writer = self._pq.ParquetWriter(str(self.path), batch.schema)
             self._writer.write_table(batch)
         else:
             cols = [table[c] for c in self.columns]
@@ -457,9 +454,7 @@ def run_sweep(
                     vcounts += part.verdict_counts
                 if writer is not None and part.inputs is not None and part.outcomes is not None:
                     start = part.index * chunk_size
-                    table: dict[str, NDArray[Any]] = {
-                        "draw": np.arange(start, start + part.size)
-                    }
+                    table: dict[str, NDArray[Any]] = {"draw": np.arange(start, start + part.size)}
                     for c, name in enumerate(space.names):
                         table[name] = part.inputs[:, c]
                     for a, mm in enumerate(names):
@@ -481,7 +476,9 @@ def run_sweep(
     seconds = time.perf_counter() - started
 
     def per(arr: NDArray[Any], cast: Callable[[Any], Any] = float) -> dict[str, dict[str, Any]]:
-        return {ii: {mm: cast(arr[a, b]) for a, mm in enumerate(names)} for b, ii in enumerate(iids)}
+        return {
+            ii: {mm: cast(arr[a, b]) for a, mm in enumerate(names)} for b, ii in enumerate(iids)
+        }
 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -134,6 +134,14 @@ class Change:
     spec: Any
     line: int | None = None
     column: int | None = None
+    fields: tuple[tuple[str, int | None, int | None], ...] = ()
+
+    def where(self, name: str) -> tuple[int | None, int | None]:
+        """``(line, column)`` of field ``name`` of the change (else of the change)."""
+        for key, line, col in self.fields:
+            if key == name:
+                return line, col
+        return self.line, self.column
 
     def describe(self) -> str:
         """One line in words."""
@@ -143,8 +151,13 @@ class Change:
             how = f"to {s.to:g}" if s.to is not None else f"by {s.by:+g}"
             return f"{s.actor}: {what} on {s.issue} {how}"
         if self.kind == "capability":
-            how = (f"to {s.to:g}" if s.to is not None
-                   else f"by {s.by:+g}" if s.by is not None else f"x{s.times:g}")
+            how = (
+                f"to {s.to:g}"
+                if s.to is not None
+                else f"by {s.by:+g}"
+                if s.by is not None
+                else f"x{s.times:g}"
+            )
             return f"{s.actor}: capability{' on ' + s.issue if s.issue else ''} {how}"
         if self.kind == "add_actor":
             return f"add {s.id} ({s.name}), capability {s.capability:g}, " + ", ".join(
@@ -181,8 +194,14 @@ def _pos(node: Any, key: str | int | None = None) -> tuple[int | None, int | Non
     return None, None
 
 
-def _err(file: str, msg: str, where: tuple[int | None, int | None], code: str,
-         expected: str | None = None, hint: str | None = None) -> Diagnostic:
+def _err(
+    file: str,
+    msg: str,
+    where: tuple[int | None, int | None],
+    code: str,
+    expected: str | None = None,
+    hint: str | None = None,
+) -> Diagnostic:
     return Diagnostic(msg, file, where[0], where[1], expected=expected, hint=hint, code=code)
 
 
@@ -201,67 +220,126 @@ def parse_whatif(text: str, file: str = "<input>") -> WhatIf:
         where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         raise UncertaintyError(
             f"{file}: not a readable what-if file",
-            [_err(file, f"malformed YAML: {getattr(exc, 'problem', exc)}", where,
-                  "bad-yaml", hint="check indentation and quoting near this point")],
+            [
+                _err(
+                    file,
+                    f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                    where,
+                    "bad-yaml",
+                    hint="check indentation and quoting near this point",
+                )
+            ],
         ) from None
     problems: list[Diagnostic] = []
     if not isinstance(root, dict):
         raise UncertaintyError(
             f"{file}: not a what-if file",
-            [_err(file, "expected a mapping with `changes:`", (1, 1), "bad-whatif",
-                  expected="name: ..., changes: [...]", hint="see docs/whatif-format.md")],
+            [
+                _err(
+                    file,
+                    "expected a mapping with `changes:`",
+                    (1, 1),
+                    "bad-whatif",
+                    expected="name: ..., changes: [...]",
+                    hint="see docs/whatif-format.md",
+                )
+            ],
         )
     for key in root:
         if key not in ("detente-whatif", "name", "description", "changes"):
-            problems.append(_err(file, f"unknown field '{key}'", _pos(root, key),
-                                 "unknown-field",
-                                 expected="detente-whatif, name, description, changes",
-                                 hint=did_you_mean(str(key), ["name", "description", "changes"])
-                                 or "remove it"))
+            problems.append(
+                _err(
+                    file,
+                    f"unknown field '{key}'",
+                    _pos(root, key),
+                    "unknown-field",
+                    expected="detente-whatif, name, description, changes",
+                    hint=did_you_mean(str(key), ["name", "description", "changes"]) or "remove it",
+                )
+            )
     raw = root.get("changes")
     if not isinstance(raw, list) or not raw:
-        problems.append(_err(file, "`changes` must be a non-empty list", _pos(root, "changes")
-                             if "changes" in root else (1, 1), "missing-changes",
-                             expected="changes: [- move: {actor: A, issue: I, to: 50}]"))
+        problems.append(
+            _err(
+                file,
+                "`changes` must be a non-empty list",
+                _pos(root, "changes") if "changes" in root else (1, 1),
+                "missing-changes",
+                expected="changes: [- move: {actor: A, issue: I, to: 50}]",
+            )
+        )
         raw = []
     changes: list[Change] = []
     for k, item in enumerate(raw):
         where = _pos(raw, k)
         if not isinstance(item, dict) or len(item) != 1:
-            problems.append(_err(file, f"changes[{k}]: expected one `kind: {{...}}` mapping",
-                                 where, "bad-change", expected=", ".join(CHANGE_KINDS)))
+            problems.append(
+                _err(
+                    file,
+                    f"changes[{k}]: expected one `kind: {{...}}` mapping",
+                    where,
+                    "bad-change",
+                    expected=", ".join(CHANGE_KINDS),
+                )
+            )
             continue
-        (kind, body), = item.items()
+        ((kind, body),) = item.items()
         if kind not in _MODELS:
-            problems.append(_err(file, f"changes[{k}]: unknown change '{kind}'", where,
-                                 "unknown-change", expected=", ".join(CHANGE_KINDS),
-                                 hint=did_you_mean(str(kind), CHANGE_KINDS)))
+            problems.append(
+                _err(
+                    file,
+                    f"changes[{k}]: unknown change '{kind}'",
+                    where,
+                    "unknown-change",
+                    expected=", ".join(CHANGE_KINDS),
+                    hint=did_you_mean(str(kind), CHANGE_KINDS),
+                )
+            )
             continue
+        spec: Any
         try:
             spec = _MODELS[kind].model_validate(dict(body) if isinstance(body, dict) else body)
         except ValidationError as exc:
             for e in exc.errors(include_url=False):
                 loc = e["loc"]
                 field_where = _pos(body, loc[0]) if loc and isinstance(body, dict) else where
-                problems.append(_err(
-                    file, f"changes[{k}].{kind}.{'.'.join(map(str, loc))}: {e['msg']}",
-                    field_where, "invalid-value", hint="see docs/whatif-format.md"))
+                problems.append(
+                    _err(
+                        file,
+                        f"changes[{k}].{kind}.{'.'.join(map(str, loc))}: {e['msg']}",
+                        field_where,
+                        "invalid-value",
+                        hint="see docs/whatif-format.md",
+                    )
+                )
             continue
         if kind in ("move", "salience") and (spec.to is None) == (spec.by is None):
-            problems.append(_err(file, f"changes[{k}].{kind}: give exactly one of `to`, `by`",
-                                 _pos(item, kind), "bad-change"))
+            problems.append(
+                _err(
+                    file,
+                    f"changes[{k}].{kind}: give exactly one of `to`, `by`",
+                    _pos(item, kind),
+                    "bad-change",
+                )
+            )
             continue
-        if kind == "capability" and sum(
-            v is not None for v in (spec.to, spec.by, spec.times)
-        ) != 1:
-            problems.append(_err(file, f"changes[{k}].capability: give exactly one of "
-                                 "`to`, `by`, `times`", _pos(item, kind), "bad-change"))
+        if kind == "capability" and sum(v is not None for v in (spec.to, spec.by, spec.times)) != 1:
+            problems.append(
+                _err(
+                    file,
+                    f"changes[{k}].capability: give exactly one of `to`, `by`, `times`",
+                    _pos(item, kind),
+                    "bad-change",
+                )
+            )
             continue
         line, col = _pos(item, kind)
-        changes.append(Change(kind, spec, line, col))
+        fields = (
+            tuple((str(key), *_pos(body, key)) for key in body) if isinstance(body, dict) else ()
+        )
+        changes.append(Change(kind, spec, line, col, fields))
     if problems:
-        raise UncertaintyError(f"{file}: {len(problems)} problem(s) in the what-if file",
-                               problems)
+        raise UncertaintyError(f"{file}: {len(problems)} problem(s) in the what-if file", problems)
     name = root.get("name")
     desc = root.get("description")
     return WhatIf(
@@ -318,17 +396,32 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
     def check(ch: Change, actor: str | None, issue: str | None) -> bool:
         ok = True
         if actor is not None and actor not in actors():
-            problems.append(Diagnostic(
-                f"unknown actor '{actor}' in {ch.kind}", whatif.file, ch.line, ch.column,
-                expected="one of: " + ", ".join(actors()),
-                hint=did_you_mean(actor, actors()) or "add it first with add_actor",
-                code="unknown-actor"))
+            line, col = ch.where("actor")
+            problems.append(
+                Diagnostic(
+                    f"unknown actor '{actor}' in {ch.kind}",
+                    whatif.file,
+                    line,
+                    col,
+                    expected="one of: " + ", ".join(actors()),
+                    hint=did_you_mean(actor, actors()) or "add it first with add_actor",
+                    code="unknown-actor",
+                )
+            )
             ok = False
         if issue is not None and issue not in issues:
-            problems.append(Diagnostic(
-                f"unknown issue '{issue}' in {ch.kind}", whatif.file, ch.line, ch.column,
-                expected="one of: " + ", ".join(issues),
-                hint=did_you_mean(issue, list(issues)), code="unknown-issue"))
+            line, col = ch.where("issue")
+            problems.append(
+                Diagnostic(
+                    f"unknown issue '{issue}' in {ch.kind}",
+                    whatif.file,
+                    line,
+                    col,
+                    expected="one of: " + ", ".join(issues),
+                    hint=did_you_mean(issue, list(issues)),
+                    code="unknown-issue",
+                )
+            )
             ok = False
         return ok
 
@@ -336,9 +429,16 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
         for p in data["positions"]:
             if p["actor"] == actor and p["issue"] == issue and p.get("position") is not None:
                 return dict(p)
-        problems.append(Diagnostic(
-            f"{actor} has no position on {issue} to change", whatif.file, ch.line, ch.column,
-            hint="add the position to the case first", code="no-position"))
+        problems.append(
+            Diagnostic(
+                f"{actor} has no position on {issue} to change",
+                whatif.file,
+                ch.line,
+                ch.column,
+                hint="add the position to the case first",
+                code="no-position",
+            )
+        )
         return None
 
     def put(p: dict[str, Any]) -> None:
@@ -401,22 +501,40 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
                 put(p)
         elif ch.kind == "add_actor":
             if s.id in actors():
-                problems.append(Diagnostic(
-                    f"actor '{s.id}' is already in the case", whatif.file, ch.line, ch.column,
-                    hint="use move/salience/capability to change it", code="duplicate-id"))
+                problems.append(
+                    Diagnostic(
+                        f"actor '{s.id}' is already in the case",
+                        whatif.file,
+                        ch.line,
+                        ch.column,
+                        hint="use move/salience/capability to change it",
+                        code="duplicate-id",
+                    )
+                )
                 continue
             for np_ in s.positions:
                 check(ch, None, np_.issue)
-            data["actors"].append({
-                "id": s.id, "name": s.name, "kind": s.kind, "role": s.role,
-                "at_table": True, "capability": {"value": s.capability, "source": None},
-                "description": f"added by what-if '{whatif.name}'",
-            })
+            data["actors"].append(
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "role": s.role,
+                    "at_table": True,
+                    "capability": {"value": s.capability, "source": None},
+                    "description": f"added by what-if '{whatif.name}'",
+                }
+            )
             for np_ in s.positions:
-                data["positions"].append({
-                    "actor": s.id, "issue": np_.issue, "position": {"value": np_.position},
-                    "salience": {"value": np_.salience}, "capability": None,
-                })
+                data["positions"].append(
+                    {
+                        "actor": s.id,
+                        "issue": np_.issue,
+                        "position": {"value": np_.position},
+                        "salience": {"value": np_.salience},
+                        "capability": None,
+                    }
+                )
         elif ch.kind == "remove_actor":
             if not check(ch, s.actor, None):
                 continue
@@ -426,31 +544,41 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
                 r["participants"] = [x for x in r.get("participants", []) if x != s.actor]
     if problems:
         raise UncertaintyError(
-            f"{whatif.file}: {len(problems)} change(s) do not fit case "
-            f"'{case.case.id}'", problems)
+            f"{whatif.file}: {len(problems)} change(s) do not fit case '{case.case.id}'", problems
+        )
     data["case"]["require_sources"] = False
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
         raise UncertaintyError(
             f"{whatif.file}: the changed case is not valid",
-            [Diagnostic(str(e["msg"]), whatif.file, code="invalid-result",
-                        hint=".".join(map(str, e["loc"])))
-             for e in exc.errors(include_url=False)],
+            [
+                Diagnostic(
+                    str(e["msg"]),
+                    whatif.file,
+                    code="invalid-result",
+                    hint=".".join(map(str, e["loc"])),
+                )
+                for e in exc.errors(include_url=False)
+            ],
         ) from None
 
 
-def _verdicts(case: Case) -> dict[str, str | None] | None:
+def _verdicts(
+    case: Case, bdm_params: dict[str, Any] | None = None
+) -> dict[str, str | None] | None:
     """Diagnosis verdict per issue at the stated values, or None if unavailable."""
     from detente.case.arrays import case_arrays
 
-    fn = verdict_function()
+    fn = verdict_function(bdm_params)
     if fn is None:
         return None
     arr = case_arrays(case)
     codes = fn(ModelInput.from_arrays(arr))[0]
-    return {iid: (VERDICTS[c] if c >= 0 else None)
-            for iid, c in zip(arr.issue_ids, codes.tolist(), strict=True)}
+    return {
+        iid: (VERDICTS[c] if c >= 0 else None)
+        for iid, c in zip(arr.issue_ids, codes.tolist(), strict=True)
+    }
 
 
 @dataclass
@@ -472,14 +600,19 @@ class WhatIfResult:
             models = {}
             for m in self.models:
                 b, a = self.before[iid].get(m), self.after[iid].get(m)
-                models[m] = {"before": b, "after": a,
-                             "change": (a - b) if a is not None and b is not None else None}
+                models[m] = {
+                    "before": b,
+                    "after": a,
+                    "change": (a - b) if a is not None and b is not None else None,
+                }
             out[iid] = {
                 "models": models,
                 "verdict": {
                     "before": (self.verdict_before or {}).get(iid),
                     "after": (self.verdict_after or {}).get(iid),
-                } if self.verdict_before is not None else None,
+                }
+                if self.verdict_before is not None
+                else None,
             }
         return {
             "detente_version": __version__,
@@ -500,17 +633,32 @@ class WhatIfResult:
         for iid in self.issues:
             for m in self.models:
                 e = d[iid]["models"][m]
-                rows.append({"issue": iid, "model": m, "before": e["before"],
-                             "after": e["after"], "change": e["change"]})
+                rows.append(
+                    {
+                        "issue": iid,
+                        "model": m,
+                        "before": e["before"],
+                        "after": e["after"],
+                        "change": e["change"],
+                    }
+                )
             if d[iid]["verdict"] is not None:
-                rows.append({"issue": iid, "model": "diagnosis",
-                             "before": d[iid]["verdict"]["before"],
-                             "after": d[iid]["verdict"]["after"], "change": ""})
+                rows.append(
+                    {
+                        "issue": iid,
+                        "model": "diagnosis",
+                        "before": d[iid]["verdict"]["before"],
+                        "after": d[iid]["verdict"]["after"],
+                        "change": "",
+                    }
+                )
         return rows
 
 
 def run_whatif(
-    case: Case, whatif: WhatIf, models: Sequence[str] | None = None,
+    case: Case,
+    whatif: WhatIf,
+    models: Sequence[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> WhatIfResult:
     """Forecast (and diagnose) ``case`` before and after ``whatif``.
@@ -529,7 +677,7 @@ def run_whatif(
         models=names,
         before=before.outcomes,
         after=after.outcomes,
-        verdict_before=_verdicts(case),
-        verdict_after=_verdicts(after_case),
+        verdict_before=_verdicts(case, (params or {}).get("bdm")),
+        verdict_after=_verdicts(after_case, (params or {}).get("bdm")),
         issues=[i.id for i in case.issues],
     )
