@@ -109,11 +109,15 @@ def _rounds(
     present: np.ndarray,
     actor_ids: Sequence[str],
     issue_ids: Sequence[str],
+    moved_by: np.ndarray | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Per issue, the ``rounds`` list from a ``(T+1, A, I)`` trajectory (round 0 = start).
 
     ``median`` and ``mean`` are the capability x salience weighted median and mean of
     the positions in that round (the median voter position and mean of Scholz et al. 2011).
+    With ``moved_by`` (``(T, A, 2)``: initiator and receiver of the bargain each actor
+    adopted in each turn, -1 for none; KTAB's "why did this actor move"), each round
+    after the first also names, per actor that moved, the bargain that moved it.
     """
     from detente.forecast.closed_form import weighted_mean, weighted_median
 
@@ -124,16 +128,26 @@ def _rounds(
     for k, issue in enumerate(issue_ids):
         rounds = []
         for t in range(traj.shape[0]):
-            rounds.append(
-                {
-                    "round": t,
-                    "median": float(med[t, k]),
-                    "mean": float(mean[t, k]),
-                    "positions": {
-                        a: float(traj[t, j, k]) for j, a in enumerate(actor_ids) if present[j, k]
-                    },
+            entry: dict[str, Any] = {
+                "round": t,
+                "median": float(med[t, k]),
+                "mean": float(mean[t, k]),
+                "positions": {
+                    a: float(traj[t, j, k]) for j, a in enumerate(actor_ids) if present[j, k]
+                },
+            }
+            if moved_by is not None and 0 < t <= moved_by.shape[0]:
+                entry["moved_by"] = {
+                    a: {
+                        "initiator": actor_ids[int(moved_by[t - 1, j, 0])],
+                        "receiver": actor_ids[int(moved_by[t - 1, j, 1])],
+                    }
+                    for j, a in enumerate(actor_ids)
+                    if present[j, k]
+                    and moved_by[t - 1, j, 0] >= 0
+                    and traj[t, j, k] != traj[t - 1, j, k]
                 }
-            )
+            rounds.append(entry)
         out[issue] = {"rounds": rounds}
     return out
 
@@ -180,8 +194,14 @@ def forecast(
             raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
         traj = result.extras.get("trajectory")
         if trajectory and traj is not None:
+            moved = result.extras.get("moved_by")
             extras[spec.name] = _rounds(
-                traj[0], inp.weight[0], inp.present, arrays.actor_ids, arrays.issue_ids
+                traj[0],
+                inp.weight[0],
+                inp.present,
+                arrays.actor_ids,
+                arrays.issue_ids,
+                None if moved is None else moved[0],
             )
         for k, issue in enumerate(case.issues):
             value = float(result.outcome[0, k])

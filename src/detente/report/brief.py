@@ -309,10 +309,26 @@ def _rounds_views(
                 rows.append(
                     {"round": t, "series": "Weighted mean", "kind": "mean", "value": r["mean"]}
                 )
+        moves: list[dict[str, Any]] = []
+        for prev, r in zip(rounds, rounds[1:], strict=False):
+            for actor_id, why in (r.get("moved_by") or {}).items():
+                before = (prev.get("positions") or {}).get(actor_id)
+                after = (r.get("positions") or {}).get(actor_id)
+                moves.append(
+                    {
+                        "round": r.get("round"),
+                        "actor": _actor_name(case, actor_id),
+                        "before": before,
+                        "after": after,
+                        "initiator": _actor_name(case, why["initiator"]),
+                        "receiver": _actor_name(case, why["receiver"]),
+                    }
+                )
         last = rounds[-1]
         out.append(
             {
                 "model": m,
+                "moves": moves,
                 "n_rounds": len(rounds) - 1,
                 "final_median": last.get("median"),
                 "final_mean": last.get("mean"),
