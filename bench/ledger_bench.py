@@ -46,8 +46,12 @@ def bench_signed_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
     while done < total:
         items = []
         for k in range(min(batch, total - done)):
-            ev = Event(kind="compliance_claim", commitment=CID,
-                       at=base + dt.timedelta(seconds=done + k), by="AFG")
+            ev = Event(
+                kind="compliance_claim",
+                commitment=CID,
+                at=base + dt.timedelta(seconds=done + k),
+                by="AFG",
+            )
             items.append(event_entry(ev, [sign_event(ev, party)]))
         led.append_many(items)
         led.checkpoint([log_key])
@@ -55,6 +59,75 @@ def bench_signed_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
     elapsed = time.perf_counter() - t0
     led.close()
     return {"per_s": total / elapsed, "elapsed": elapsed}
+
+
+def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
+    """Log side only: entries signed beforehand; verify each, fsync'd commit, checkpoint."""
+    log_key = _signer(ORIGIN)
+    party = _signer("AFG")
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    items = []
+    for k in range(total):
+        ev = Event(
+            kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
+        )
+        items.append(event_entry(ev, [sign_event(ev, party)]))
+    led = Ledger.create(tmp / f"presigned-{batch}.sqlite", ORIGIN, [log_key.vkey])
+    t0 = time.perf_counter()
+    for start in range(0, total, batch):
+        led.append_many(items[start : start + batch])
+        led.checkpoint([log_key])
+    elapsed = time.perf_counter() - t0
+    led.close()
+    return {"per_s": total / elapsed, "elapsed": elapsed}
+
+
+def _parallel_worker(db: str, seed: int, total: int, batch: int, log_seed: bytes, barrier) -> None:  # type: ignore[no-untyped-def]
+    log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(log_seed))
+    party = _signer("AFG")
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=seed)
+    items = []
+    for k in range(total):
+        ev = Event(
+            kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
+        )
+        items.append(event_entry(ev, [sign_event(ev, party)]))
+    led = Ledger.open(db)
+    barrier.wait()
+    for start in range(0, total, batch):
+        led.append_many(items[start : start + batch])
+        led.checkpoint([log_key])
+    led.close()
+
+
+def bench_parallel_appends(tmp: Path, total: int, batch: int, procs: int) -> dict[str, float]:
+    """Pre-signed entries appended by ``procs`` processes at once (BEGIN IMMEDIATE)."""
+    import multiprocessing as mp
+
+    log_seed = os.urandom(32)
+    log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(log_seed))
+    db = tmp / f"parallel-{batch}.sqlite"
+    Ledger.create(db, ORIGIN, [log_key.vkey]).close()
+    barrier = mp.Barrier(procs + 1)
+    workers = [
+        mp.Process(
+            target=_parallel_worker, args=(str(db), k, total // procs, batch, log_seed, barrier)
+        )
+        for k in range(procs)
+    ]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join()
+        assert w.exitcode == 0
+    elapsed = time.perf_counter() - t0
+    led = Ledger.open(db)
+    n = led.size
+    assert led.fsck(check_signatures=False).ok
+    led.close()
+    return {"per_s": n / elapsed, "elapsed": elapsed, "size": n}
 
 
 def build_large(tmp: Path, n: int) -> tuple[Ledger, float]:
@@ -80,11 +153,11 @@ def _timeit(fn, args_list) -> dict[str, float]:  # type: ignore[no-untyped-def]
     }
 
 
-def bench_proofs(led: Ledger, n: int, samples: int, rng: random.Random) -> dict[str, dict[str, float]]:
+def bench_proofs(
+    led: Ledger, n: int, samples: int, rng: random.Random
+) -> dict[str, dict[str, float]]:
     inc = _timeit(led.inclusion_proof, [(rng.randrange(n), n) for _ in range(samples)])
-    con = _timeit(
-        led.consistency_proof, [(rng.randrange(1, n), n) for _ in range(samples)]
-    )
+    con = _timeit(led.consistency_proof, [(rng.randrange(1, n), n) for _ in range(samples)])
     # Sanity: a sampled proof verifies against the root.
     i = rng.randrange(n)
     merkle.verify_inclusion(
@@ -101,7 +174,9 @@ def bench_verification(tmp: Path, count: int) -> dict[str, float]:
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     items = []
     for k in range(count):
-        ev = Event(kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG")
+        ev = Event(
+            kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
+        )
         items.append(event_entry(ev, [sign_event(ev, party)]))
     led.append_many(items)
     note = led.checkpoint([log_key])
@@ -113,14 +188,21 @@ def bench_verification(tmp: Path, count: int) -> dict[str, float]:
     ]
     led.add_cosignatures(note + "".join(x + "\n" for x in lines), [w.vkey for w in wit])
     receipts = [led.receipt(i) for i in range(count)]
-    policy = Policy(origin=ORIGIN, log_keys=[log_key.vkey], witnesses=[w.vkey for w in wit],
-                    quorum=2, parties={"AFG": [party.vkey]})
+    policy = Policy(
+        origin=ORIGIN,
+        log_keys=[log_key.vkey],
+        witnesses=[w.vkey for w in wit],
+        quorum=2,
+        parties={"AFG": [party.vkey]},
+    )
     t0 = time.perf_counter()
     for r in receipts:
         assert verify_receipt(r, policy).ok
     receipt_s = count / (time.perf_counter() - t0)
     root = led.root()
-    proofs = [(merkle.leaf_hash(items[i]), i, count, led.inclusion_proof(i), root) for i in range(count)]
+    proofs = [
+        (merkle.leaf_hash(items[i]), i, count, led.inclusion_proof(i), root) for i in range(count)
+    ]
     t0 = time.perf_counter()
     for p in proofs:
         merkle.verify_inclusion(*p)
@@ -137,30 +219,56 @@ def main() -> None:
     ap.add_argument("--verify", type=int, default=2000)
     args = ap.parse_args()
     rng = random.Random(20251107)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         print("\n| measurement | result |\n|---|---|")
         for batch in (1, 100, 1000):
             total = min(args.appends, 2000) if batch == 1 else args.appends
             r = bench_signed_appends(tmp, total, batch)
-            print(f"| signed appends, batch {batch} (sign + verify + fsync'd commit + signed "
-                  f"checkpoint per batch), {total} entries | {r['per_s']:,.0f} /s |")
+            print(
+                f"| signed appends, batch {batch} (sign + verify + fsync'd commit + signed "
+                f"checkpoint per batch), {total} entries | {r['per_s']:,.0f} /s |"
+            )
+        for batch in (100, 1000):
+            r = bench_presigned_appends(tmp, args.appends, batch)
+            print(
+                f"| log-side appends of pre-signed entries, batch {batch} (verify + fsync'd "
+                f"commit + signed checkpoint per batch), {args.appends} entries | "
+                f"{r['per_s']:,.0f} /s |"
+            )
+        for batch in (100, 1000):
+            r = bench_parallel_appends(tmp, args.appends, batch, 2)
+            print(
+                f"| log-side appends of pre-signed entries by 2 processes, batch {batch} "
+                f"(verify + fsync'd commit + signed checkpoint per batch), {int(r['size'])} "
+                f"entries | {r['per_s']:,.0f} /s |"
+            )
         led, build_s = build_large(tmp, args.entries)
-        print(f"| build {args.entries:,} unsigned entries (batches of 20,000) | "
-              f"{build_s:.1f} s ({args.entries / build_s:,.0f} /s) |")
+        print(
+            f"| build {args.entries:,} unsigned entries (batches of 20,000) | "
+            f"{build_s:.1f} s ({args.entries / build_s:,.0f} /s) |"
+        )
         res = bench_proofs(led, args.entries, args.samples, rng)
         for kind, t in res.items():
-            print(f"| {kind} proof at {args.entries:,} entries ({args.samples} random) | median "
-                  f"{t['median_ms']:.3f} ms, p99 {t['p99_ms']:.3f} ms, max {t['max_ms']:.3f} ms |")
+            print(
+                f"| {kind} proof at {args.entries:,} entries ({args.samples} random) | median "
+                f"{t['median_ms']:.3f} ms, p99 {t['p99_ms']:.3f} ms, max {t['max_ms']:.3f} ms |"
+            )
         size = (tmp / "large.sqlite").stat().st_size
         print(f"| database size at {args.entries:,} entries | {size / 2**20:.0f} MiB |")
         led.close()
         v = bench_verification(tmp, args.verify)
-        print(f"| offline receipt verification (entry sig, log sig, 2-of-3 witnesses, inclusion) "
-              f"| {v['receipts_per_s']:,.0f} /s |")
-        print(f"| RFC 9162 inclusion proof verification ({args.verify}-entry tree) | "
-              f"{v['inclusion_per_s']:,.0f} /s |")
+        print(
+            f"| offline receipt verification (entry sig, log sig, 2-of-3 witnesses, inclusion) "
+            f"| {v['receipts_per_s']:,.0f} /s |"
+        )
+        print(
+            f"| RFC 9162 inclusion proof verification ({args.verify}-entry tree) | "
+            f"{v['inclusion_per_s']:,.0f} /s |"
+        )
 
 
 if __name__ == "__main__":

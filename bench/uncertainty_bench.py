@@ -6,6 +6,11 @@ registered model on its own, then through all of them together, and prints draws
 second as a Markdown table (and, with ``--json``, as JSON). P(deadlock) is included
 (and timed) whenever the sweep has ``bdm`` and the diagnosis is available.
 
+Each engine is started once (its start-up time is printed on its own line) and warmed up
+with a small sweep, so the rates exclude start-up. ``bdm`` is run twice: with the
+diagnosis of every draw (which runs the bdm model again inside
+:func:`detente.diagnose.verdict_codes`) and without it.
+
 Run: ``.venv/bin/python bench/uncertainty_bench.py [--draws 100000] [--workers 2]``
 """
 
@@ -15,13 +20,15 @@ import argparse
 import json
 import os
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
 
 from detente.case.loader import load_case
 from detente.uncertainty._models import ensure_registered
-from detente.uncertainty.sweep import run_sweep
+from detente.uncertainty.engines import make_engine
+from detente.uncertainty.sweep import CHUNK_SIZE, run_sweep
 
 CASE = Path(__file__).resolve().parents[1] / "examples" / "istanbul-2025" / "case.yaml"
 
@@ -37,7 +44,10 @@ def main() -> None:
     args = ap.parse_args()
     case = load_case(CASE)
     names = args.models or sorted(ensure_registered())
-    runs = [[m] for m in names] + [names]
+    # (models, diagnose each draw?): each model alone, bdm also without the diagnosis
+    runs = [([m], True) for m in names] + [(names, True)]
+    if "bdm" in names:
+        runs.insert(names.index("bdm") + 1, (["bdm"], False))
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}, {args.draws:,} draws, "
@@ -47,11 +57,23 @@ def main() -> None:
     print("|---|---|---:|---:|---|")
     out = []
     for engine in args.engines:
-        for models in runs:
+        t0 = time.perf_counter()
+        eng = make_engine(engine, args.workers)
+        startup = time.perf_counter() - t0
+        run_sweep(case, 4 * CHUNK_SIZE, args.seed, models=names, engine=eng)  # warm-up
+        print(f"| {engine} | (start-up of {eng.workers} workers) | | {startup:.2f} | |")
+        for models, diagnosis in runs:
             r = run_sweep(
-                case, args.draws, args.seed, models=models, engine=engine, workers=args.workers
+                case,
+                args.draws,
+                args.seed,
+                models=models,
+                engine=eng,
+                diagnosis=diagnosis,
             )
             label = "all: " + ", ".join(models) if len(models) > 1 else models[0]
+            if models == ["bdm"] and not diagnosis:
+                label += " (no diagnosis)"
             print(
                 f"| {engine} | {label} | {r.rate:,.0f} | {r.seconds:.2f} | "
                 f"{'yes' if r.p_verdict is not None else 'no'} |",
@@ -67,6 +89,7 @@ def main() -> None:
                     "p_verdict": r.p_verdict is not None,
                 }
             )
+        eng.close()
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

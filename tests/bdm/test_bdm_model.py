@@ -257,6 +257,12 @@ def test_absent_actors_change_nothing() -> None:
     )
     t2 = get_model("bdm")(with_ghost, rounds=5).extras["trajectory"]
     assert np.array_equal(t1, t2[:, :, :3])
+    # Not only the moves: every probability and expected utility among the present actors.
+    _, s1 = bdm_run(base, 1, BdmOptions())
+    _, s2 = bdm_run(with_ghost, 1, BdmOptions())
+    for name in ("prob", "eu_own", "eu_recv"):
+        np.testing.assert_allclose(getattr(s2[0], name)[0][:3, :3], getattr(s1[0], name)[0])
+    np.testing.assert_allclose(s2[0].risk[0][:3], s1[0].risk[0])
 
 
 def test_registration_and_parameters() -> None:
@@ -326,7 +332,7 @@ def test_runner_median_and_mean_match_the_closed_form_models() -> None:
 @pytest.mark.parametrize("voters", ["all", "others", "not_initiator"])
 @pytest.mark.parametrize("probability", ["global", "pair"])
 def test_many_actors_batched_equals_one_by_one(voters: str, probability: str) -> None:
-    # 14 actors take the voter-by-voter path; the batch must not change any number.
+    # A larger case under every voters/probability choice: the batch changes no number.
     rng = np.random.default_rng(14)
     b, a = 3, 14
     inp = ModelInput(

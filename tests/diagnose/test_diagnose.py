@@ -162,3 +162,35 @@ def test_batched_verdict_codes_agree_with_diagnose(istanbul_case_path: Path) -> 
     assert set(whole[:, 0].tolist()) <= {0, 1, 2}
     for k in range(20):
         assert np.array_equal(whole[k], verdict_codes(noisy.take(k), rounds=4)[0])
+
+
+def test_docs_cli_examples_run(istanbul_case_path: Path, shared_data: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    table = shared_data / "bdm" / "bdm1994-eu-emissions.csv"
+    examples = [
+        ["forecast", str(table), "--model", "bdm", "--rounds", "8", "--trajectory"],
+        ["forecast", str(table), "--model", "bdm", "-p", "bdm.offer_selection=least_move"],
+        ["convert", str(table), "--to", "yaml", "-o", str(tmp_path / "t.yaml")],
+    ]
+    if istanbul_case_path.exists():
+        case = str(istanbul_case_path)
+        examples += [
+            ["diagnose", case],
+            ["diagnose", case, "--format", "json"],
+            [
+                "diagnose",
+                case,
+                "--principals",
+                "PAK,AFG",
+                "--deadlock-gap",
+                "0.3",
+                "--rounds",
+                "12",
+                "-p",
+                "bdm.q=0.8",
+            ],
+        ]
+    for args in examples:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, (args, result.output)
+    assert (tmp_path / "t.yaml").read_text().startswith("%YAML 1.2")

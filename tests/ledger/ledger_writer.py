@@ -1,19 +1,24 @@
 """A ledger appender run as a real subprocess by the concurrency and crash tests.
 
-Usage: python ledger_writer.py DB TAG COUNT BATCH
-Prints ``ack <index> <tag>-<n>`` (flushed) only after each append has returned, that is, after
-the transaction was committed and fsynced.
+Usage: python ledger_writer.py DB TAG COUNT BATCH [checkpoint]
+
+With ``checkpoint`` it also signs a checkpoint after every batch. It prints
+``ack <index> <tag>-<n>`` (flushed) only after each append has returned, that is, after the
+transaction was committed and fsynced.
 """
 
 from __future__ import annotations
 
 import sys
 
+from ledger_helpers import LOG_KEY
+
 from detente.ledger.log import Ledger
 
 
 def main() -> None:
     db, tag, count, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    checkpoint = sys.argv[5:] == ["checkpoint"]
     led = Ledger.open(db, check_entries=False)
     n = 0
     while count < 0 or n < count:
@@ -22,6 +27,8 @@ def main() -> None:
         for k, item in enumerate(items):
             sys.stdout.write(f"ack {first + k} {item.decode()}\n")
         sys.stdout.flush()
+        if checkpoint:
+            led.checkpoint([LOG_KEY])
         n += batch
     led.close()
 

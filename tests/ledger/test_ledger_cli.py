@@ -165,3 +165,26 @@ def test_errors_are_reported_without_traceback(tmp_path: Path, run) -> None:
     run("keys", "new", "K")
     out = run("keys", "new", "K", code=2)
     assert "already exists" in out
+
+
+def test_fsck_command_names_the_first_bad_entry(tmp_path: Path, run) -> None:
+    import sqlite3
+
+    from ledger_helpers import LOG_KEY, ORIGIN, signed_entry
+
+    from detente.ledger.log import Ledger
+
+    db = tmp_path / "f.sqlite"
+    led = Ledger.create(db, ORIGIN, [LOG_KEY.vkey])
+    led.append_many([signed_entry(i) for i in range(5)])
+    led.close()
+    assert "ok: 5 entries" in run("ledger", "fsck", db)
+    con = sqlite3.connect(db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute("UPDATE leaves SET hash = zeroblob(32) WHERE idx = 3")
+    con.commit()
+    con.close()
+    out = run("ledger", "fsck", db, code=1)
+    assert "entry 3: stored leaf hash does not match" in out
+    assert "BAD: first bad entry 3" in out

@@ -37,6 +37,9 @@ def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
     _raw_ledger(tmp_path, 1).close()
     db = sqlite3.connect(tmp_path / "l.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    storage = SQLiteStorage(tmp_path / "l.sqlite")
+    # 2 = FULL: in WAL mode the log is fsynced at every commit, before append returns.
+    assert storage._db.execute("PRAGMA synchronous").fetchone()[0] == 2
 
 
 def test_proofs_from_stored_nodes_match_in_memory(tmp_path: Path) -> None:
@@ -182,10 +185,10 @@ def test_fsck_finds_a_bad_interior_hash(tmp_path: Path) -> None:
     assert "level 1 index 2" in report.problems[0]
 
 
-def _run_writers(db: Path, n_proc: int, count: int, batch: int) -> list[str]:
+def _run_writers(db: Path, n_proc: int, count: int, batch: int, *extra: str) -> list[str]:
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WRITER), str(db), f"p{k}", str(count), str(batch)],
+            [sys.executable, str(WRITER), str(db), f"p{k}", str(count), str(batch), *extra],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -203,7 +206,7 @@ def test_concurrent_appenders_in_processes(tmp_path: Path) -> None:
     db = tmp_path / "conc.sqlite"
     _raw = Ledger.create(db, ORIGIN, [LOG_KEY.vkey], check_entries=False)
     _raw.close()
-    acks = _run_writers(db, 4, 60, 3)
+    acks = _run_writers(db, 4, 60, 3, "checkpoint")
     indexes = [int(a.split()[1]) for a in acks]
     assert len(indexes) == len(set(indexes)) == 240
     led = Ledger.open(db, check_entries=False)
@@ -211,7 +214,10 @@ def test_concurrent_appenders_in_processes(tmp_path: Path) -> None:
     for a in acks:
         _, idx, item = a.split()
         assert led.entry(int(idx)) == item.encode()
-    assert led.fsck(check_signatures=False).ok
+    report = led.fsck(check_signatures=False)
+    assert report.ok, report.problems
+    sizes = [c[1] for c in led.storage.checkpoints()]
+    assert sizes == sorted(sizes) and sizes[-1] == 240
 
 
 @pytest.mark.slow

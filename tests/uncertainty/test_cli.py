@@ -132,3 +132,10 @@ def test_interventions_planted() -> None:
     assert r.returncode == 0, r.stderr
     first = json.loads(r.stdout)["interventions"][0]["changes"][0]
     assert first["input"] == "position" and abs(first["to"] - 59.0) < 1e-3
+
+
+def test_sweep_progress_bar_and_bad_workers() -> None:
+    r = run("sweep", CASE, "-n", "12000", "-m", "compromise", "--workers", "1", "--progress")
+    assert r.returncode == 0 and "draws/s" in r.stderr and "12,000/12,000" in r.stderr
+    r = run("sweep", CASE, "-n", "100", "--workers", "0")
+    assert r.returncode == 2 and "--workers must be at least 1" in r.stderr

@@ -97,3 +97,28 @@ def test_bad_engine_and_missing_scheduler(istanbul) -> None:
         run_sweep(istanbul, 10, engine="spark")
     with pytest.raises(UncertaintyError, match="--scheduler"):
         run_sweep(istanbul, 10, engine="dask")
+
+
+def test_memory_stays_flat_as_draws_grow(istanbul) -> None:
+    import tracemalloc
+
+    def peak(draws: int) -> int:
+        tracemalloc.start()
+        try:
+            run_sweep(istanbul, draws, seed=1, models=["compromise", "median"])
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(20_000), peak(200_000)
+    # ten times the draws, about the same peak (one chunk's arrays plus fixed accumulators)
+    assert large < 1.3 * small, (small, large)
+
+
+def test_one_engine_reused_across_sweeps(istanbul, reference) -> None:
+    from detente.uncertainty.engines import make_engine
+
+    with make_engine("dask-local", 2, processes=False) as eng:
+        for _ in range(2):
+            r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine=eng)
+            assert numbers(r.to_dict()) == numbers(reference)

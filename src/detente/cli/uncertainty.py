@@ -70,6 +70,46 @@ def parse_draws(text: str) -> int:
     return int(value)
 
 
+class _Progress:
+    """Draws done, rate and time left on stderr: a bar on a terminal, else a line a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.perf_counter()
+        self.last_line = 0.0
+        self.done = 0
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        if self.tty:
+            self.bar = click.progressbar(
+                length=total,
+                label="draws",
+                file=sys.stderr,
+                show_eta=True,
+                show_pos=True,
+                item_show_func=lambda s: s,
+            )
+            self.bar.__enter__()
+
+    def __call__(self, done: int) -> None:
+        now = time.perf_counter()
+        rate = done / max(now - self.started, 1e-9)
+        if self.bar is not None:
+            self.bar.update(done - self.done, current_item=f"{rate:,.0f} draws/s")
+        elif now - self.last_line >= 1.0 or done == self.total:
+            left = (self.total - done) / rate if rate > 0 else float("nan")
+            click.echo(
+                f"draws {done:,}/{self.total:,}  {rate:,.0f} draws/s  {left:,.0f} s left",
+                err=True,
+            )
+            self.last_line = now
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 @click.command()
 @case_argument
 @click.option(
@@ -104,6 +144,12 @@ def parse_draws(text: str) -> int:
     help="Write every draw (inputs, outcomes, verdicts) to a .csv or .parquet file.",
 )
 @click.option(
+    "--diagnosis/--no-diagnosis",
+    default=True,
+    show_default=True,
+    help="Diagnose every draw for P(deadlock) (when bdm is among the models).",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
@@ -121,6 +167,7 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     draws_out: Path | None,
+    diagnosis: bool,
     progress: bool | None,
     input_format: str | None,
     case_id: str | None,
@@ -138,27 +185,7 @@ def sweep(
     draws = parse_draws(draws_text)
     case = load_one(case_file, input_format, case_id)
     show = sys.stderr.isatty() if progress is None else progress
-    started = time.perf_counter()
-    bar: Any = None
-    last = [0]
-
-    def tick(done: int) -> None:
-        if bar is None:
-            return
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        bar.update(done - last[0], current_item=f"{rate:,.0f} draws/s")
-        last[0] = done
-
-    if show:
-        bar = click.progressbar(
-            length=draws,
-            label="draws",
-            file=sys.stderr,
-            show_eta=True,
-            show_pos=True,
-            item_show_func=lambda s: s,
-        )
-        bar.__enter__()
+    progress_fn = _Progress(draws) if show else None
     try:
         result = run_sweep(
             case,
@@ -170,11 +197,12 @@ def sweep(
             workers=workers,
             scheduler=scheduler,
             draws_out=draws_out,
-            progress=tick,
+            progress=progress_fn,
+            diagnosis=diagnosis,
         )
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        if progress_fn is not None:
+            progress_fn.close()
     if result.interrupted:
         click.echo(
             f"interrupted: {result.draws_done:,} of {result.draws:,} draws finished; "
@@ -192,7 +220,7 @@ def sweep(
             f"({result.rate:,.0f} draws/s)"
         )
         click.echo(render_table(result.rows()))
-        if result.p_verdict is None:
+        if result.p_verdict is None and diagnosis:
             click.echo("(no P(deadlock): the diagnosis needs the bdm model in the sweep)")
     if draws_out is not None:
         click.echo(f"draws written to {draws_out}", err=True)

@@ -303,7 +303,7 @@ def diagnose(
                 f"the case has {', '.join(ids)}"
             )
     inp = ModelInput.from_arrays(arrays)
-    traj, states = bdm_run(inp, max(rounds, 1), opts)
+    traj, states = bdm_run(inp, max(rounds, 1), opts, keep_states="first")
     traj = traj[:, : rounds + 1]
     first = states[0]
     name = {a.id: a.name for a in case.actors}
@@ -431,7 +431,7 @@ def verdict_codes(
     rounds = int(resolved["rounds"])
     opts = options_from_params(resolved)
     b, a, n_issues = inp.position.shape
-    traj, states = bdm_run(inp, max(rounds, 1), opts)
+    traj, states = bdm_run(inp, max(rounds, 1), opts, keep_states="first")
     x0 = np.moveaxis(traj[:, 0], 2, 1).reshape(b * n_issues, a)
     xt = np.moveaxis(traj[:, rounds], 2, 1).reshape(b * n_issues, a)
     w = np.moveaxis(inp.weight, 2, 1).reshape(b * n_issues, a)

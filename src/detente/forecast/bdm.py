@@ -2,8 +2,10 @@
 
 Implements the group decision model as formalised by Scholz, Calbert & Smith (2011),
 "Unravelling Bueno De Mesquita's group decision model", *Journal of Theoretical Politics*
-23(4): 510-531 (conference version: ICAART 2011). Equation numbers below refer to that
-paper; ``docs/models/bdm.md`` lists every interpretive choice and its alternative.
+23(4), 510ff. (conference version: SciTePress, 2011). "eq. 1-11" below number the paper's
+steps in the paper's order (median voter, votes, probability, the five utilities, expected
+utility, security, risk exponent); ``docs/models/bdm.md`` lists them with every
+interpretive choice and its alternative.
 
 Every quantity is an array with a leading batch axis. Inside, draws and issues are merged
 into one axis ``N = B * I`` and pairwise quantities are ``(N, A, A)`` arrays indexed
@@ -49,7 +51,7 @@ OCTANTS = (
 """Octant codes (index into this tuple), as seen from one actor towards another.
 
 The quad map plots ``E(U_ij)`` (gain to the initiator ``i`` from challenging ``j``)
-against ``E(U_ji)`` (gain to ``j`` from challenging ``i``), Scholz et al. (2011) Fig. 2:
+against ``E(U_ji)`` (gain to ``j`` from challenging ``i``), Scholz et al. (2011):
 
 * ``conflict_win`` / ``conflict_lose``: both expect to gain; the larger gain wins (an
   exact tie is a stalemate).
@@ -182,10 +184,11 @@ def _median(x: F, w: F) -> F:
     return weighted_median(x[:, :, None], w[:, :, None])[:, 0]
 
 
-def _probability(x: F, w: F, r: F | None, dx: F, opts: BdmOptions) -> F:
+def _probability(x: F, w: F, r: F | None, dx: F, present: B_, opts: BdmOptions) -> F:
     """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
 
-    ``r`` is ``None`` for risk-neutral (linear) voters.
+    ``r`` is ``None`` for risk-neutral (linear) voters. Absent actors neither vote (their
+    weight is zero) nor contend (their contests are left out of every denominator).
     """
     n, a = x.shape
     dist = np.abs(x[:, :, None] - x[:, None, :]) / dx[:, None, None]  # [n, k, i] = |x_k - x_i|
@@ -206,17 +209,24 @@ def _probability(x: F, w: F, r: F | None, dx: F, opts: BdmOptions) -> F:
     # sums run in the same order whatever the batch size.
     top = np.zeros((n, a, a))
     net = np.zeros((n, a, a)) if keep is not None else None
+    vk = np.empty((n, a, a))  # reused: in-place arithmetic halves the time of this loop
     for k in range(a):
         dk = dist[:, k, :]
-        # vk[n, i, j] = w_k (|x_k - x_j| - |x_k - x_i|): voter k's support for i over j.
-        vk = w[:, k, None, None] * (dk[:, None, :] - dk[:, :, None])
+        # vk[n, i, j] = |x_k - x_j| - |x_k - x_i|: voter k's support for i over j, per
+        # unit of its weight w_k >= 0 (so max(w v, 0) = w max(v, 0) exactly).
+        np.subtract(dk[:, None, :], dk[:, :, None], out=vk)
         if keep is not None and net is not None:
-            vk = np.where(keep[k][None], vk, 0.0)
-            net += vk
-        top += np.maximum(vk, 0.0)
+            vk *= keep[k][None]
+            net += w[:, k, None, None] * vk
+        np.maximum(vk, 0.0, out=vk)
+        vk *= w[:, k, None, None]
+        top += vk
     if net is None:  # all voters: sum_k v = D_j - D_i with D_i = sum_k w_k |x_k - x_i|
         big_d = (w[:, :, None] * dist).sum(axis=1)
         net = big_d[:, None, :] - big_d[:, :, None]
+    contest = present[:, :, None] & present[:, None, :]
+    top = np.where(contest, top, 0.0)
+    net = np.where(contest, net, 0.0)
     if opts.probability == "global":
         # Every contest's votes: sum over (i, j) of 2 top - net, where net sums to zero.
         total = 2.0 * top.sum(axis=(1, 2), keepdims=True) - net.sum(axis=(1, 2), keepdims=True)
@@ -315,13 +325,13 @@ def bdm_pairs(
 
     # Scholz steps 2-9: evaluate with the starting exponents (r = 1, or the previous
     # round's when risk_reset is off), then set r from the security levels.
-    p1 = _probability(x, w, r, dx, opts)
+    p1 = _probability(x, w, r, dx, present, opts)
     own1 = _expected_utility(
         d, dm, p1, s_resist, None if r is None else r[:, :, None], opts.q, opts.t
     )
     r = _risk(own1, valid, present, opts.security)
     # Step 10: everything again with the new exponents.
-    p = _probability(x, w, r, dx, opts)
+    p = _probability(x, w, r, dx, present, opts)
     own = _expected_utility(d, dm, p, s_resist, r[:, :, None], opts.q, opts.t)
     recv = _expected_utility(d, dm, p, s_resist, r[:, None, :], opts.q, opts.t)
     return mu, r, p, own, recv, valid
@@ -332,7 +342,7 @@ def bdm_round(
 ) -> PairState:
     """One round: evaluate every pair, make offers, and pick each receiver's move.
 
-    Offers follow the octants of Scholz et al. (2011) section 3.4: a receiver ``j``
+    Offers follow the octants of Scholz et al. (2011): a receiver ``j``
     that loses a conflict moves to ``x_i``; in a compromise it moves towards ``x_i`` by
     the fraction ``|E(U_ji)| / E(U_ij)``; when compelled it moves to ``x_i``; in a
     stalemate nothing moves. Each receiver accepts one offer (``offer_selection``);
@@ -350,45 +360,60 @@ def bdm_round(
     else:
         gain = own  # E^i(U_ij), i's own estimate
         loss = np.swapaxes(own, 1, 2)  # E^j(U_ji), j's own estimate
-    kind = _octant(gain, loss, valid, opts.compromise_clause)
-    xi = np.broadcast_to(x[:, :, None], gain.shape)  # offer position x_i for receiver j
-    xj = np.broadcast_to(x[:, None, :], gain.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(gain > 0, np.abs(loss) / gain, 0.0)
-    if opts.concession == "ratio":
-        compromise = xj + (xi - xj) * np.clip(frac, 0.0, 1.0)
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            compromise = (np.abs(gain) * xi + np.abs(loss) * xj) / (np.abs(gain) + np.abs(loss))
-    offer = np.where((kind == _WIN) | (kind == _COMPEL), xi, np.nan)
-    offer = np.where(kind == _CGAIN, compromise, offer)
+    loss = np.ascontiguousarray(loss)
+    # The three octants in which the receiver j moves (boolean arrays: cheap), with the
+    # same tests as _octant.
+    gpos = gain > 0
+    lpos = loss > 0
+    is_win = gpos & lpos & (gain > loss) & valid  # conflict that j loses
+    i_only = gpos & ~lpos & valid
+    abs_loss = np.abs(loss)
+    smaller = (abs_loss < gain) if opts.compromise_clause == "abs" else (loss < gain)
+    is_cg = i_only & smaller  # compromise: j concedes part way
+    is_cp = i_only & ~smaller  # compel: j gives in
+    has = is_win | is_cg | is_cp
     if opts.initiator_must_gain:
-        offer = np.where(own > 0, offer, np.nan)
-    has = ~np.isnan(offer)
+        has &= own > 0
+    xi = x[:, :, None]  # offer position x_i for receiver j
+    xj = x[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if opts.concession == "ratio":
+            frac = abs_loss / gain
+            np.clip(frac, 0.0, 1.0, out=frac)
+            compromise = xj + (xi - xj) * frac
+        else:
+            compromise = (gain * xi + abs_loss * xj) / (gain + abs_loss)
+    offer = np.where(is_cg, compromise, xi)
     move = np.abs(offer - xj)
-    zero = np.zeros_like(move)
-    kind_rank = np.where(kind == _WIN, 0.0, np.where(kind == _CGAIN, 1.0, 2.0))
+    rank: NDArray[np.int8] | None = None
     if opts.offer_selection == "least_move":
-        rank, inner = zero, move
+        inner = move
     elif opts.offer_selection == "priority":
-        rank, inner = kind_rank, move
+        rank = is_cg.astype(np.int8) + 2 * is_cp.astype(np.int8)
+        inner = move
     elif opts.offer_selection == "max_gain":
-        rank, inner = zero, -gain
+        inner = -gain
     else:  # scholz_code: kind first; among compromises the lowest weighted position
+        rank = is_cg.astype(np.int8) + 2 * is_cp.astype(np.int8)
         with np.errstate(invalid="ignore", divide="ignore"):
-            wpos = (np.abs(loss) * xj + np.abs(gain) * xi) / (np.abs(loss) + np.abs(gain))
-        rank, inner = kind_rank, np.where(kind == _CGAIN, wpos, move)
+            wpos = (abs_loss * xj + gain * xi) / (abs_loss + gain)
+        inner = np.where(is_cg, wpos, move)
     # Lexicographic choice over initiators (axis 1): rank, then inner key, then the
     # lower offered position, so that the result never depends on the order of actors.
-    rank = np.where(has, rank, np.inf)
-    c1 = has & (rank == rank.min(axis=1, keepdims=True))
-    inner = np.where(c1, inner, np.inf)
-    c2 = c1 & (inner == inner.min(axis=1, keepdims=True))
-    chosen = np.where(c2, offer, np.inf).min(axis=1)
-    c3 = c2 & (offer == chosen[:, None, :])
-    best = np.argmax(c3, axis=1)  # the initiator reported as the source (lowest index)
+    if rank is not None:
+        rk = np.where(has, rank, np.int8(3))
+        cand = (rk == rk.min(axis=1, keepdims=True)) & has
+    else:
+        cand = has
+    inner = np.where(cand, inner, np.inf)
+    cand &= inner == inner.min(axis=1, keepdims=True)
+    pos = np.where(cand, offer, np.inf)
+    chosen = pos.min(axis=1)
+    cand &= pos == chosen[:, None, :]
+    best = np.argmax(cand, axis=1)  # the initiator reported as the source (lowest index)
     any_offer: B_ = np.asarray(has.any(axis=1))
-    kinds = np.take_along_axis(kind, best[:, None, :], axis=1)[:, 0, :]
+    code = np.where(is_win, _WIN, np.where(is_cg, _CGAIN, _COMPEL))
+    kinds = np.take_along_axis(code, best[:, None, :], axis=1)[:, 0, :]
     target = np.where(any_offer, chosen, x)
     return PairState(
         median=mu,
@@ -412,23 +437,24 @@ def _flatten(inp: ModelInput) -> tuple[F, F, F, B_, F, F]:
         return np.ascontiguousarray(np.moveaxis(z, 2, 1).reshape(b * i, a))
 
     present = np.broadcast_to(inp.present.T[None], (b, i, a)).reshape(b * i, a)
+    # Absent actors carry no weight, whatever the arrays hold there.
+    cap = np.where(present, flat(inp.capability), 0.0)
+    sal = np.where(present, flat(inp.salience), 0.0)
     lo = np.broadcast_to(inp.scale_min[None], (b, i)).reshape(-1)
     hi = np.broadcast_to(inp.scale_max[None], (b, i)).reshape(-1)
-    return flat(inp.position), flat(inp.capability), flat(inp.salience), present, lo, hi
+    return flat(inp.position), cap, sal, present, lo, hi
 
 
-def bdm_run(inp: ModelInput, rounds: int, opts: BdmOptions) -> tuple[F, list[PairState]]:
-    """Run ``rounds`` rounds on every draw and issue.
+_BLOCK_ELEMENTS = 1 << 16
+"""Problems are run in blocks of about this many pair elements (``n * A * A``), so that
+the temporaries stay in cache; every problem is independent, so blocking changes no
+number."""
 
-    Returns:
-        The trajectory ``(B, rounds + 1, A, I)`` (round 0 = the initial positions) and
-        the per-round :class:`PairState` (on the merged ``N = B * I`` axis).
-    """
-    if rounds < 0:
-        raise ModelError(f"model 'bdm': rounds must be >= 0, not {rounds}")
-    b, a, n_issues = inp.position.shape
-    x, c, s, present, lo, hi = _flatten(inp)
-    x = np.where(present, x, lo[:, None])
+
+def _run_block(
+    x: F, c: F, s: F, present: B_, lo: F, hi: F, rounds: int, opts: BdmOptions, keep: str
+) -> tuple[F, list[PairState]]:
+    """All rounds for a block of problems ``(n, A)``; trajectory ``(n, T + 1, A)``."""
     inf = np.inf
     pmax = np.max(np.where(present, x, -inf), axis=1)
     pmin = np.min(np.where(present, x, inf), axis=1)
@@ -451,11 +477,60 @@ def bdm_run(inp: ModelInput, rounds: int, opts: BdmOptions) -> tuple[F, list[Pai
         st = bdm_round(x, c, s, present, safe, r, opts)
         r = st.risk
         x = np.where(ok[:, None] & present, st.target, x)
-        states.append(st)
+        if keep == "all" or (keep == "first" and not states):
+            states.append(st)
         traj.append(x.copy())
-    arr = np.stack(traj, axis=1)  # (N, T+1, A)
+    return np.stack(traj, axis=1), states
+
+
+def _concat_states(parts: list[list[PairState]]) -> list[PairState]:
+    if len(parts) == 1:
+        return parts[0]
+    out = []
+    for t in range(len(parts[0])):
+        fields = {
+            name: np.concatenate([getattr(p[t], name) for p in parts], axis=0)
+            for name in PairState.__dataclass_fields__
+        }
+        out.append(PairState(**fields))
+    return out
+
+
+def bdm_run(
+    inp: ModelInput, rounds: int, opts: BdmOptions, keep_states: str = "all"
+) -> tuple[F, list[PairState]]:
+    """Run ``rounds`` rounds on every draw and issue.
+
+    Args:
+        inp: Batched model input.
+        rounds: Number of rounds.
+        opts: The model's choices.
+        keep_states: Which rounds' :class:`PairState` to return: ``all``, ``first`` or
+            ``none`` (large batches: the states hold several ``(N, A, A)`` arrays each).
+
+    Returns:
+        The trajectory ``(B, rounds + 1, A, I)`` (round 0 = the initial positions) and
+        the per-round :class:`PairState` (on the merged ``N = B * I`` axis).
+    """
+    if rounds < 0:
+        raise ModelError(f"model 'bdm': rounds must be >= 0, not {rounds}")
+    b, a, n_issues = inp.position.shape
+    x, c, s, present, lo, hi = _flatten(inp)
+    x = np.where(present, x, lo[:, None])
+    n = x.shape[0]
+    step = max(1, _BLOCK_ELEMENTS // max(1, a * a))
+    trajs: list[F] = []
+    parts: list[list[PairState]] = []
+    for k in range(0, n, step):
+        sl = slice(k, k + step)
+        tr, st = _run_block(
+            x[sl], c[sl], s[sl], present[sl], lo[sl], hi[sl], rounds, opts, keep_states
+        )
+        trajs.append(tr)
+        parts.append(st)
+    arr = np.concatenate(trajs, axis=0) if len(trajs) > 1 else trajs[0]  # (N, T+1, A)
     out = arr.reshape(b, n_issues, rounds + 1, a).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(out), states
+    return np.ascontiguousarray(out), _concat_states(parts)
 
 
 def options_from_params(params: dict[str, Any]) -> BdmOptions:
@@ -516,7 +591,7 @@ def _bdm(inp: ModelInput, rounds: Any = 8, **params: Any) -> ModelResult:
     except (TypeError, ValueError):
         raise ModelError(f"model 'bdm': rounds must be an integer, not {rounds!r}") from None
     opts = options_from_params(params)
-    traj, _ = bdm_run(inp, n_rounds, opts)
+    traj, _ = bdm_run(inp, n_rounds, opts, keep_states="none")
     w = np.where(inp.present, inp.capability * inp.salience, 0.0)
     final = traj[:, -1]
     outcome = weighted_median(final, w)

@@ -212,7 +212,12 @@ def register(
     return deco
 
 
-BUILTIN_MODULES = ("detente.forecast.closed_form", "detente.forecast.deu_compromise", "detente.forecast.smp", "detente.forecast.bdm")
+BUILTIN_MODULES = (
+    "detente.forecast.closed_form",
+    "detente.forecast.deu_compromise",
+    "detente.forecast.smp",
+    "detente.forecast.bdm",
+)
 """Modules whose import registers the built-in models."""
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -186,17 +187,24 @@ def _sign(
     return PartySignature(actor=actor, role=role, key=signer.vkey, sig=sig)
 
 
+@functools.lru_cache(maxsize=1024)
+def _public_key(vkey: str) -> tuple[str, int, Ed25519PublicKey]:
+    """Parse a verifier key once; entries from the same signer repeat it."""
+    v = parse_verifier_key(vkey)
+    return v.name, v.key_id, Ed25519PublicKey.from_public_bytes(v.public_key)
+
+
 def _check(sig: PartySignature, msg: bytes, what: str) -> None:
-    v = parse_verifier_key(sig.key)
+    name, kid, pub = _public_key(sig.key)
     try:
         raw = base64.b64decode(sig.sig, validate=True)
     except ValueError as exc:
         raise VerificationError(f"{what} by {sig.actor}: signature is not base64") from exc
     try:
-        Ed25519PublicKey.from_public_bytes(v.public_key).verify(raw, msg)
+        pub.verify(raw, msg)
     except InvalidSignature as exc:
         raise VerificationError(
-            f"{what} by {sig.actor} (key {v.name}+{v.key_id:08x}) does not verify"
+            f"{what} by {sig.actor} (key {name}+{kid:08x}) does not verify"
         ) from exc
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pathlib
+import shutil
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -133,10 +134,11 @@ def record_demo_guarantee(out_dir: pathlib.Path, case: Case) -> dict[str, Any]:
     sc = countersign(sc, qat, parties[qat])
 
     db = out_dir / "ledger.sqlite"
-    for suffix in ("", "-wal", "-shm"):  # a fresh throwaway ledger each run
+    for suffix in ("", "-wal", "-shm"):  # a fresh throwaway ledger and witness each run
         p = db.with_name(db.name + suffix)
         if p.exists():
             p.unlink()
+    shutil.rmtree(out_dir / "witness-state", ignore_errors=True)
     ledger = Ledger.create(db, ORIGIN, [log_key.vkey])
     try:
         index = ledger.append(commitment_entry(sc))

@@ -9,19 +9,22 @@ active, so during a change both old and new keys sign.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
 from detente.ledger.commitment import verify_entry
 from detente.ledger.note import Checkpoint, NoteSigner, open_note, parse_verifier_key, sign_note
 from detente.ledger.receipt import format_receipt
-from detente.ledger.storage import LogStorage, SQLiteStorage, new_nodes
+from detente.ledger.storage import LogStorage, SQLiteStorage, StaleCheckpointError, new_nodes
 
 __all__ = ["MAX_ENTRY_SIZE", "FsckReport", "Ledger"]
+
+T = TypeVar("T")
+_PLACEHOLDER = bytes(32)
 
 MAX_ENTRY_SIZE = 65535
 """Largest entry in bytes: C2SP tlog-tiles entry bundles prefix each entry with a uint16."""
@@ -171,11 +174,32 @@ class Ledger:
         """The data of entry ``index``."""
         return self.storage.entry(index)[0]
 
+    def _prefetched(self, compute: Callable[[merkle.NodeSource], T]) -> T:
+        """Run ``compute`` over stored nodes fetched in one round trip.
+
+        A first pass over placeholder hashes records which nodes the computation reads (the
+        set depends only on indexes and sizes), then they are fetched together.
+        """
+        needed: list[tuple[int, int]] = []
+
+        def record(level: int, index: int) -> bytes:
+            needed.append((level, index))
+            return _PLACEHOLDER
+
+        compute(record)
+        got = self.storage.nodes(needed)
+
+        def node(level: int, index: int) -> bytes:
+            h = got.get((level, index))
+            return h if h is not None else self.storage.node(level, index)
+
+        return compute(node)
+
     def root(self, size: int | None = None) -> bytes:
         """Root hash at ``size`` (default: now)."""
         n = self.size if size is None else size
         self._check_size(n)
-        return merkle.root_from(self.storage.node, n)
+        return self._prefetched(lambda node: merkle.root_from(node, n))
 
     def _check_size(self, n: int) -> None:
         cur = self.size
@@ -186,22 +210,38 @@ class Ledger:
         """RFC 9162 §2.1.3.1 inclusion proof for ``index`` at ``size`` (default: now)."""
         n = self.size if size is None else size
         self._check_size(n)
-        return merkle.inclusion_proof_from(self.storage.node, index, n)
+        if not 0 <= index < n:
+            return merkle.inclusion_proof_from(self.storage.node, index, n)  # raises why
+        return self._prefetched(lambda node: merkle.inclusion_proof_from(node, index, n))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.4.1 consistency proof from ``old_size`` to ``new_size``."""
         n = self.size if new_size is None else new_size
         self._check_size(n)
-        return merkle.consistency_proof_from(self.storage.node, old_size, n)
+        if not 0 <= old_size <= n:
+            return merkle.consistency_proof_from(self.storage.node, old_size, n)  # raises why
+        return self._prefetched(lambda node: merkle.consistency_proof_from(node, old_size, n))
 
     # -- checkpoints -----------------------------------------------------------------------
     def checkpoint(self, signers: Sequence[NoteSigner], size: int | None = None) -> str:
         """Sign and store a checkpoint at ``size`` (default: now) with every given log key.
 
+        With several processes appending, a default-size checkpoint that lost the race to a
+        newer one is recomputed at the new size and signed again.
+
         Raises:
             VerificationError: if no signer is an active log key, or the new tree head is not
                 consistent with the last signed one.
         """
+        for _ in range(20):
+            try:
+                return self._checkpoint_once(signers, size)
+            except StaleCheckpointError:
+                if size is not None:
+                    raise
+        raise StorageError("could not store a checkpoint: other processes keep moving the log")
+
+    def _checkpoint_once(self, signers: Sequence[NoteSigner], size: int | None) -> str:
         active = set(self.storage.log_keys())
         use = [s for s in signers if s.vkey in active]
         if not use:
@@ -216,6 +256,8 @@ class Ledger:
         if last is not None:
             _, old_size, old_root, old_note = last
             if n < old_size:
+                if size is None:
+                    raise StaleCheckpointError("a newer checkpoint exists")
                 raise VerificationError(
                     f"refusing to sign size {n}: a checkpoint at size {old_size} is already signed"
                 )

@@ -25,7 +25,7 @@ from typing import Protocol, runtime_checkable
 from detente.errors import StorageError
 from detente.ledger.merkle import leaf_hash, node_hash
 
-__all__ = ["LogStorage", "SQLiteStorage", "StoredCheckpoint", "new_nodes"]
+__all__ = ["LogStorage", "SQLiteStorage", "StaleCheckpointError", "StoredCheckpoint", "new_nodes"]
 
 StoredCheckpoint = tuple[int, int, bytes, str]
 """``(seq, size, root, note)`` of a stored signed checkpoint."""
@@ -68,6 +68,10 @@ def new_nodes(
     return out
 
 
+class StaleCheckpointError(StorageError):
+    """A newer checkpoint was stored by another process in the meantime."""
+
+
 def _blob(value: object) -> bytes:
     """A BLOB column as bytes (a tampered row may hold TEXT; fsck must still read it)."""
     if isinstance(value, bytes):
@@ -99,6 +103,10 @@ class LogStorage(Protocol):
 
     def node(self, level: int, index: int) -> bytes:
         """The stored hash of complete subtree ``(level, index)``."""
+        ...
+
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Several complete-subtree hashes in one round trip (missing ones are left out)."""
         ...
 
     def node_count(self) -> int:
@@ -276,6 +284,22 @@ class SQLiteStorage:
             raise StorageError(f"{self.path}: missing interior hash at level {level} index {index}")
         return _blob(row[0])
 
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Several complete-subtree hashes in one query (a proof's worth)."""
+        unique = list(dict.fromkeys(keys))
+        out: dict[tuple[int, int], bytes] = {}
+        for start in range(0, len(unique), 400):
+            part = unique[start : start + 400]
+            sql = (
+                "SELECT n.level, n.idx, n.hash FROM (VALUES "
+                + ",".join(["(?, ?)"] * len(part))
+                + ") AS v CROSS JOIN nodes AS n ON n.level = v.column1 AND n.idx = v.column2"
+            )
+            args = [x for k in part for x in k]
+            for level, idx, h in self._db.execute(sql, args):
+                out[(int(level), int(idx))] = _blob(h)
+        return out
+
     def node_count(self) -> int:
         """How many complete-subtree hashes are stored."""
         return int(self._db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0])
@@ -316,12 +340,40 @@ class SQLiteStorage:
         return list(active)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
-        """Store a signed checkpoint (fsynced); return its sequence number."""
-        cur = self._write(
-            "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
-            (size, root, note, time.time()),
-        )
-        return int(cur)
+        """Store a signed checkpoint (fsynced); return its sequence number.
+
+        Checked under the write lock: a checkpoint smaller than the last stored one, or of
+        the same size with another root, is refused (another process got there first).
+
+        Raises:
+            StaleCheckpointError: if the checkpoint would go backwards.
+        """
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                last = db.execute(
+                    "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                if last is not None and (
+                    int(last[0]) > size or (int(last[0]) == size and _blob(last[1]) != root)
+                ):
+                    raise StaleCheckpointError(
+                        f"{self.path}: a checkpoint at size {int(last[0])} was stored meanwhile; "
+                        f"refusing to store one at size {size}"
+                    )
+                cur = db.execute(
+                    "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
+                    (size, root, note, time.time()),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: write failed: {exc}") from exc
+        return int(cur.lastrowid or 0)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""

@@ -48,12 +48,6 @@ class Engine(Protocol):
         """Release workers (idempotent)."""
         ...
 
-    def __enter__(self) -> Engine: ...
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
 
 class _Base:
     name = "inline"

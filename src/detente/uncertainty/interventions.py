@@ -98,12 +98,25 @@ class Intervention:
                 }
                 for lv, v in self.changes
             ],
+            "whatif": self.to_whatif(),
             "evidence": {
                 "outcome_before": self.outcome_before,
                 "outcome_after": self.outcome_after,
                 "verdict_before": self.verdict_before,
                 "verdict_after": self.verdict_after,
             },
+        }
+
+    def to_whatif(self, name: str = "intervention") -> dict[str, Any]:
+        """The changes as a what-if document (``docs/whatif-format.md``)."""
+        verb = {"position": "move", "salience": "salience", "capability": "capability"}
+        return {
+            "detente-whatif": 1,
+            "name": name,
+            "changes": [
+                {verb[lv.kind]: {"actor": lv.actor, "issue": lv.issue, "to": v}}
+                for lv, v in self.changes
+            ],
         }
 
     def describe(self) -> str:

@@ -44,7 +44,7 @@ from detente.case.model import Case
 from detente.forecast.registry import ModelInput, get_model
 from detente.uncertainty._models import ensure_registered, resolve_models
 from detente.uncertainty._verdicts import VERDICTS, verdict_function
-from detente.uncertainty.engines import make_engine
+from detente.uncertainty.engines import Engine, make_engine
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.sampling import InputSpace, input_space
 
@@ -359,7 +359,7 @@ def run_sweep(
     *,
     models: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
-    engine: str = "local",
+    engine: str | Engine = "local",
     workers: int | None = 1,
     scheduler: str | None = None,
     processes: bool = True,
@@ -367,6 +367,7 @@ def run_sweep(
     bins: int = BINS,
     draws_out: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    diagnosis: bool = True,
 ) -> SweepResult:
     """Monte Carlo over every ranged number of ``case``.
 
@@ -377,7 +378,9 @@ def run_sweep(
         models: Model names (default: compromise, median, nash, and bdm when registered;
             ``["all"]`` for every registered model).
         params: Per-model parameters, ``{"nash": {"utility": "linear"}}``.
-        engine: ``local``, ``dask-local`` or ``dask``.
+        engine: ``local``, ``dask-local`` or ``dask``; or an engine from
+            :func:`detente.uncertainty.engines.make_engine` to reuse across sweeps (it is
+            left open; ``workers``, ``scheduler`` and ``processes`` are then ignored).
         workers: Worker processes (None: CPU count; 1 with ``local``: this process).
         scheduler: Dask scheduler address for ``engine="dask"``.
         processes: ``dask-local`` workers as processes (True) or threads.
@@ -387,6 +390,8 @@ def run_sweep(
         draws_out: Write every draw (sampled inputs, outcomes, verdicts) to this ``.csv``
             or ``.parquet`` file, keyed by ``draw``.
         progress: Called with the number of draws finished after each chunk.
+        diagnosis: Diagnose every draw for P(verdict) (needs ``bdm`` among the models;
+            the diagnosis runs the bdm model again, so it roughly doubles bdm's cost).
 
     Returns:
         A :class:`SweepResult`. Ctrl-C during the run returns what finished, marked
@@ -402,7 +407,7 @@ def run_sweep(
     resolved = resolve_models(models, params)
     names = [n for n, _ in resolved]
     space = input_space(case)
-    use_verdicts = "bdm" in names and verdict_function() is not None
+    use_verdicts = diagnosis and "bdm" in names and verdict_function() is not None
     n_chunks = -(-draws // chunk_size)
     tasks = [
         ChunkTask(
@@ -441,38 +446,42 @@ def run_sweep(
                 [],
             ) from exc
     started = time.perf_counter()
-    eng = make_engine(engine, workers, scheduler, processes)
+    owned = isinstance(engine, str)
+    eng: Engine = (
+        make_engine(engine, workers, scheduler, processes) if isinstance(engine, str) else engine
+    )
     try:
-        with eng:
-            for _, part in eng.map(evaluate_chunk, tasks):
-                total += part.total
-                count += part.count
-                hist += part.hist
-                low = np.minimum(low, part.low)
-                high = np.maximum(high, part.high)
-                if part.verdict_counts is not None:
-                    vcounts += part.verdict_counts
-                if writer is not None and part.inputs is not None and part.outcomes is not None:
-                    start = part.index * chunk_size
-                    table: dict[str, NDArray[Any]] = {"draw": np.arange(start, start + part.size)}
-                    for c, name in enumerate(space.names):
-                        table[name] = part.inputs[:, c]
-                    for a, mm in enumerate(names):
-                        for b, ii in enumerate(iids):
-                            table[f"{mm}:{ii}"] = part.outcomes[a, :, b]
-                    if part.verdict_codes is not None:
-                        labels = np.array([*VERDICTS, ""], dtype=object)
-                        for b, ii in enumerate(iids):
-                            table[f"verdict:{ii}"] = labels[part.verdict_codes[:, b]]
-                    writer.write(table)
-                done += part.size
-                if progress is not None:
-                    progress(done)
+        for _, part in eng.map(evaluate_chunk, tasks):
+            total += part.total
+            count += part.count
+            hist += part.hist
+            low = np.minimum(low, part.low)
+            high = np.maximum(high, part.high)
+            if part.verdict_counts is not None:
+                vcounts += part.verdict_counts
+            if writer is not None and part.inputs is not None and part.outcomes is not None:
+                start = part.index * chunk_size
+                table: dict[str, NDArray[Any]] = {"draw": np.arange(start, start + part.size)}
+                for c, name in enumerate(space.names):
+                    table[name] = part.inputs[:, c]
+                for a, mm in enumerate(names):
+                    for b, ii in enumerate(iids):
+                        table[f"{mm}:{ii}"] = part.outcomes[a, :, b]
+                if part.verdict_codes is not None:
+                    labels = np.array([*VERDICTS, ""], dtype=object)
+                    for b, ii in enumerate(iids):
+                        table[f"verdict:{ii}"] = labels[part.verdict_codes[:, b]]
+                writer.write(table)
+            done += part.size
+            if progress is not None:
+                progress(done)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         if writer is not None:
             writer.close()
+        if owned:
+            eng.close()
     seconds = time.perf_counter() - started
 
     def per(arr: NDArray[Any], cast: Callable[[Any], Any] = float) -> dict[str, dict[str, Any]]:

@@ -564,9 +564,7 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
         ) from None
 
 
-def _verdicts(
-    case: Case, bdm_params: dict[str, Any] | None = None
-) -> dict[str, str | None] | None:
+def _verdicts(case: Case, bdm_params: dict[str, Any] | None = None) -> dict[str, str | None] | None:
     """Diagnosis verdict per issue at the stated values, or None if unavailable."""
     from detente.case.arrays import case_arrays
 

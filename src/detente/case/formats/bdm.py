@@ -1,7 +1,7 @@
 """The plain BDM table: ``Actor,Capability,Position,Salience``, one issue per file.
 
 This is the input table of Bueno de Mesquita's expected-utility model as printed by
-Bueno de Mesquita (1994) and Scholz, Calbert & Smith (2011, Table 1): one row per actor,
+Bueno de Mesquita (1994) and used by Scholz, Calbert & Smith (2011): one row per actor,
 positions in any unit (years, percent, ...), salience in [0, 1], capability on any
 non-negative scale. ``docs/formats/bdm.md`` describes the mapping to a case.
 """
