@@ -10,6 +10,7 @@ transaction was committed and fsynced.
 from __future__ import annotations
 
 import sys
+import time
 
 from ledger_helpers import LOG_KEY
 
@@ -30,6 +31,9 @@ def main() -> None:
         if checkpoint:
             led.checkpoint([LOG_KEY])
         n += batch
+        # Real appenders pause between submissions; a tight loop would starve the other
+        # process, because SQLite's busy handler is not fair (see docs/ledger.md).
+        time.sleep(0.002)
     led.close()
 
 

@@ -195,3 +195,19 @@ def test_property_tampering_is_detected(entries: list[bytes], data: st.DataObjec
         bad_root[data.draw(st.integers(0, 31))] ^= 0x80
         with pytest.raises(VerificationError):
             merkle.verify_consistency(m, n, bytes(bad_root), root, cproof)
+
+
+def test_public_api_signatures() -> None:
+    import inspect
+
+    expected = {
+        "leaf_hash": ["data"],
+        "root_hash": ["entries"],
+        "inclusion_proof": ["entries", "index"],
+        "consistency_proof": ["entries", "old_size"],
+        "verify_inclusion": ["leaf_hash", "index", "size", "proof", "root"],
+        "verify_consistency": ["old_size", "new_size", "old_root", "new_root", "proof"],
+    }
+    for name, params in expected.items():
+        assert name in merkle.__all__
+        assert list(inspect.signature(getattr(merkle, name)).parameters) == params

@@ -146,6 +146,10 @@ def test_witness_refuses_rollback_forks_and_stale_old_size(tmp_path: Path) -> No
     fnote = fork.checkpoint([LOG_KEY])
     with pytest.raises(VerificationError, match="consistency proof"):
         w.add_checkpoint(format_add_checkpoint(5, fork.consistency_proof(5, 6), fnote))
+    with pytest.raises(VerificationError, match="larger than the checkpoint size"):
+        w.add_checkpoint(format_add_checkpoint(9, [], note5))
+    with pytest.raises(VerificationError, match="at most 63"):
+        w.add_checkpoint(format_add_checkpoint(5, [merkle.EMPTY_ROOT] * 64, note5))
     with pytest.raises(VerificationError, match="unknown log"):
         Witness(w.signer, tmp_path / "x", {}).add_checkpoint(format_add_checkpoint(0, [], note4))
     with pytest.raises(VerificationError, match="cosignature/v1"):

@@ -234,12 +234,14 @@ def test_sigkill_loop_loses_no_acknowledged_entry(tmp_path: Path) -> None:
             )
             for k in range(2)
         ]
-        time.sleep(1.0 + 0.1 * (round_ % 5))
+        # Wait until both writers are appending, then kill them at a varying moment.
+        firsts = [p.stdout.readline() if p.stdout else "" for p in procs]
+        time.sleep(0.05 + 0.07 * (round_ % 5))
         for p in procs:
             os.kill(p.pid, signal.SIGKILL)
-        for p in procs:
+        for p, first in zip(procs, firsts, strict=True):
             out, _ = p.communicate()
-            for line in out.splitlines():
+            for line in (first + out).splitlines():
                 parts = line.split()
                 if len(parts) == 3 and parts[0] == "ack":  # a torn last line is not an ack
                     acked[int(parts[1])] = parts[2].encode()
@@ -251,3 +253,20 @@ def test_sigkill_loop_loses_no_acknowledged_entry(tmp_path: Path) -> None:
         led.checkpoint([LOG_KEY])  # the tree is consistent with every earlier checkpoint
         led.close()
     assert len(acked) > 50
+
+
+def test_open_refuses_files_that_are_not_ledgers(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    with pytest.raises(StorageError, match="not a detente ledger"):
+        Ledger.open(other)
+    con = sqlite3.connect(other)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["t"]
+    con.close()
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StorageError, match="not a ledger database"):
+        Ledger.open(junk)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import detente
 from detente.cli import cli
-from detente.report.demo import _module_available, run_demo
+from detente.report.demo import DEMO_MODELS, _module_available, run_demo
 
 
 def invoke(*args: str) -> Any:
@@ -56,7 +56,8 @@ def _check_demo_output(out: Path, output: str, case: Any) -> None:
     assert f"forecast   {forecast_file}" in output
     assert f"brief      {brief_file}" in output
     assert brief_file.as_uri() in output
-    expected = json.loads(json.dumps(detente.forecast(case, trajectory=True).to_dict()))
+    result = detente.forecast(case, list(DEMO_MODELS), trajectory=True)
+    expected = json.loads(json.dumps(result.to_dict()))
     assert json.loads(forecast_file.read_text(encoding="utf-8")) == expected
     html = brief_file.read_text(encoding="utf-8")
     assert case.case.title.replace("'", "&#39;") in html

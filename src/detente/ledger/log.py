@@ -9,6 +9,7 @@ active, so during a change both old and new keys sign.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,18 @@ class Ledger:
         """
         if not Path(path).exists():
             raise StorageError(f"no ledger at {path}; create one with `detente ledger init`")
+        try:  # look before SQLiteStorage would add the schema to someone else's database
+            probe = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            try:
+                has_meta = probe.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                ).fetchone()
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{path} is not a ledger database: {exc}") from exc
+        if not has_meta:
+            raise StorageError(f"{path} is not a detente ledger (no meta table)")
         return cls(SQLiteStorage(path), check_entries)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ durably (write, fsync, rename), and only then returns its tlog-cosignature/v1 li
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -43,6 +44,13 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
     lines = head.split("\n")
     if not lines[0].startswith("old ") or not lines[0][4:].isdigit():
         raise VerificationError("add-checkpoint: first line must be 'old <size>'")
+    if len(lines) - 1 > 63:
+        raise VerificationError(
+            f"add-checkpoint: {len(lines) - 1} consistency proof lines, at most 63 allowed"
+        )
+    size_s = lines[0][4:]
+    if size_s != "0" and size_s.startswith("0"):
+        raise VerificationError("add-checkpoint: old size has leading zeroes")
     proof = []
     for k, line in enumerate(lines[1:]):
         try:
@@ -103,6 +111,20 @@ class Witness:
             raise VerificationError(f"unknown log {first!r}: this witness does not follow it")
         text, _, _ = open_note(note, keys)
         cp = Checkpoint.parse(text)
+        if old_size > cp.size:
+            raise VerificationError(
+                f"old size {old_size} is larger than the checkpoint size {cp.size} "
+                "(tlog-witness answers 400 Bad Request)"
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # Check-then-persist must be atomic across processes (tlog-witness §add-checkpoint).
+        with open(self.state_dir / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._add_locked(cp, text, old_size, proof, timestamp)
+
+    def _add_locked(
+        self, cp: Checkpoint, text: str, old_size: int, proof: list[bytes], timestamp: int | None
+    ) -> str:
         last = self.last_seen(cp.origin)
         seen_size, seen_root = last if last is not None else (0, merkle.EMPTY_ROOT)
         if old_size != seen_size:
@@ -115,7 +137,6 @@ class Witness:
                 f"checkpoint size {cp.size} is smaller than the {seen_size} already cosigned"
             )
         merkle.verify_consistency(seen_size, cp.size, seen_root, cp.root, proof)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         p = self._state_path(cp.origin)
         tmp = p.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:

@@ -25,6 +25,7 @@ from detente.report.brief import _clean, _num, build_brief
 __all__ = [
     "DEFAULT_CASE",
     "DEFAULT_OUT",
+    "DEMO_MODELS",
     "DemoResult",
     "Part",
     "default_case_path",
@@ -35,6 +36,8 @@ DEFAULT_CASE = Path("examples") / "istanbul-2025" / "case.yaml"
 """The flagship case, relative to the repository root."""
 
 DEFAULT_OUT = Path("out") / "istanbul-2025"
+DEMO_MODELS = (*DEFAULT_MODELS, "bdm", "smp")
+"""The demo runs every built-in bargaining model, so the brief shows round-by-round paths."""
 """Where ``detente demo`` writes when no ``--out`` is given (relative to the current folder)."""
 
 
@@ -186,7 +189,7 @@ def run_demo(
     Args:
         case_path: The case file (default: the flagship Istanbul case).
         out_dir: Output folder, created if missing (default ``out/istanbul-2025``).
-        models: Models to run (default: compromise, median, nash).
+        models: Models to run (default: :data:`DEMO_MODELS`).
 
     Returns:
         A :class:`DemoResult`; ``result.summary()`` is what ``detente demo`` prints.
@@ -204,7 +207,7 @@ def run_demo(
     if path.suffix.lower() in (".yaml", ".yml", ".json"):
         _, diags = validate_case_text(path.read_text(encoding="utf-8-sig"), str(path))
         warnings = [d for d in diags if d.severity == "warning"]
-    result = forecast(case, list(models or DEFAULT_MODELS), trajectory=True)
+    result = forecast(case, list(models or DEMO_MODELS), trajectory=True)
     out.mkdir(parents=True, exist_ok=True)
     res = DemoResult(path, out, case, result, warnings)
 
