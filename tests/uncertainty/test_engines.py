@@ -122,3 +122,22 @@ def test_one_engine_reused_across_sweeps(istanbul, reference) -> None:
         for _ in range(2):
             r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=CHUNK, engine=eng)
             assert numbers(r.to_dict()) == numbers(reference)
+
+
+def test_dask_engine_on_a_running_scheduler(istanbul, reference) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        r = run_sweep(
+            istanbul,
+            N,
+            seed=42,
+            models=MODELS,
+            chunk_size=CHUNK,
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    assert r.engine == "dask" and r.workers == 2
+    assert numbers(r.to_dict()) == numbers(reference)
