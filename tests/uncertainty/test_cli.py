@@ -139,3 +139,24 @@ def test_sweep_progress_bar_and_bad_workers() -> None:
     assert r.returncode == 0 and "draws/s" in r.stderr and "12,000/12,000" in r.stderr
     r = run("sweep", CASE, "-n", "100", "--workers", "0")
     assert r.returncode == 2 and "--workers must be at least 1" in r.stderr
+
+
+def test_every_command_in_the_docs_runs(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    text = (REPO / "docs" / "uncertainty.md").read_text()
+    blocks = re.findall(r"```\n(.*?)```", text, flags=re.S)
+    commands = [ln for b in blocks for ln in b.splitlines() if ln.startswith("detente ")]
+    assert len(commands) >= 7
+    for line in commands:
+        args = [str(REPO / a) if a.startswith("examples/") else a for a in shlex.split(line)]
+        r = subprocess.run(
+            [sys.executable, "-m", "detente", *args[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, (line, r.stderr)
+    assert (tmp_path / "draws.parquet").stat().st_size > 0

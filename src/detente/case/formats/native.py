@@ -43,7 +43,7 @@ def read_yaml(text: str, file: str) -> list[Case]:
 
 # Words that YAML 1.1 readers (PyYAML and many editors) turn into booleans or null.
 # YAML 1.2 keeps them as text, but we quote them so that every reader agrees.
-_YAML11_WORDS = frozenset("y n yes no true false on off null ~".split())
+_YAML11_WORDS = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"])
 
 
 class _Representer(SafeRepresenter):
