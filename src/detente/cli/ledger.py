@@ -32,7 +32,7 @@ from detente.ledger.commitment import (
 from detente.ledger.keys import KeyStore, read_passphrase
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
-from detente.ledger.receipt import Policy, verify_receipt
+from detente.ledger.receipt import Policy, Verdict, verify_receipt
 from detente.ledger.tiles import export_tiles
 from detente.ledger.witness import Witness, format_add_checkpoint
 
@@ -423,7 +423,8 @@ def ledger_demo(case_file: Path, out: Path) -> None:
     "policy_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="JSON: {log: {origin, keys}, witnesses, quorum, parties}.",
+    help="A C2SP tlog-policy file (log/witness/group/quorum lines), or JSON "
+    "{log: {origin, keys}, witnesses, quorum, parties}.",
 )
 @click.option("--origin", default=None)
 @click.option("--log-key", "log_keys", multiple=True)
@@ -442,6 +443,25 @@ def verify(
     fmt: str,
 ) -> None:
     """Verify RECEIPT fully offline and print a verdict (exit 1 if INVALID)."""
+    if policy_file is not None and not policy_file.read_text(encoding="utf-8").lstrip().startswith(
+        "{"
+    ):
+        from detente.ledger.policy import parse_policy
+
+        if origin or log_keys or wkeys or quorum is not None:
+            raise click.UsageError(
+                "a tlog-policy file says it all: drop --origin/--log-key/--witness-key/--quorum"
+            )
+        tlog = parse_policy(policy_file.read_bytes(), str(policy_file))
+        _print_verdict(
+            verify_receipt(
+                receipt.read_text(encoding="utf-8"),
+                tlog.to_policy(),
+                entry.read_bytes() if entry else None,
+            ),
+            fmt,
+        )
+        return
     doc: dict[str, Any] = _read_json(policy_file) if policy_file else {}
     log = doc.get("log", {})
     pol_origin = origin or log.get("origin")
@@ -458,6 +478,10 @@ def verify(
     v = verify_receipt(
         receipt.read_text(encoding="utf-8"), policy, entry.read_bytes() if entry else None
     )
+    _print_verdict(v, fmt)
+
+
+def _print_verdict(v: Verdict, fmt: str) -> None:
     if fmt == "json":
         click.echo(render_json(v.to_dict()))
     else:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detente.errors import DetenteError, VerificationError
 from detente.ledger import merkle
 from detente.ledger.commitment import verify_entry
 from detente.ledger.note import ALG_COSIGNATURE_V1, Checkpoint, open_note, parse_verifier_key
+
+if TYPE_CHECKING:
+    from detente.ledger.policy import TlogPolicy
 
 __all__ = [
     "HEADER",
@@ -112,6 +115,9 @@ class Policy:
         witnesses: Witness verifier keys (cosignature/v1, type 0x04).
         quorum: How many distinct witnesses must cosign (k of n).
         parties: Optional map actor id -> trusted verifier keys for entry signatures.
+        origins: With several trusted logs (a C2SP tlog-policy), the accepted origins; the
+            checkpoint's origin must also be the name of the log key that signed it.
+        rule: A C2SP tlog-policy whose quorum (groups and thresholds) replaces ``quorum``.
     """
 
     origin: str
@@ -119,6 +125,8 @@ class Policy:
     witnesses: Sequence[str] = ()
     quorum: int = 0
     parties: Mapping[str, Sequence[str]] | None = None
+    origins: Sequence[str] = ()
+    rule: TlogPolicy | None = None
 
     def __post_init__(self) -> None:
         if not self.log_keys:
@@ -176,7 +184,13 @@ def verify_receipt(text: str, policy: Policy, entry: bytes | None = None) -> Ver
         details["log_signers"] = [f"{s.name}+{s.key_id:08x}" for s in log_sigs]
         cp = Checkpoint.parse(body)
         details.update(origin=cp.origin, tree_size=cp.size, root=base64.b64encode(cp.root).decode())
-        if cp.origin != policy.origin:
+        if policy.origins:
+            if cp.origin not in policy.origins or cp.origin not in {s.name for s in log_sigs}:
+                raise VerificationError(
+                    f"checkpoint origin {cp.origin!r} is not signed by a trusted log of that "
+                    f"name (trusted: {', '.join(policy.origins)})"
+                )
+        elif cp.origin != policy.origin:
             raise VerificationError(
                 f"checkpoint origin {cp.origin!r} is not the trusted log {policy.origin!r}"
             )
@@ -191,7 +205,20 @@ def verify_receipt(text: str, policy: Policy, entry: bytes | None = None) -> Ver
                 wsigs = []
             cosigners = sorted({s.name for s in wsigs})
         details["witnesses"] = cosigners
-        if len(cosigners) < policy.quorum:
+        if policy.rule is not None:
+            signed = {(s.name, s.key_id) for s in wsigs} if policy.witnesses else set()
+            named = {
+                name
+                for name, vk in policy.rule.witnesses.items()
+                if (parse_verifier_key(vk).name, parse_verifier_key(vk).key_id) in signed
+            }
+            details["witnesses"] = sorted(named)
+            if not policy.rule.satisfied(named):
+                raise VerificationError(
+                    f"the policy's quorum {policy.rule.quorum!r} is not met; cosigned by: "
+                    f"{', '.join(sorted(named)) or 'no trusted witness'}"
+                )
+        elif len(cosigners) < policy.quorum:
             raise VerificationError(
                 f"{len(cosigners)} of {len(policy.witnesses)} trusted witnesses cosigned; "
                 f"the policy needs {policy.quorum}"

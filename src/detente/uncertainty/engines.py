@@ -144,7 +144,7 @@ class DaskEngine(_Base):
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=processes,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: several clusters may run at once
             )
             self._client: Any = distributed.Client(self._cluster)
             self.workers = workers
