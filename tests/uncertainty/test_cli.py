@@ -136,7 +136,7 @@ def test_interventions_planted() -> None:
 
 def test_sweep_progress_bar_and_bad_workers() -> None:
     r = run("sweep", CASE, "-n", "12000", "-m", "compromise", "--workers", "1", "--progress")
-    assert r.returncode == 0 and "draws/s" in r.stderr and "12,000/12,000" in r.stderr
+    assert r.returncode == 0 and "/s" in r.stderr and "draws 12,000/12,000" in r.stderr
     r = run("sweep", CASE, "-n", "100", "--workers", "0")
     assert r.returncode == 2 and "--workers must be at least 1" in r.stderr
 

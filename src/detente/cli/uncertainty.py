@@ -73,8 +73,9 @@ def parse_draws(text: str) -> int:
 class _Progress:
     """Draws done, rate and time left on stderr: a bar on a terminal, else a line a second."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, label: str = "draws") -> None:
         self.total = total
+        self.label = label
         self.started = time.perf_counter()
         self.last_line = 0.0
         self.done = 0
@@ -83,7 +84,7 @@ class _Progress:
         if self.tty:
             self.bar = click.progressbar(
                 length=total,
-                label="draws",
+                label=label,
                 file=sys.stderr,
                 show_eta=True,
                 show_pos=True,
@@ -95,11 +96,11 @@ class _Progress:
         now = time.perf_counter()
         rate = done / max(now - self.started, 1e-9)
         if self.bar is not None:
-            self.bar.update(done - self.done, current_item=f"{rate:,.0f} draws/s")
+            self.bar.update(done - self.done, current_item=f"{rate:,.0f}/s")
         elif now - self.last_line >= 1.0 or done == self.total:
             left = (self.total - done) / rate if rate > 0 else float("nan")
             click.echo(
-                f"draws {done:,}/{self.total:,}  {rate:,.0f} draws/s  {left:,.0f} s left",
+                f"{self.label} {done:,}/{self.total:,}  {rate:,.0f}/s  {left:,.0f} s left",
                 err=True,
             )
             self.last_line = now
@@ -276,11 +277,31 @@ def sensitivity(
     chosen = list(models) or None
     mp = parse_params(params)
     t = tornado(case, chosen, mp, source=str(case_file)) if method in ("tornado", "both") else None
-    s = (
-        sobol(case, samples, seed, chosen, mp, source=str(case_file))
-        if method in ("sobol", "both")
-        else None
-    )
+    s = None
+    if method in ("sobol", "both"):
+        bar: _Progress | None = None
+        t0 = time.perf_counter()
+
+        def tick(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = _Progress(total, label="Sobol runs")
+                bar.started = t0  # the rate counts from the start of the design
+            bar(done)
+
+        try:
+            s = sobol(
+                case,
+                samples,
+                seed,
+                chosen,
+                mp,
+                source=str(case_file),
+                progress=tick if sys.stderr.isatty() else None,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     if fmt == "json":
         click.echo(
             render_json(

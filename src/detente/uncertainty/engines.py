@@ -140,12 +140,19 @@ class DaskEngine(_Base):
         self._cluster: Any = None
         if scheduler is None:
             self.name = "dask-local"
-            self._cluster = distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=processes,
-                dashboard_address=":0",  # any free port: several clusters may run at once
-            )
+            dask: Any = importlib.import_module("dask")
+            # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 (and one BLAS thread) in its
+            # worker processes. The trim setting halved the speed of the smp and bdm models
+            # here (their many mid-size numpy temporaries go back to the OS and fault back
+            # in; docs/performance.md). The local pool's workers inherit the caller's
+            # environment; so do these. An empty mapping replaces Dask's.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": {}}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=processes,
+                    dashboard_address=":0",  # any free port: several clusters may run at once
+                )
             self._client: Any = distributed.Client(self._cluster)
             self.workers = workers
         else:

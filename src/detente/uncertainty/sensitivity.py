@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,6 +297,7 @@ def sobol(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     source: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SobolResult:
     """Global Sobol indices of every model's outcome, and of P(deadlock), per issue.
 
@@ -307,6 +308,7 @@ def sobol(
         models: Model names (defaults as the sweep).
         params: Per-model parameters.
         source: The case file's name, for error messages.
+        progress: Called with (model runs done, model runs in all) after each batch.
 
     Raises:
         UncertaintyError: No ranges, or ``n`` not a power of 2.
@@ -333,6 +335,8 @@ def sobol(
         outs.append(run_models(inp, resolved))
         if fn is not None:
             codes.append(fn(inp))
+        if progress is not None:
+            progress(min(start + _BATCH, len(values)), len(values))
     out = np.concatenate(outs, axis=1)  # (M, E, I)
     issues = list(space.arrays.issue_ids)
     models_ = [m for m, _ in resolved]

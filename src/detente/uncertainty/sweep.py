@@ -183,7 +183,12 @@ def _quantiles(
 
 
 class _DrawWriter:
-    """Writes the draws as they arrive: CSV, or Parquet (pyarrow) by file suffix."""
+    """Writes the draws as chunks arrive: ``.parquet``/``.pq`` as Parquet, else CSV.
+
+    Uses pyarrow (the ``[parquet]`` extra) when it is installed: whole columns per chunk,
+    NaN written as an empty CSV cell or a Parquet null. Without pyarrow, CSV is written
+    with the standard library, row by row (slower).
+    """
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
@@ -191,29 +196,40 @@ class _DrawWriter:
         self._parquet = path.suffix.lower() in (".parquet", ".pq")
         self._writer: Any = None
         self._file: Any = None
-        if self._parquet:
-            try:
-                self._pa: Any = importlib.import_module("pyarrow")
-                self._pq: Any = importlib.import_module("pyarrow.parquet")
-            except ImportError as exc:  # pragma: no cover - depends on the install
+        self._pa: Any = None
+        try:
+            self._pa = importlib.import_module("pyarrow")
+            self._fmt: Any = importlib.import_module(
+                "pyarrow.parquet" if self._parquet else "pyarrow.csv"
+            )
+        except ImportError as exc:
+            if self._parquet:
                 raise UncertaintyError(
                     f"{path}: writing Parquet needs pyarrow; install detente[parquet] or write .csv"
                 ) from exc
-        else:
-            self._file = path.open("w", newline="", encoding="utf-8")
+            self._pa = None
+        # Open now, so that an unwritable path fails before any work is done.
+        self._file = path.open("wb" if self._pa is not None else "w", **self._open_kw())
+        if self._pa is None:
             self._csv = csv.writer(self._file, lineterminator="\n")
             self._csv.writerow(columns)
 
+    def _open_kw(self) -> dict[str, Any]:
+        return {} if self._pa is not None else {"newline": "", "encoding": "utf-8"}
+
     def write(self, table: dict[str, NDArray[Any]]) -> None:
-        if self._parquet:
-            batch = self._pa.table({c: table[c] for c in self.columns})
+        if self._pa is not None:
+            batch = self._pa.table(
+                {c: self._pa.array(table[c], from_pandas=True) for c in self.columns}
+            )
             if self._writer is None:
-                self._writer = self._pq.ParquetWriter(str(self.path), batch.schema)
+                writer = self._fmt.ParquetWriter if self._parquet else self._fmt.CSVWriter
+                self._writer = writer(self._file, batch.schema)
             self._writer.write_table(batch)
-        else:
-            cols = [table[c] for c in self.columns]
-            for row in zip(*cols, strict=True):
-                self._csv.writerow(["" if (isinstance(v, float) and v != v) else v for v in row])
+            return
+        cols = [table[c] for c in self.columns]
+        for row in zip(*cols, strict=True):
+            self._csv.writerow(["" if (isinstance(v, float) and v != v) else v for v in row])
 
     def close(self) -> None:
         if self._writer is not None:
