@@ -23,6 +23,7 @@ def backtest() -> None:
 @click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-m",
+    "--model",
     "--models",
     "models",
     multiple=True,
