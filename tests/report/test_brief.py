@@ -119,6 +119,7 @@ def test_data_twin_is_the_data_shown(small_case: Any, small_forecast: Any) -> No
     assert data["case"] == small_case.model_dump(mode="json")
     assert data["forecast"] == json.loads(json.dumps(small_forecast.to_dict()))
     assert data["diagnosis"] is None and data["guarantee"] is None
+    assert data["sweep"] is None and data["tornado"] is None and data["interventions"] is None
 
 
 def test_actor_chart_encodes_position_salience_capability(
@@ -303,11 +304,15 @@ def test_rounds_chart_when_forecast_has_rounds(small_case: Any, small_forecast: 
     assert "Positions by round" in squash(doc.text_by_id["trajectories"])
 
 
-def test_sweep_is_embedded_and_shown(small_case: Any, small_forecast: Any) -> None:
+def test_a_sweep_without_issues_is_embedded_and_says_so(
+    small_case: Any, small_forecast: Any
+) -> None:
     sweep = {"draws": 1000, "note": "<not html>"}
     html = build_brief(small_case, small_forecast, sweep=sweep)
     doc = parse(html)
-    assert "&lt;not html&gt;" in html
+    assert "<not html>" not in html  # data only, never markup
+    section = squash(doc.text_by_id["sweep"])
+    assert "1,000 draws" in section and "The sweep has no per-issue results." in section
     assert json.loads(doc.scripts["detente-data"])["sweep"] == sweep
 
 

@@ -10,7 +10,9 @@ import pytest
 
 import detente
 from detente.report import build_brief
+from detente.report.brief import brief_context
 from detente.report.demo import run_demo
+from detente.uncertainty import run_sweep, search_interventions, tornado
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +91,58 @@ def test_every_chart_renders_offline(
     shot = tmp_path / "brief.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_uncertainty_charts_render_offline(
+    open_offline: Any, small_case: Any, small_forecast: Any, tmp_path: Path
+) -> None:
+    sweep = run_sweep(small_case, 1000, 7, workers=1)
+    torn = tornado(small_case, ["bdm", "median"])
+    searches = [search_interventions(small_case, i.id, ["med"]) for i in small_case.issues]
+    ctx = brief_context(
+        small_case, small_forecast, sweep=sweep, tornado=torn, interventions=searches
+    )
+    path = tmp_path / "brief.html"
+    path.write_text(
+        build_brief(small_case, small_forecast, sweep=sweep, tornado=torn, interventions=searches),
+        encoding="utf-8",
+    )
+    opened = open_offline(path)
+    page = opened.page
+    state = page.evaluate("window.detenteCharts")
+    # 2 issues x (actors + forecast + verdict shares + intervals) + tornado of access for
+    # bdm and median (no single input moves either model's outcome on the guarantee).
+    assert state["total"] == 10 and state["ok"] == 10 and state["failed"] == 0, state
+    for k in range(state["total"]):
+        chart = page.locator("[data-chart]").nth(k)
+        assert chart.get_attribute("data-rendered") == "ok"
+        box = chart.locator("svg.marks").bounding_box()
+        assert box is not None and box["width"] > 250 and box["height"] > 80
+    first = ctx["sweep"]["issues"][0]
+    # Verdict shares: one bar per verdict, labelled with its share.
+    verdicts = page.locator(f"#{first['verdict_chart']}")
+    assert verdicts.locator("g.mark-rect.role-mark path").count() == 3
+    labels = verdicts.locator("g.mark-text.role-mark text").all_text_contents()
+    assert labels == [v["p_text"] for v in first["verdicts"]]
+    assert sweep.p_verdict is not None
+    assert f"{round(sweep.p_verdict['access']['deadlock'] * 100)}%" in labels
+    # Intervals: a median dot per model, and three interval rules per model.
+    intervals = page.locator(f"#{first['chart']}")
+    assert intervals.locator("g.mark-symbol.role-mark path").count() == 4
+    assert intervals.locator("g.mark-rule.role-mark line").count() >= 3 * 4
+    names = intervals.locator("g.role-axis-label text").all_text_contents()
+    assert [n for n in names if n.isalpha()] == ["compromise", "median", "nash", "bdm"]
+    # Tornado: a bar for each end of the one input that moves the access outcome.
+    access_bdm = ctx["tornado"][0]
+    bars = page.locator(f"#{access_bdm['chart']}").locator("g.mark-rect.role-mark path")
+    assert bars.count() == 2
+    axis = page.locator(f"#{access_bdm['chart']}").locator("g.role-axis-label text")
+    assert "Position — Northland" in axis.all_text_contents()
+    _assert_clean(opened)
+    for section in ("sweep", "tornado", "interventions"):
+        shot = tmp_path / f"{section}.png"
+        page.locator(f"#{section}").screenshot(path=str(shot))
+        assert shot.stat().st_size > 5_000
 
 
 def test_tooltip_shows_value_range_and_quote(

@@ -29,7 +29,7 @@ def test_cli_examples_in_the_docs_run(
         for line in _blocks(repo, "sh")[0].splitlines()
         if line.startswith("detente ")
     ]
-    assert len(commands) == 5
+    assert len(commands) == 6
     for command in commands:
         result = CliRunner().invoke(cli, shlex.split(command)[1:], catch_exceptions=False)
         assert result.exit_code == 0, (command, result.output)

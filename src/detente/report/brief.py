@@ -470,13 +470,415 @@ def _guarantee_view(case: Case, g: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+VERDICT_LABELS = {
+    "deadlock": "deadlock",
+    "compromise_expected": "compromise expected",
+    "agreement_likely": "agreement likely",
+}
+"""Short words for verdict codes, for probabilities and tables."""
+
+INPUT_KINDS = {
+    "position": "Position",
+    "salience": "Salience",
+    "capability": "Capability",
+    "status_quo": "Status quo",
+}
+
+TORNADO_TOP = 10
+"""Inputs shown per issue and model in the tornado (largest swing first)."""
+
+INTERVENTIONS_TOP = 5
+"""Interventions spelt out per issue; the rest of those found are in a table below."""
+
+
+def _as_data(value: Any) -> dict[str, Any]:
+    """A result object's ``to_dict()``, or the mapping itself, as a plain dict."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping or an object with to_dict(), got {type(value)}")
+    return dict(value)
+
+
+def _as_list(value: Any) -> list[dict[str, Any]]:
+    """Intervention results as a list: one result, a list of them, or ``{issue: result}``."""
+    if hasattr(value, "to_dict") or (isinstance(value, Mapping) and "issue" in value):
+        return [_as_data(value)]
+    if isinstance(value, Mapping):
+        return [_as_data(v) for v in value.values()]
+    return [_as_data(v) for v in value]
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _pct(p: Any) -> str:
+    """A probability as a whole percentage; ``<1%`` and ``>99%`` keep rare events visible."""
+    if not _finite(p):
+        return "–"
+    v = float(p)
+    if 0 < v < 0.005:
+        return "<1%"
+    if 0.995 <= v < 1:
+        return ">99%"
+    return f"{v * 100:.0f}%"
+
+
+def _share(x: Any) -> str:
+    """A share of a lever's room: one decimal under 10%, whole percent above."""
+    if not _finite(x):
+        return "–"
+    v = float(x) * 100
+    return f"{v:.1f}%" if v < 10 else f"{v:.0f}%"
+
+
+def _count(n: Any) -> str:
+    return f"{int(n):,}" if _finite(n) else "–"
+
+
+def _interval_text(pair: Any) -> str:
+    if isinstance(pair, list | tuple) and len(pair) == 2 and all(_finite(x) for x in pair):
+        return f"{_num(pair[0])}–{_num(pair[1])}"
+    return "–"
+
+
+def _verdict_label(code: Any) -> str:
+    if code is None:
+        return "no verdict"
+    return VERDICT_LABELS.get(str(code), _words(code))
+
+
+def _fallback_issue_view(issue_id: str, scale: Any) -> dict[str, Any]:
+    """A minimal issue view for results about an issue the case does not list."""
+    lo, hi = scale if isinstance(scale, list | tuple) and len(scale) == 2 else (0.0, 100.0)
+    return {
+        "id": issue_id,
+        "question": issue_id,
+        "min": lo,
+        "max": hi,
+        "unit": "",
+        "anchors": [],
+        "status_quo": None,
+    }
+
+
+def _nearest_anchor(view: Mapping[str, Any], value: float) -> str:
+    anchors = view.get("anchors") or []
+    if not anchors:
+        return ""
+    best = min(anchors, key=lambda a: abs(float(a["value"]) - value))
+    return str(best["label"])
+
+
+def _sweep_view(
+    sweep: Mapping[str, Any],
+    views: Mapping[str, Mapping[str, Any]],
+    fdict: Mapping[str, Any],
+    add_chart: Any,
+) -> dict[str, Any]:
+    """The Monte Carlo section: how it ran, then per issue the intervals and P(verdict)."""
+    done = sweep.get("draws_done", sweep.get("draws"))
+    draws_text = _count(done)
+    issues = []
+    for issue_id, d in (sweep.get("issues") or {}).items():
+        if not isinstance(d, Mapping):
+            continue
+        view = views.get(issue_id) or _fallback_issue_view(issue_id, d.get("scale"))
+        stated = fdict.get("issues", {}).get(issue_id, {}).get("models", {})
+        rows = []
+        for model, m in (d.get("models") or {}).items():
+            iv = m.get("intervals") or {}
+            row: dict[str, Any] = {
+                "model": model,
+                "median": m.get("median"),
+                "mean": m.get("mean"),
+                "median_text": _num(m.get("median")),
+                "mean_text": _num(m.get("mean")),
+                "stated_text": _num((stated.get(model) or {}).get("outcome")),
+                "n": m.get("n"),
+                "n_text": _count(m.get("n")),
+                "range_text": _interval_text([m.get("min"), m.get("max")]),
+            }
+            ok = _finite(m.get("median"))
+            for key in ("50", "80", "95"):
+                pair = iv.get(key)
+                row[f"i{key}_text"] = _interval_text(pair)
+                good = row[f"i{key}_text"] != "–"
+                row[f"lo{key}"] = pair[0] if good and pair else None
+                row[f"hi{key}"] = pair[1] if good and pair else None
+                ok = ok and good
+            row["plotted"] = ok
+            rows.append(row)
+        plotted = [{k: v for k, v in r.items() if k != "plotted"} for r in rows if r["plotted"]]
+        p_verdict = d.get("p_verdict")
+        verdicts = []
+        sentence = ""
+        chart = None
+        if isinstance(p_verdict, Mapping) and p_verdict:
+            verdicts = [
+                {"code": str(code), "verdict": _verdict_label(code), "p": p, "p_text": _pct(p)}
+                for code, p in p_verdict.items()
+                if _finite(p)
+            ]
+            if verdicts:
+                first, *rest = verdicts
+                sentence = (
+                    f"{first['verdict'].capitalize()} in {first['p_text']} of {draws_text} draws"
+                )
+                if rest:
+                    sentence += "; " + "; ".join(f"{v['verdict']} in {v['p_text']}" for v in rest)
+                sentence += "."
+                chart = add_chart(
+                    charts.verdict_chart(
+                        f"Diagnosis verdict over {draws_text} draws",
+                        [{k: v[k] for k in ("verdict", "p", "p_text")} for v in verdicts],
+                    )
+                )
+        issues.append(
+            {
+                "issue_id": issue_id,
+                "question": view["question"],
+                "status_quo_text": view.get("status_quo_text") or _num(view.get("status_quo")),
+                "rows": rows,
+                "chart": add_chart(charts.interval_chart(view, plotted)) if plotted else None,
+                "verdicts": verdicts,
+                "verdict_sentence": sentence,
+                "verdict_chart": chart,
+                "p_deadlock": p_verdict.get("deadlock") if isinstance(p_verdict, Mapping) else None,
+            }
+        )
+    quant = sweep.get("quantiles") or {}
+    models = sweep.get("models") or []
+    return {
+        "draws": _count(sweep.get("draws")),
+        "draws_done": draws_text,
+        "interrupted": bool(sweep.get("interrupted")),
+        "seed": sweep.get("seed"),
+        "engine": str(sweep.get("engine") or "–"),
+        "workers": sweep.get("workers"),
+        "seconds": f"{float(sweep['seconds']):.1f}" if _finite(sweep.get("seconds")) else "",
+        "models": ", ".join(str(m) for m in models),
+        "n_inputs": len(sweep.get("inputs") or []),
+        "bins": quant.get("bins"),
+        "verdict_basis": str(sweep.get("verdict_basis") or ""),
+        "issues": issues,
+    }
+
+
+def _input_words(case: Case, name: str, issue_id: str) -> str:
+    """``salience:AFG:sanctuaries`` -> ``Salience — <AFG's name>`` (issue named if other)."""
+    parts = str(name).split(":")
+    kind = INPUT_KINDS.get(parts[0], _words(parts[0]).capitalize())
+    if parts[0] == "status_quo":
+        other = parts[1] if len(parts) > 1 else ""
+        return kind if other in ("", issue_id) else f"{kind} of {other}"
+    if len(parts) == 2:
+        return f"{kind} — {_actor_name(case, parts[1])} (all issues)"
+    if len(parts) >= 3:
+        on = "" if parts[2] == issue_id else f" on {parts[2]}"
+        return f"{kind}{on} — {_actor_name(case, parts[1])}"
+    return str(name)
+
+
+def _tornado_view(
+    case: Case,
+    tornado: Mapping[str, Any],
+    views: Mapping[str, Mapping[str, Any]],
+    add_chart: Any,
+) -> list[dict[str, Any]]:
+    """Per issue and model: the inputs with the largest swing, as a chart and a table."""
+    out = []
+    for issue_id, d in (tornado.get("issues") or {}).items():
+        if not isinstance(d, Mapping):
+            continue
+        view = views.get(issue_id) or _fallback_issue_view(issue_id, None)
+        for model, m in (d.get("models") or {}).items():
+            bars = [b for b in m.get("bars") or [] if isinstance(b, Mapping)]
+            moving = [b for b in bars if _finite(b.get("swing")) and float(b["swing"]) > 0]
+            moving.sort(key=lambda b: -float(b["swing"]))  # already so; keep it certain
+            top = moving[:TORNADO_TOP]
+            base = m.get("base") if _finite(m.get("base")) else None
+            has_verdicts = any("verdict_low" in b or "verdict_high" in b for b in bars)
+            rows, points = [], []
+            for b in top:
+                label = _input_words(case, str(b.get("input")), issue_id)
+                rng = b.get("range")
+                row = {
+                    "input": str(b.get("input")),
+                    "label": label,
+                    "range_text": _interval_text(rng),
+                    "low_text": _num(b.get("outcome_low")),
+                    "high_text": _num(b.get("outcome_high")),
+                    "swing": b.get("swing"),
+                    "swing_text": _num(b.get("swing")),
+                    "verdict_low": _verdict_label(b.get("verdict_low")) if has_verdicts else "",
+                    "verdict_high": _verdict_label(b.get("verdict_high")) if has_verdicts else "",
+                    "verdict_flips": has_verdicts and b.get("verdict_low") != b.get("verdict_high"),
+                }
+                rows.append(row)
+                for end, key, vkey in (
+                    ("low end", "outcome_low", "verdict_low"),
+                    ("high end", "outcome_high", "verdict_high"),
+                ):
+                    if not _finite(b.get(key)):
+                        continue
+                    points.append(
+                        {
+                            "label": label,
+                            "end": end,
+                            "from": base if base is not None else b[key],
+                            "to": b[key],
+                            "range_text": row["range_text"],
+                            "to_text": _num(b[key]),
+                            "swing_text": row["swing_text"],
+                            "verdict": _verdict_label(b.get(vkey)) if has_verdicts else "",
+                        }
+                    )
+            out.append(
+                {
+                    "issue_id": issue_id,
+                    "question": view["question"],
+                    "model": model,
+                    "base_text": _num(base),
+                    "verdict_base": _verdict_label(d.get("verdict_base"))
+                    if d.get("verdict_base")
+                    else "",
+                    "has_verdicts": has_verdicts,
+                    "rows": rows,
+                    "n_inputs": len(bars),
+                    "n_still": len(bars) - len(moving),
+                    "n_more": len(moving) - len(top),
+                    "chart": add_chart(charts.tornado_chart(view, model, base, points))
+                    if points
+                    else None,
+                }
+            )
+    return out
+
+
+def _and_names(case: Case, ids: Sequence[str]) -> str:
+    """``["TUR", "QAT"]`` -> ``Türkiye and Qatar`` (names from the case)."""
+    names = [_actor_name(case, str(i)) for i in ids]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _change_words(case: Case, ch: Mapping[str, Any], view: Mapping[str, Any]) -> str:
+    """One lever change in plain words, with its size as a share of the lever's room."""
+    actor = _actor_name(case, str(ch.get("actor", "?")))
+    kind = str(ch.get("input", ""))
+    before, after = ch.get("from"), ch.get("to")
+    share = _share(ch.get("share_of_room"))
+    up = (
+        isinstance(before, int | float)
+        and isinstance(after, int | float)
+        and float(after) > float(before)
+    )
+    verb = "raises" if up else "lowers"
+    span = f"from {_num(before)} to {_num(after)}"
+    if kind == "position":
+        near = _nearest_anchor(view, float(after)) if isinstance(after, int | float) else ""
+        where = f" (nearest labelled point: {near})" if near else ""
+        return f"{actor} moves its position {span}{where}: {share} of the scale"
+    if kind == "salience":
+        return (
+            f"{actor} {verb} the weight it gives this issue (salience) {span}: "
+            f"{share} of full salience"
+        )
+    if kind == "capability":
+        return (
+            f"{actor} {verb} the capability it brings to this issue {span}: "
+            f"{share} of the total capability at the table"
+        )
+    return f"{actor} changes its {_words(kind)} {span}: {share} of its room"
+
+
+def _interventions_view(
+    case: Case, results: Sequence[Mapping[str, Any]], views: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per issue searched: the question asked, the state before, the ranked changes."""
+    out = []
+    for r in results:
+        issue_id = str(r.get("issue", ""))
+        view = views.get(issue_id) or _fallback_issue_view(issue_id, None)
+        names = _and_names(case, list(r.get("by") or []))
+        goal = str(r.get("goal") or "")
+        model = str(r.get("model") or "")
+        before = r.get("before") or {}
+        default_goal = goal == "diagnosis is not deadlock"
+        ask = (
+            f"What could {names} change to take this issue out of deadlock?"
+            if default_goal
+            else f"What could {names} change so that the {goal}?"
+        )
+        found: list[dict[str, Any]] = []
+        for iv in r.get("interventions") or []:
+            if not isinstance(iv, Mapping):
+                continue
+            ev = iv.get("evidence") or {}
+            outcome = (
+                f"{model} outcome {_num(ev.get('outcome_before'))} → "
+                f"{_num(ev.get('outcome_after'))}"
+            )
+            verdict = ""
+            if ev.get("verdict_before") is not None or ev.get("verdict_after") is not None:
+                verdict = (
+                    f"verdict {_verdict_label(ev.get('verdict_before'))} → "
+                    f"{_verdict_label(ev.get('verdict_after'))}"
+                )
+            found.append(
+                {
+                    "rank": iv.get("rank", len(found) + 1),
+                    "size": iv.get("size"),
+                    "size_text": f"{float(iv['size']):.2g}" if _finite(iv.get("size")) else "–",
+                    "changes": [
+                        _change_words(case, ch, view)
+                        for ch in iv.get("changes") or []
+                        if isinstance(ch, Mapping)
+                    ],
+                    "evidence": "; ".join(x for x in (verdict, outcome) if x),
+                }
+            )
+        found.sort(key=lambda f: f["size"] if _finite(f["size"]) else math.inf)
+        already = (
+            default_goal and before.get("verdict") is not None and before["verdict"] != "deadlock"
+        )
+        out.append(
+            {
+                "issue_id": issue_id,
+                "question": view["question"],
+                "ask": ask,
+                "by": names,
+                "model": model,
+                "goal": goal,
+                "before_text": f"{model} outcome {_num(before.get('outcome'))}"
+                + (
+                    f", verdict {_verdict_label(before.get('verdict'))}"
+                    if before.get("verdict") is not None
+                    else ""
+                ),
+                "error": str(r.get("error") or ""),
+                "note": str(r.get("note") or ""),
+                "already_met": bool(already) and not found,
+                "evaluations": _count(r.get("evaluations")),
+                "top": found[:INTERVENTIONS_TOP],
+                "rest": found[INTERVENTIONS_TOP:],
+            }
+        )
+    return out
+
+
 def brief_context(
     case: Case,
     forecast_result: _HasToDict | Mapping[str, Any],
     *,
     diagnosis: Mapping[str, Any] | None = None,
     guarantee: Mapping[str, Any] | None = None,
-    sweep: Mapping[str, Any] | None = None,
+    sweep: _HasToDict | Mapping[str, Any] | None = None,
+    tornado: _HasToDict | Mapping[str, Any] | None = None,
+    interventions: Any = None,
 ) -> dict[str, Any]:
     """Everything the template shows, as plain data (also handy for tests).
 
@@ -485,7 +887,10 @@ def brief_context(
         forecast_result: A :class:`detente.forecast.Forecast` or its ``to_dict()``.
         diagnosis: ``detente.diagnose.diagnose(case).to_dict()``, if run.
         guarantee: The demo guarantee record with its verification, if recorded.
-        sweep: Uncertainty sweep results, if run (shown as data).
+        sweep: A :class:`detente.uncertainty.SweepResult` or its ``to_dict()``, if run.
+        tornado: A :class:`detente.uncertainty.TornadoResult` or its ``to_dict()``.
+        interventions: One :class:`detente.uncertainty.InterventionResult` (or its
+            ``to_dict()``), a list of them, or ``{issue: result}``.
 
     Returns:
         The template context; ``context["data"]`` is the data twin.
@@ -530,6 +935,16 @@ def brief_context(
         spec = d.pop("spec")
         d["chart"] = add_chart(spec) if spec else None
 
+    views = {i["id"]: i for i in issues}
+    sweep_data = _as_data(sweep) if sweep is not None else None
+    tornado_data = _as_data(tornado) if tornado is not None else None
+    iv_data = _as_list(interventions) if interventions is not None else None
+    sweep_view = _sweep_view(sweep_data, views, fdict, add_chart) if sweep_data else None
+    tornado_views = (
+        _tornado_view(case, tornado_data, views, add_chart) if tornado_data is not None else None
+    )
+    iv_views = _interventions_view(case, iv_data, views) if iv_data is not None else None
+
     sources = [
         {
             "id": s.id,
@@ -567,12 +982,18 @@ def brief_context(
         }
         for r in case.rounds
     ]
+    p_dead = {
+        s["issue_id"]: _pct(s["p_deadlock"])
+        for s in (sweep_view or {}).get("issues", [])
+        if s["p_deadlock"] is not None
+    }
     glance = [
         {
             "question": i["question"],
             "id": i["id"],
             "status_quo": i["status_quo_text"],
             "cells": {r["model"]: r for r in i["forecasts"]},
+            "p_deadlock": p_dead.get(i["id"], "–"),
         }
         for i in issues
     ]
@@ -587,7 +1008,9 @@ def brief_context(
         "forecast": fdict,
         "diagnosis": diagnosis,
         "guarantee": guarantee,
-        "sweep": sweep,
+        "sweep": sweep_data,
+        "tornado": tornado_data,
+        "interventions": iv_data,
     }
     return {
         "title": info.title,
@@ -611,9 +1034,11 @@ def brief_context(
         "diagnosis": diag_views,
         "diagnosis_rule": diagnosis_rule(diagnosis) if diagnosis is not None else "",
         "guarantee": _guarantee_view(case, guarantee) if guarantee is not None else None,
-        "sweep_json": json.dumps(_clean(sweep), indent=2, ensure_ascii=False)
-        if sweep is not None
-        else None,
+        "sweep": sweep_view,
+        "p_deadlock_column": bool(p_dead),
+        "tornado": tornado_views,
+        "interventions": iv_views,
+        "tornado_top": TORNADO_TOP,
         "has_rounds": any(i["rounds"] for i in issues),
         "charts": chart_specs,
         "data": data,
@@ -626,7 +1051,9 @@ def build_brief(
     *,
     diagnosis: Mapping[str, Any] | None = None,
     guarantee: Mapping[str, Any] | None = None,
-    sweep: Mapping[str, Any] | None = None,
+    sweep: _HasToDict | Mapping[str, Any] | None = None,
+    tornado: _HasToDict | Mapping[str, Any] | None = None,
+    interventions: Any = None,
 ) -> str:
     """Render the self-contained HTML brief.
 
@@ -639,13 +1066,27 @@ def build_brief(
         guarantee: ``{"label", "commitment", "log_origin", "index", "tree_size",
             "checkpoint", "receipt_path", "verification": {"ok", "verdict", "reason"}}``;
             adds the written guarantee and its verification status.
-        sweep: Uncertainty sweep results; embedded and shown as data.
+        sweep: A Monte Carlo sweep (:func:`detente.uncertainty.run_sweep`'s result or its
+            ``to_dict()``); adds per issue an interval chart and table of every model's
+            median and 50/80/95% intervals, and the probability of each diagnosis verdict.
+        tornado: A one-at-a-time tornado (:func:`detente.uncertainty.tornado`'s result or
+            its ``to_dict()``); adds per issue and model the inputs with the largest swing.
+        interventions: Intervention searches
+            (:func:`detente.uncertainty.search_interventions`'s results or their
+            ``to_dict()``): one, a list, or ``{issue: result}``; adds per issue the
+            smallest changes found, in words, with their evidence.
 
     Returns:
         One HTML document with every script, style and datum inline.
     """
     ctx = brief_context(
-        case, forecast_result, diagnosis=diagnosis, guarantee=guarantee, sweep=sweep
+        case,
+        forecast_result,
+        diagnosis=diagnosis,
+        guarantee=guarantee,
+        sweep=sweep,
+        tornado=tornado,
+        interventions=interventions,
     )
     css = (resources.files("detente.report") / "templates" / "brief.css").read_text("utf-8")
     return (

@@ -15,8 +15,11 @@ from typing import Any
 __all__ = [
     "actors_chart",
     "forecast_chart",
+    "interval_chart",
     "quad_map_chart",
     "rounds_chart",
+    "tornado_chart",
+    "verdict_chart",
 ]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -30,6 +33,15 @@ ROLE_COLOURS = {
     "observer": "#7a7a7a",
 }
 STATUS_QUO_COLOUR = "#b22222"
+INTERVAL_COLOUR = "#1f5fa8"
+VERDICT_COLOURS = {
+    "deadlock": "#b22222",
+    "compromise expected": "#c98a12",
+    "agreement likely": "#2e8b57",
+}
+"""Verdict labels (as the brief words them) and their colours; others get the default."""
+LOW_END_COLOUR = "#7fa7d4"
+HIGH_END_COLOUR = "#d98c3f"
 
 Spec = dict[str, Any]
 
@@ -444,4 +456,222 @@ def quad_map_chart(question: str, rows: Sequence[Mapping[str, Any]]) -> Spec:
             },
             *corner_layers,
         ],
+    }
+
+
+def interval_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> Spec:
+    """Monte Carlo outcome of each model on one issue: median and 50/80/95% intervals.
+
+    Args:
+        issue: As for :func:`actors_chart`.
+        rows: One per model: ``model``, ``median``, ``lo50``, ``hi50``, ``lo80``,
+            ``hi80``, ``lo95``, ``hi95`` and the tooltip strings ``median_text``,
+            ``mean_text``, ``i50_text``, ``i80_text``, ``i95_text``.
+    """
+    lo, hi = float(issue["min"]), float(issue["max"])
+    unit = f" ({issue['unit']})" if issue.get("unit") else ""
+    y = {"field": "model", "type": "nominal", "sort": None, "axis": {"title": None}}
+    tooltip = [
+        {"field": "model", "title": "Model"},
+        {"field": "median_text", "title": "Median"},
+        {"field": "mean_text", "title": "Mean"},
+        {"field": "i50_text", "title": "50% interval"},
+        {"field": "i80_text", "title": "80% interval"},
+        {"field": "i95_text", "title": "95% interval"},
+    ]
+    # Three nested bars, thin and pale for 95%, thick and dark for 50%: the usual
+    # reading of an interval plot, with the median as a white-centred dot on top.
+    bands = [("lo95", "hi95", 3, 0.35), ("lo80", "hi80", 7, 0.55), ("lo50", "hi50", 13, 0.9)]
+    layers: list[Spec] = [
+        {
+            "mark": {"type": "rule", "size": size, "opacity": opacity, "color": INTERVAL_COLOUR},
+            "encoding": {
+                "x": {"field": low, "type": "quantitative"},
+                "x2": {"field": high},
+                "y": y,
+                "tooltip": tooltip,
+            },
+        }
+        for low, high, size, opacity in bands
+    ]
+    layers.append(
+        {
+            "mark": {
+                "type": "point",
+                "filled": True,
+                "fill": "#ffffff",
+                "stroke": "#111111",
+                "strokeWidth": 2,
+                "size": 70,
+                "opacity": 1,
+            },
+            "encoding": {
+                "x": {"field": "median", "type": "quantitative"},
+                "y": y,
+                "tooltip": tooltip,
+            },
+        }
+    )
+    layers += _status_quo_layer(issue.get("status_quo"))
+    layers += _anchor_layers(issue.get("anchors") or [], lo, hi)
+    return {
+        "$schema": SCHEMA,
+        "config": CONFIG,
+        "title": {
+            "text": str(issue["question"]),
+            "subtitle": "Dot: median over the draws; bars: 50% (thick), 80% and 95% (thin) "
+            "intervals; red dashed line: status quo",
+            "anchor": "start",
+            "offset": _title_offset(issue.get("anchors") or [], lo, hi),
+            "limit": WIDTH + 150,
+        },
+        "width": WIDTH,
+        "height": {"step": 34},
+        "data": {"values": [dict(r) for r in rows]},
+        "layer": _share_x(layers, _x(lo, hi, f"Outcome over the draws{unit}")),
+    }
+
+
+def verdict_chart(title: str, rows: Sequence[Mapping[str, Any]]) -> Spec:
+    """Probability of each diagnosis verdict on one issue, as horizontal bars.
+
+    Args:
+        title: The chart title (the issue's question).
+        rows: One per verdict: ``verdict`` (words, e.g. "deadlock"), ``p`` (0 to 1) and
+            ``p_text`` ("84%").
+    """
+    present = [str(r["verdict"]) for r in rows]
+    colours = {**VERDICT_COLOURS}
+    y = {"field": "verdict", "type": "nominal", "sort": None, "axis": {"title": None}}
+    tooltip = [
+        {"field": "verdict", "title": "Verdict"},
+        {"field": "p_text", "title": "Share of draws"},
+    ]
+    return {
+        "$schema": SCHEMA,
+        "config": CONFIG,
+        "title": {
+            "text": str(title),
+            "subtitle": "Share of the draws with each verdict",
+            "anchor": "start",
+            "limit": 420,
+        },
+        "width": 300,
+        "height": {"step": 24},
+        "data": {"values": [dict(r) for r in rows]},
+        "layer": [
+            {
+                "mark": {"type": "bar", "height": 16},
+                "encoding": {
+                    "x": {
+                        "field": "p",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, 1]},
+                        "axis": {"title": "Share of draws", "format": ".0%", "tickCount": 5},
+                    },
+                    "y": y,
+                    "color": {
+                        "field": "verdict",
+                        "type": "nominal",
+                        "legend": None,
+                        "scale": {
+                            "domain": present,
+                            "range": [colours.get(v, "#7a7a7a") for v in present],
+                        },
+                    },
+                    "tooltip": tooltip,
+                },
+            },
+            {
+                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+                "encoding": {
+                    "x": {"field": "p", "type": "quantitative"},
+                    "y": y,
+                    "text": {"field": "p_text"},
+                    "tooltip": tooltip,
+                },
+            },
+        ],
+    }
+
+
+def tornado_chart(
+    issue: Mapping[str, Any], model: str, base: float | None, rows: Sequence[Mapping[str, Any]]
+) -> Spec:
+    """One-at-a-time tornado for one issue and model: outcome at each end of each input.
+
+    Args:
+        issue: As for :func:`actors_chart`.
+        model: The model's name (in the subtitle).
+        base: The outcome with every input at its stated value (a rule), if known.
+        rows: Two per input, largest swing first: ``label`` (the input in words),
+            ``end`` ("low end" or "high end"), ``from`` (the base outcome), ``to`` (the
+            outcome at that end), and the tooltip strings ``range_text``, ``to_text``,
+            ``swing_text``, ``verdict``.
+    """
+    lo, hi = float(issue["min"]), float(issue["max"])
+    unit = f" ({issue['unit']})" if issue.get("unit") else ""
+    order = list(dict.fromkeys(str(r["label"]) for r in rows))
+    y = {
+        "field": "label",
+        "type": "nominal",
+        "sort": order,
+        "axis": {"title": None, "labelLimit": 240},
+    }
+    tooltip = [
+        {"field": "label", "title": "Input"},
+        {"field": "range_text", "title": "Range"},
+        {"field": "end", "title": "Input at"},
+        {"field": "to_text", "title": "Outcome"},
+        {"field": "swing_text", "title": "Swing"},
+        {"field": "verdict", "title": "Verdict"},
+    ]
+    layers: list[Spec] = [
+        {
+            "mark": {"type": "bar", "height": 14},
+            "encoding": {
+                "x": {"field": "from", "type": "quantitative"},
+                "x2": {"field": "to"},
+                "y": y,
+                "color": {
+                    "field": "end",
+                    "type": "nominal",
+                    "title": "Input at its",
+                    "scale": {
+                        "domain": ["low end", "high end"],
+                        "range": [LOW_END_COLOUR, HIGH_END_COLOUR],
+                    },
+                },
+                "tooltip": tooltip,
+            },
+        }
+    ]
+    if base is not None:
+        layers.append(
+            {
+                "data": {"values": [{"value": base, "label": "Forecast at the stated values"}]},
+                "mark": {"type": "rule", "color": "#111111", "size": 1.5},
+                "encoding": {
+                    "x": {"field": "value", "type": "quantitative"},
+                    "tooltip": [
+                        {"field": "label", "title": "Reference point"},
+                        {"field": "value", "title": "Value"},
+                    ],
+                },
+            }
+        )
+    return {
+        "$schema": SCHEMA,
+        "config": CONFIG,
+        "title": {
+            "text": str(issue["question"]),
+            "subtitle": f"Model {model}: outcome when one input is at the low or high end of "
+            "its range, all others as stated; black line: the forecast as stated",
+            "anchor": "start",
+            "limit": WIDTH + 150,
+        },
+        "width": WIDTH - 120,
+        "height": {"step": 24},
+        "data": {"values": [dict(r) for r in rows]},
+        "layer": _share_x(layers, _x(lo, hi, f"{model} outcome{unit}")),
     }

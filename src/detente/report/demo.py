@@ -1,8 +1,10 @@
-"""The end-to-end demo: validate a case, forecast it, diagnose it, record a guarantee, brief it.
+"""The end-to-end demo: validate, forecast, diagnose, sweep, record a guarantee, brief it.
 
-Diagnosis (``detente.diagnose``) and the ledger guarantee (``detente.ledger.demo``) come
-from other capabilities. The demo calls them when their modules are installed and says
-plainly which parts it included; it never makes up their results.
+Diagnosis (``detente.diagnose``), the ledger guarantee (``detente.ledger.demo``) and the
+uncertainty analyses (``detente.uncertainty``: a Monte Carlo sweep, a tornado, and an
+intervention search for the case's mediators) come from other capabilities. The demo
+calls them when their modules are installed and says plainly which parts it included; it
+never makes up their results.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ __all__ = [
     "DEFAULT_CASE",
     "DEFAULT_OUT",
     "DEMO_MODELS",
+    "SWEEP_DRAWS",
+    "SWEEP_ENGINE",
+    "SWEEP_SEED",
+    "TORNADO_MODEL",
     "DemoResult",
     "Part",
     "default_case_path",
+    "intervention_actors",
     "run_demo",
 ]
 
@@ -36,9 +43,24 @@ DEFAULT_CASE = Path("examples") / "istanbul-2025" / "case.yaml"
 """The flagship case, relative to the repository root."""
 
 DEFAULT_OUT = Path("out") / "istanbul-2025"
+"""Where ``detente demo`` writes when no ``--out`` is given (relative to the current folder)."""
+
 DEMO_MODELS = (*DEFAULT_MODELS, "bdm", "smp")
 """The demo runs every built-in bargaining model, so the brief shows round-by-round paths."""
-"""Where ``detente demo`` writes when no ``--out`` is given (relative to the current folder)."""
+
+SWEEP_DRAWS = 2000
+"""Monte Carlo draws in the demo: enough for stable percentages, well under a second."""
+
+SWEEP_SEED = 2026
+"""The demo sweep's seed, so every run of the demo gives the same numbers."""
+
+SWEEP_ENGINE = "local"
+"""The demo sweep runs in this process (``local`` with one worker)."""
+
+TORNADO_MODEL = "bdm"
+"""The model the demo's tornado varies: the one the deadlock diagnosis rests on."""
+
+_FILE_WIDTH = 13  # "interventions", the longest file role
 
 
 @dataclass
@@ -46,9 +68,10 @@ class Part:
     """One optional part of the demo and what became of it.
 
     Attributes:
-        name: ``diagnosis`` or ``guarantee``.
+        name: ``diagnosis``, ``sweep``, ``sensitivity``, ``interventions`` or ``guarantee``.
         module: The module that provides it.
-        status: ``included``, ``not installed`` or ``failed``.
+        status: ``included``, ``not installed``, ``skipped`` (not applicable to this case)
+            or ``failed``.
         detail: Why it was left out or how it failed.
     """
 
@@ -75,6 +98,10 @@ class DemoResult:
         warnings: Validation warnings.
         files: Files written, by role (``forecast``, ``brief``, ``diagnosis``...).
         parts: The optional parts and their status.
+        sweep: The Monte Carlo sweep's ``to_dict()``, when included.
+        tornado: The tornado's ``to_dict()``, when included.
+        interventions: The intervention searches' ``to_dict()``, one per issue, when
+            included.
     """
 
     case_path: Path
@@ -84,6 +111,9 @@ class DemoResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     parts: list[Part] = field(default_factory=list)
+    sweep: dict[str, Any] | None = None
+    tornado: dict[str, Any] | None = None
+    interventions: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,7 +158,7 @@ class DemoResult:
         lines.append("")
         lines.append(f"Output in {self.out_dir}:")
         for role, path in self.files.items():
-            lines.append(f"  {role:<10} {path}")
+            lines.append(f"  {role:<{_FILE_WIDTH}} {path}")
         lines.append(f"Open the brief in a browser (works offline): {self.files['brief'].as_uri()}")
         return "\n".join(lines)
 
@@ -179,17 +209,122 @@ def _run_part(
     return Part(name, module, "included"), data
 
 
+def intervention_actors(case: Case) -> list[str]:
+    """Whose levers the demo's intervention search may move: the case's mediators.
+
+    For the flagship Istanbul case these are Türkiye and Qatar (``TUR``, ``QAT``): the
+    mediator's question is what they could change to take an issue out of deadlock.
+    """
+    return [a.id for a in case.actors if a.role == "mediator"]
+
+
+def _pct(p: Any) -> str:
+    return f"{float(p) * 100:.0f}%" if isinstance(p, int | float) else "–"
+
+
+def _sweep_part(case: Case, models: Sequence[str] | None) -> tuple[Part, dict[str, Any] | None]:
+    part, data = _run_part(
+        "sweep",
+        "detente.uncertainty.sweep",
+        "run_sweep",
+        lambda fn: fn(case, SWEEP_DRAWS, SWEEP_SEED, models=models, engine=SWEEP_ENGINE, workers=1),
+    )
+    if data is not None:
+        detail = (
+            f"{data['draws_done']:,} draws, seed {data['seed']}, engine {data['engine']}, "
+            f"{data['seconds']:.1f} s"
+        )
+        dead = {
+            iid: d["p_verdict"]["deadlock"]
+            for iid, d in data["issues"].items()
+            if d.get("p_verdict") and "deadlock" in d["p_verdict"]
+        }
+        if dead:
+            detail += "; P(deadlock) " + ", ".join(f"{i} {_pct(p)}" for i, p in dead.items())
+        part.detail = detail
+    return part, data
+
+
+def _tornado_part(case: Case, models: Sequence[str]) -> tuple[Part, dict[str, Any] | None]:
+    if _module_available("detente.uncertainty"):
+        from detente.uncertainty.sampling import input_space
+
+        if input_space(case).size == 0:
+            return Part(
+                "sensitivity", "detente.uncertainty", "skipped", "the case states no ranges"
+            ), None
+    model = TORNADO_MODEL if TORNADO_MODEL in models else models[0]
+    part, data = _run_part(
+        "sensitivity", "detente.uncertainty.sensitivity", "tornado", lambda fn: fn(case, [model])
+    )
+    if data is not None:
+        tops = []
+        for iid, d in data["issues"].items():
+            bars = d["models"][model]["bars"]
+            if bars and bars[0]["swing"]:
+                tops.append(f"{iid} {bars[0]['input']}")
+        part.detail = f"tornado of {model}" + (
+            f"; largest swing: {', '.join(tops)}" if tops else ""
+        )
+    return part, data
+
+
+def _interventions_part(case: Case) -> tuple[Part, list[dict[str, Any]] | None]:
+    name, module = "interventions", "detente.uncertainty.interventions"
+    by = intervention_actors(case)
+    if not by:
+        return Part(name, module, "skipped", "the case names no mediator"), None
+    if not _module_available("detente.diagnose"):
+        return Part(name, module, "not installed", "needs detente.diagnose"), None
+
+    def search(fn: Callable[..., Any]) -> dict[str, Any]:
+        from detente.uncertainty.errors import UncertaintyError
+
+        results: list[dict[str, Any]] = []
+        for issue in case.issues:
+            try:
+                results.append(_to_data(fn(case, issue.id, by)))
+            except UncertaintyError as exc:  # e.g. no mediator has a position on it
+                results.append({"issue": issue.id, "by": by, "error": str(exc)})
+        return {"results": results}
+
+    part, data = _run_part(name, module, "search_interventions", search)
+    if data is None:
+        return part, None
+    results: list[dict[str, Any]] = data["results"]
+    found = []
+    for r in results:
+        n = len(r.get("interventions") or [])
+        if r.get("error"):
+            found.append(f"{r['issue']} not searched")
+        elif n:
+            found.append(
+                f"{r['issue']} {n} found, smallest size {r['interventions'][0]['size']:.2g}"
+            )
+        else:
+            found.append(f"{r['issue']} none")
+    part.detail = f"by {', '.join(by)}: " + "; ".join(found)
+    return part, results
+
+
 def run_demo(
     case_path: str | Path | None = None,
     out_dir: str | Path | None = None,
     models: Sequence[str] | None = None,
 ) -> DemoResult:
-    """Validate, forecast, diagnose, record a guarantee and write the brief.
+    """Validate, forecast, diagnose, sweep, record a guarantee and write the brief.
+
+    The uncertainty parts: a Monte Carlo sweep (:data:`SWEEP_DRAWS` draws, seed
+    :data:`SWEEP_SEED`, in this process; the sweep's default models, which include bdm
+    so the brief gets P(deadlock), or ``models`` when given), a tornado of
+    :data:`TORNADO_MODEL`, and per issue the smallest changes the case's mediators
+    (:func:`intervention_actors`) could make to take it out of deadlock.
 
     Args:
         case_path: The case file (default: the flagship Istanbul case).
         out_dir: Output folder, created if missing (default ``out/istanbul-2025``).
-        models: Models to run (default: :data:`DEMO_MODELS`).
+        models: Models to run (default: :data:`DEMO_MODELS` for the forecast, the
+            sweep's defaults for the sweep).
 
     Returns:
         A :class:`DemoResult`; ``result.summary()`` is what ``detente demo`` prints.
@@ -231,7 +366,10 @@ def run_demo(
             if check.get("ok") is True
             else f"illustrative example; NOT verified: {check.get('reason') or check}"
         )
-    res.parts = [diag_part, guar_part]
+    sweep_part, res.sweep = _sweep_part(case, models)
+    tornado_part, res.tornado = _tornado_part(case, list(models or DEMO_MODELS))
+    iv_part, res.interventions = _interventions_part(case)
+    res.parts = [diag_part, sweep_part, tornado_part, iv_part, guar_part]
 
     forecast_file = out / "forecast.json"
     forecast_file.write_text(_json(result.to_dict()) + "\n", encoding="utf-8")
@@ -240,11 +378,29 @@ def run_demo(
         diag_file = out / "diagnosis.json"
         diag_file.write_text(_json(diagnosis) + "\n", encoding="utf-8")
         res.files["diagnosis"] = diag_file
+    for role, data in (
+        ("sweep", res.sweep),
+        ("sensitivity", res.tornado),
+        ("interventions", res.interventions),
+    ):
+        if data is not None:
+            path = out / f"{role}.json"
+            path.write_text(_json(data) + "\n", encoding="utf-8")
+            res.files[role] = path
     if guarantee is not None and guarantee.get("receipt_path"):
         res.files["receipt"] = Path(str(guarantee["receipt_path"])).resolve()
     brief_file = out / "brief.html"
     brief_file.write_text(
-        build_brief(case, result, diagnosis=diagnosis, guarantee=guarantee), encoding="utf-8"
+        build_brief(
+            case,
+            result,
+            diagnosis=diagnosis,
+            guarantee=guarantee,
+            sweep=res.sweep,
+            tornado=res.tornado,
+            interventions=res.interventions,
+        ),
+        encoding="utf-8",
     )
     res.files["brief"] = brief_file
     return res
