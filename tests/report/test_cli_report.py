@@ -13,6 +13,7 @@ import detente
 from detente.cli import cli
 from detente.report.demo import (
     DEMO_MODELS,
+    ROBUSTNESS_DRAWS,
     SWEEP_DRAWS,
     SWEEP_SEED,
     TORNADO_MODEL,
@@ -111,7 +112,12 @@ def _check_uncertainty_output(out: Path, output: str, case: Any) -> None:
     assert sens == json.loads(json.dumps(tornado(case, [TORNADO_MODEL]).to_dict()))
     ivs = json.loads((out / "interventions.json").read_text(encoding="utf-8"))
     by = intervention_actors(case)
-    expected_ivs = [search_interventions(case, i.id, by).to_dict() for i in case.issues]
+    expected_ivs = [
+        search_interventions(
+            case, i.id, by, robustness_draws=ROBUSTNESS_DRAWS, seed=SWEEP_SEED
+        ).to_dict()
+        for i in case.issues
+    ]
     assert ivs == json.loads(json.dumps(expected_ivs))
     html = (out / "brief.html").read_text(encoding="utf-8")
     for section in ("sweep", "tornado", "interventions"):

@@ -249,3 +249,20 @@ def test_uncertainty_text_stays_escaped(
     labels = {p["label"] for p in specs[ctx["tornado"][0]["chart"]]["data"]["values"]}
     assert f"Position — North {HOSTILE}" in labels
     assert specs[ctx["sweep"]["issues"][0]["chart"]]["title"]["text"] == f"Access? {HOSTILE}"
+
+
+def test_interventions_show_their_robustness_across_the_ranges(
+    small_case: Any, small_forecast: Any
+) -> None:
+    res = search_interventions(small_case, "access", ["med"], robustness_draws=300, seed=SEED)
+    assert res.robustness is not None and res.interventions
+    doc = parse(build_brief(small_case, small_forecast, interventions=[res]))
+    text = squash(doc.text_by_id["interventions-access"])
+    before = res.robustness["p_goal_before"]
+    assert (
+        f"Tested across the case's stated ranges (300 draws, seed {SEED}): without any change "
+        f"the goal is met in {_pct(before)} of the draws." in text
+    )
+    for iv in res.interventions[:5]:
+        assert iv.p_goal_after is not None
+        assert f"across the ranges, goal met in {_pct(iv.p_goal_after)} of the draws." in text

@@ -389,6 +389,15 @@ def whatif(
     help="Inputs that may change (repeatable; default: all three).",
 )
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--robustness",
+    "robustness_draws",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Test each intervention over this many draws of the case's ranges (0: skip).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of those draws.")
 @input_format_option
 @case_id_option
 @format_option("table", "json")
@@ -402,13 +411,17 @@ def interventions(
     tolerance: float,
     levers: tuple[str, ...],
     top: int,
+    robustness_draws: int,
+    seed: int,
     input_format: str | None,
     case_id: str | None,
     fmt: str,
 ) -> None:
     """The smallest changes by the named actors that take ISSUE out of deadlock.
 
-    Or, with --target, that bring the forecast within --tolerance of a value.
+    Or, with --target, that bring the forecast within --tolerance of a value. Each change
+    is also tested across the case's stated ranges (--robustness draws): p_goal is the
+    share of draws in which the goal is met with the change in place.
     """
     from detente.uncertainty.interventions import search_interventions
 
@@ -425,6 +438,8 @@ def interventions(
         tolerance=tolerance,
         kinds=list(levers) or ("position", "salience", "capability"),
         top=top,
+        robustness_draws=robustness_draws,
+        seed=seed,
     )
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
@@ -435,6 +450,15 @@ def interventions(
     )
     if result.note:
         click.echo(result.note)
+    rob = result.robustness
+    if rob and "p_goal_before" in rob:
+        click.echo(
+            f"Robustness: the goal is met in {rob['p_goal_before']:.0%} of {rob['draws']:,} "
+            f"draws of the case's ranges without any change (seed {rob['seed']}); "
+            "p_goal is that share with the change in place."
+        )
+    elif rob:
+        click.echo(f"Robustness: {rob.get('note')}")
     if result.interventions:
         click.echo(render_table(result.rows()))
 

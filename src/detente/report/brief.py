@@ -828,9 +828,13 @@ def _interventions_view(
                     f"verdict {_verdict_label(ev.get('verdict_before'))} → "
                     f"{_verdict_label(ev.get('verdict_after'))}"
                 )
+            robust = ""
+            if _finite(ev.get("p_goal_after")):
+                robust = f"goal met in {_pct(ev['p_goal_after'])} of the draws"
             found.append(
                 {
                     "rank": iv.get("rank", len(found) + 1),
+                    "robust": robust,
                     "size": iv.get("size"),
                     "size_text": f"{float(iv['size']):.2g}" if _finite(iv.get("size")) else "–",
                     "changes": [
@@ -845,6 +849,18 @@ def _interventions_view(
         already = (
             default_goal and before.get("verdict") is not None and before["verdict"] != "deadlock"
         )
+        rob = r.get("robustness") or {}
+        robust_text = ""
+        if _finite(rob.get("p_goal_before")):
+            robust_text = (
+                f"Tested across the case's stated ranges ({_count(rob.get('draws'))} draws, "
+                f"seed {rob.get('seed')}): without any change the goal is met in "
+                f"{_pct(rob['p_goal_before'])} of the draws. A change that meets the goal at the "
+                "stated values but not clearly more often across the ranges is a knife-edge "
+                "result of the coding, not a lever."
+            )
+        elif rob.get("note"):
+            robust_text = f"Robustness not tested: {rob['note']}."
         out.append(
             {
                 "issue_id": issue_id,
@@ -861,6 +877,7 @@ def _interventions_view(
                 ),
                 "error": str(r.get("error") or ""),
                 "note": str(r.get("note") or ""),
+                "robust_text": robust_text,
                 "already_met": bool(already) and not found,
                 "evaluations": _count(r.get("evaluations")),
                 "top": found[:INTERVENTIONS_TOP],

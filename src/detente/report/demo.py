@@ -31,6 +31,7 @@ __all__ = [
     "SWEEP_DRAWS",
     "SWEEP_ENGINE",
     "SWEEP_SEED",
+    "ROBUSTNESS_DRAWS",
     "TORNADO_MODEL",
     "DemoResult",
     "Part",
@@ -53,6 +54,8 @@ SWEEP_DRAWS = 2000
 
 SWEEP_SEED = 2026
 """The demo sweep's seed, so every run of the demo gives the same numbers."""
+ROBUSTNESS_DRAWS = 500
+"""Draws of the case's ranges on which each intervention is tested (same seed as the sweep)."""
 
 SWEEP_ENGINE = "local"
 """The demo sweep runs in this process (``local`` with one worker)."""
@@ -283,7 +286,11 @@ def _interventions_part(case: Case) -> tuple[Part, list[dict[str, Any]] | None]:
         results: list[dict[str, Any]] = []
         for issue in case.issues:
             try:
-                results.append(_to_data(fn(case, issue.id, by)))
+                results.append(
+                    _to_data(
+                        fn(case, issue.id, by, robustness_draws=ROBUSTNESS_DRAWS, seed=SWEEP_SEED)
+                    )
+                )
             except UncertaintyError as exc:  # e.g. no mediator has a position on it
                 results.append({"issue": issue.id, "by": by, "error": str(exc)})
         return {"results": results}

@@ -28,7 +28,7 @@ size, each with the evidence (outcome and verdict before and after).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -44,6 +44,7 @@ from detente.forecast.registry import ModelInput, get_model
 from detente.uncertainty._models import ensure_registered
 from detente.uncertainty._verdicts import VERDICTS, verdict_function
 from detente.uncertainty.errors import UncertaintyError
+from detente.uncertainty.sampling import input_space
 
 __all__ = ["Intervention", "InterventionResult", "Lever", "search_interventions"]
 
@@ -82,9 +83,18 @@ class Intervention:
     outcome_after: float
     verdict_before: str | None
     verdict_after: str | None
+    p_goal_after: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
+        evidence: dict[str, Any] = {
+            "outcome_before": self.outcome_before,
+            "outcome_after": self.outcome_after,
+            "verdict_before": self.verdict_before,
+            "verdict_after": self.verdict_after,
+        }
+        if self.p_goal_after is not None:
+            evidence["p_goal_after"] = self.p_goal_after
         return {
             "size": self.size,
             "changes": [
@@ -99,12 +109,7 @@ class Intervention:
                 for lv, v in self.changes
             ],
             "whatif": self.to_whatif(),
-            "evidence": {
-                "outcome_before": self.outcome_before,
-                "outcome_after": self.outcome_after,
-                "verdict_before": self.verdict_before,
-                "verdict_after": self.verdict_after,
-            },
+            "evidence": evidence,
         }
 
     def to_whatif(self, name: str = "intervention") -> dict[str, Any]:
@@ -141,6 +146,7 @@ class InterventionResult:
     interventions: list[Intervention]
     evaluations: int
     note: str | None = None
+    robustness: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the goal, the state before, and the ranked interventions."""
@@ -155,6 +161,7 @@ class InterventionResult:
             "before": {"outcome": self.before_outcome, "verdict": self.before_verdict},
             "evaluations": self.evaluations,
             "note": self.note,
+            "robustness": self.robustness,
             "interventions": [
                 {"rank": k, **iv.to_dict()} for k, iv in enumerate(self.interventions, 1)
             ],
@@ -162,16 +169,19 @@ class InterventionResult:
 
     def rows(self) -> list[dict[str, Any]]:
         """Table rows."""
-        return [
-            {
+        rows = []
+        for k, iv in enumerate(self.interventions, 1):
+            row: dict[str, Any] = {
                 "rank": k,
                 "size": iv.size,
                 "change": iv.describe(),
                 "outcome": iv.outcome_after,
                 "verdict": iv.verdict_after,
             }
-            for k, iv in enumerate(self.interventions, 1)
-        ]
+            if iv.p_goal_after is not None:
+                row["p_goal"] = iv.p_goal_after
+            rows.append(row)
+        return rows
 
 
 class _Goal:
@@ -196,23 +206,30 @@ class _Goal:
 
     def __call__(self, values: F) -> tuple[F, NDArray[np.int64], NDArray[np.bool_]]:
         n = values.shape[0]
-        pos = np.repeat(self.base.position, n, axis=0)
-        sal = np.repeat(self.base.salience, n, axis=0)
-        cap = np.repeat(self.base.capability, n, axis=0)
-        for k, lv in enumerate(self.levers):
+        return self.evaluate(self.apply(_repeat(self.base, n), values, range(len(self.levers))))
+
+    def apply(self, inp: ModelInput, values: F, keys: Sequence[int]) -> ModelInput:
+        """``inp`` (batch ``n``) with the levers ``keys`` set to ``values[:, keys]``."""
+        pos, sal, cap = inp.position.copy(), inp.salience.copy(), inp.capability.copy()
+        for k in keys:
+            lv = self.levers[k]
             arr = {"position": pos, "salience": sal, "capability": cap}[lv.kind]
             arr[:, lv.a, lv.i] = values[:, k]
-        inp = ModelInput(
+        return ModelInput(
             pos,
             sal,
             cap,
-            self.base.present,
-            np.repeat(self.base.status_quo, n, axis=0),
-            self.base.scale_min,
-            self.base.scale_max,
-            self.base.actor_ids,
-            self.base.issue_ids,
+            inp.present,
+            inp.status_quo,
+            inp.scale_min,
+            inp.scale_max,
+            inp.actor_ids,
+            inp.issue_ids,
         )
+
+    def evaluate(self, inp: ModelInput) -> tuple[F, NDArray[np.int64], NDArray[np.bool_]]:
+        """Outcome, verdict code and goal met for every draw of ``inp``."""
+        n = inp.batch
         self.evaluations += n
         out = self.spec.fn(inp, **self.params).outcome[:, self.issue]
         codes = (
@@ -225,6 +242,37 @@ class _Goal:
         else:
             met = (codes >= 0) & (codes != VERDICTS.index("deadlock"))
         return out, codes, met
+
+
+def _repeat(inp: ModelInput, n: int) -> ModelInput:
+    """``n`` copies of a one-draw input."""
+    return ModelInput(
+        np.repeat(inp.position, n, axis=0),
+        np.repeat(inp.salience, n, axis=0),
+        np.repeat(inp.capability, n, axis=0),
+        inp.present,
+        np.repeat(inp.status_quo, n, axis=0),
+        inp.scale_min,
+        inp.scale_max,
+        inp.actor_ids,
+        inp.issue_ids,
+    )
+
+
+def _concat(parts: Sequence[ModelInput]) -> ModelInput:
+    """Stack inputs of the same case along the batch axis."""
+    first = parts[0]
+    return ModelInput(
+        np.concatenate([p.position for p in parts]),
+        np.concatenate([p.salience for p in parts]),
+        np.concatenate([p.capability for p in parts]),
+        first.present,
+        np.concatenate([p.status_quo for p in parts]),
+        first.scale_min,
+        first.scale_max,
+        first.actor_ids,
+        first.issue_ids,
+    )
 
 
 def _levers(case: Case, issue: str, actors: Sequence[str], kinds: Sequence[str]) -> list[Lever]:
@@ -266,6 +314,48 @@ def _label(code: int) -> str | None:
     return VERDICTS[code] if code >= 0 else None
 
 
+def _robustness(
+    goal: _Goal,
+    case: Case,
+    found: list[Intervention],
+    cur: F,
+    draws: int,
+    seed: int,
+) -> tuple[list[Intervention], dict[str, Any]]:
+    """P(goal met) across the case's ranges, before and after each intervention.
+
+    All candidates see the same draws (one batched model call), so their shares are
+    directly comparable (common random numbers).
+    """
+    space = input_space(case)
+    if space.size == 0:
+        return found, {
+            "draws": 0,
+            "seed": seed,
+            "note": "the case states no ranges; robustness not tested",
+        }
+    sampled = space.build(space.sample(np.random.default_rng(seed), draws))
+    index = {lv.name: k for k, lv in enumerate(goal.levers)}
+    parts = [sampled]
+    for iv in found:
+        vals = np.repeat(cur[None, :], draws, axis=0)
+        keys = []
+        for lv, v in iv.changes:
+            vals[:, index[lv.name]] = v
+            keys.append(index[lv.name])
+        parts.append(goal.apply(sampled, vals, keys))
+    _, _, met = goal.evaluate(_concat(parts))
+    shares = met.reshape(len(parts), draws).mean(axis=1)
+    updated = [replace(iv, p_goal_after=float(p)) for iv, p in zip(found, shares[1:], strict=True)]
+    return updated, {
+        "draws": draws,
+        "seed": seed,
+        "p_goal_before": float(shares[0]),
+        "method": "every ranged input drawn from its distribution; the intervention's "
+        "levers held at their new values; the same draws for every candidate",
+    }
+
+
 def search_interventions(
     case: Case,
     issue: str,
@@ -280,6 +370,8 @@ def search_interventions(
     pair_grid: int = 11,
     pairs: bool = True,
     top: int = 10,
+    robustness_draws: int = 0,
+    seed: int = 0,
 ) -> InterventionResult:
     """Find the smallest changes to ``by``'s inputs on ``issue`` that meet the goal.
 
@@ -297,6 +389,14 @@ def search_interventions(
         pair_grid: Grid values per lever for pairs.
         pairs: Also search pairs of levers.
         top: How many interventions to return.
+        robustness_draws: When positive, test each intervention under uncertainty: draw
+            every ranged input of the case this many times (seed ``seed``; the same draws
+            for every candidate), hold the intervention's changed levers at their new
+            values, and report the share of draws in which the goal is met, before
+            (``robustness.p_goal_before``) and after (``evidence.p_goal_after``). A change
+            that meets the goal only at the stated values but rarely across the ranges is
+            a knife-edge result, not advice.
+        seed: Seed of the robustness draws.
 
     Raises:
         UncertaintyError: Unknown issue or actor, no lever, or no goal available.
@@ -362,6 +462,10 @@ def search_interventions(
 
     def result(found: list[Intervention], note: str | None = None) -> InterventionResult:
         found.sort(key=lambda iv: (round(iv.size, 9), iv.describe()))
+        found = found[:top]
+        robust: dict[str, Any] | None = None
+        if robustness_draws > 0:
+            found, robust = _robustness(goal, case, found, cur, robustness_draws, seed)
         return InterventionResult(
             case.case.id,
             issue,
@@ -370,9 +474,10 @@ def search_interventions(
             goal_text,
             float(out0[0]),
             _label(int(code0[0])),
-            found[:top],
+            found,
             goal.evaluations,
             note,
+            robust,
         )
 
     if met0[0]:
