@@ -8,8 +8,9 @@ second as a Markdown table (and, with ``--json``, as JSON). P(deadlock) is inclu
 
 Each engine is started once (its start-up time is printed on its own line) and warmed up
 with a small sweep, so the rates exclude start-up. ``bdm`` is run twice: with the
-diagnosis of every draw (which runs the bdm model again inside
-:func:`detente.diagnose.verdict_codes`) and without it.
+diagnosis of every draw (the verdicts are read from the same bdm run,
+:func:`detente.diagnose.core.verdicts_from_run`) and without it. The load average is
+printed before and after each engine (the machine is often shared).
 
 Run: ``.venv/bin/python bench/uncertainty_bench.py [--draws 100000] [--workers 2]``
 """
@@ -57,6 +58,7 @@ def main() -> None:
     print("|---|---|---:|---:|---|")
     out = []
     for engine in args.engines:
+        print(f"load average before {engine}: {os.getloadavg()[0]:.2f}")
         t0 = time.perf_counter()
         eng = make_engine(engine, args.workers)
         startup = time.perf_counter() - t0
@@ -90,6 +92,7 @@ def main() -> None:
                 }
             )
         eng.close()
+        print(f"load average after {engine}: {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

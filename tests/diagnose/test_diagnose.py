@@ -194,3 +194,27 @@ def test_docs_cli_examples_run(istanbul_case_path: Path, shared_data: Path, tmp_
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, (args, result.output)
     assert (tmp_path / "t.yaml").read_text().startswith("%YAML 1.2")
+
+
+def test_verdicts_from_a_bdm_run_equal_verdict_codes(istanbul_case_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from detente.case.loader import load_case
+    from detente.diagnose import verdict_codes, verdicts_from_run
+    from detente.errors import ModelError
+    from detente.forecast.registry import get_model
+    from detente.uncertainty.sampling import input_space
+
+    case = load_case(istanbul_case_path)
+    space = input_space(case)
+    inp = space.build(space.sample(np.random.default_rng(5), 300))
+    spec = get_model("bdm")
+    params = spec.resolve_params({})
+    run = spec.fn(inp, **params)
+    codes = verdicts_from_run(
+        inp, run.extras["trajectory"], run.extras["eu_own_round1"], int(params["rounds"])
+    )
+    np.testing.assert_array_equal(codes, verdict_codes(inp))
+    assert set(np.unique(codes)) <= {0, 1, 2}
+    with pytest.raises(ModelError):
+        verdicts_from_run(inp, run.extras["trajectory"][:10], run.extras["eu_own_round1"], 8)

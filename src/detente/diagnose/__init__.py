@@ -13,6 +13,7 @@ from detente.diagnose.core import (
     diagnose,
     verdict_codes,
     verdict_rule,
+    verdicts_from_run,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "diagnose",
     "verdict_codes",
     "verdict_rule",
+    "verdicts_from_run",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "diagnose",
     "verdict_codes",
     "verdict_rule",
+    "verdicts_from_run",
 ]
 
 F = NDArray[np.float64]
@@ -417,6 +418,9 @@ def verdict_codes(
 
     The same rule as :func:`diagnose` (``docs/diagnosis.md``), for sweeps: ``-1`` where
     an issue has fewer than two actors with a position (or a named principal is absent).
+    Runs the ``bdm`` model; when its result is already at hand (a sweep that also
+    forecasts with ``bdm`` and the same parameters), :func:`verdicts_from_run` gives the
+    same codes without running it again.
 
     Args:
         inp: Batched model input ``(B, A, I)``.
@@ -432,12 +436,68 @@ def verdict_codes(
     opts = options_from_params(resolved)
     b, a, n_issues = inp.position.shape
     traj, states = bdm_run(inp, max(rounds, 1), opts, keep_states="first")
+    own = states[0].eu_own.reshape(b, n_issues, a, a)
+    return verdicts_from_run(
+        inp,
+        traj,
+        own,
+        rounds,
+        principals=principals,
+        deadlock_gap=deadlock_gap,
+        agreement_gap=agreement_gap,
+    )
+
+
+def verdicts_from_run(
+    inp: ModelInput,
+    trajectory: F,
+    eu_own: F,
+    rounds: int,
+    *,
+    principals: tuple[int, int] | None = None,
+    deadlock_gap: float = 0.25,
+    agreement_gap: float = 0.05,
+) -> NDArray[np.int64]:
+    """Verdict codes ``(B, I)`` from a ``bdm`` run already made on ``inp``.
+
+    The rule of :func:`verdict_codes` (``docs/diagnosis.md``), applied to the model's own
+    output, so that a sweep forecasting with ``bdm`` need not run it twice.
+
+    Args:
+        inp: The batched model input ``(B, A, I)`` the model ran on.
+        trajectory: Its trajectory ``(B, T + 1, A, I)`` with ``T >= max(rounds, 1)``
+            (the ``bdm`` model's ``extras["trajectory"]``).
+        eu_own: ``(B, I, A, A)``: ``E^i(U_ij)`` of round 1, ``[b, k, i, j]`` (the ``bdm``
+            model's ``extras["eu_own_round1"]``).
+        rounds: The number of rounds the verdict is read after.
+        principals: As in :func:`verdict_codes`.
+        deadlock_gap: As in :func:`diagnose`.
+        agreement_gap: As in :func:`diagnose`.
+
+    Raises:
+        ModelError: When the arrays do not fit ``inp`` and ``rounds``.
+    """
+    b, a, n_issues = inp.position.shape
+    traj = np.asarray(trajectory)
+    if (
+        rounds < 0
+        or traj.ndim != 4
+        or traj.shape[0] != b
+        or traj.shape[2:] != (a, n_issues)
+        or traj.shape[1] < max(rounds, 1) + 1
+        or np.shape(eu_own) != (b, n_issues, a, a)
+    ):
+        raise ModelError(
+            f"verdicts_from_run: a trajectory (B, >= {max(rounds, 1) + 1}, {a}, {n_issues}) "
+            f"and round-1 utilities (B, {n_issues}, {a}, {a}) are needed, got "
+            f"{traj.shape} and {np.shape(eu_own)}"
+        )
     x0 = np.moveaxis(traj[:, 0], 2, 1).reshape(b * n_issues, a)
     xt = np.moveaxis(traj[:, rounds], 2, 1).reshape(b * n_issues, a)
     w = np.moveaxis(inp.weight, 2, 1).reshape(b * n_issues, a)
     present = np.broadcast_to(inp.present.T[None], (b, n_issues, a)).reshape(b * n_issues, a)
     width = np.broadcast_to(inp.scale_max - inp.scale_min, (b, n_issues)).reshape(-1)
-    own = states[0].eu_own
+    own = eu_own.reshape(b * n_issues, a, a)
     upper = np.triu(np.ones((a, a), dtype=bool), 1)[None]
     both = present[:, :, None] & present[:, None, :] & upper
     if principals is None:

@@ -7,11 +7,12 @@ steps in the paper's order (median voter, votes, probability, the five utilities
 utility, security, risk exponent); ``docs/models/bdm.md`` lists them with every
 interpretive choice and its alternative.
 
-Every quantity is an array with a leading batch axis. Inside, draws and issues are merged
-into one axis ``N = B * I`` and pairwise quantities are ``(N, A, A)`` arrays indexed
-``[n, i, j]`` with ``i`` the initiator (challenger) and ``j`` the receiver. Every
-operation acts on each ``n`` independently, so a batched call equals one-by-one calls
-exactly.
+Every quantity is an array with a leading batch axis. Draws and issues are merged into
+one axis ``N = B * I`` and pairwise quantities are ``(N, A, A)`` arrays indexed
+``[n, i, j]`` with ``i`` the initiator (challenger) and ``j`` the receiver. The rounds
+themselves run with that axis last (``(A, A, n)``, see :class:`_Block`), which numpy
+runs several times faster for a few actors; the numbers are the same. Every operation
+acts on each ``n`` independently, so a batched call equals one-by-one calls exactly.
 """
 
 from __future__ import annotations
@@ -174,27 +175,34 @@ class PairState:
     kind: NDArray[np.int64]
 
 
-def _median(x: F, w: F) -> F:
-    """Median voter position, ``(N,)``: the weighted median of the positions (eq. 1).
+# Batch-last layout. Inside, positions are ``(A, n)`` and pairwise quantities
+# ``(A, A, n)`` indexed ``[i, j, n]``: every element-wise operation then runs over long
+# contiguous rows of problems (a leading batch axis with A = 5 would leave numpy inner
+# loops of 5 elements). The public :func:`bdm_pairs` and :func:`bdm_round` keep the
+# ``(N, A, A)`` layout of :class:`PairState` and transpose at the edges. Each operation
+# is the same floating-point operation on the same operands as in that layout, and sums
+# over actors keep their order, so the numbers do not depend on the layout.
 
-    With linear single-peaked preferences the position that beats every other in
-    pairwise capability x salience weighted votes (the Condorcet winner of eq. 1-2) is the
-    weighted median (Black 1948); on an even split the lower one is taken.
-    """
-    return weighted_median(x[:, :, None], w[:, :, None])[:, 0]
+
+@dataclass
+class _Block:
+    """What stays fixed across the rounds of a block of problems (batch-last)."""
+
+    w: F  # (A, n) capability x salience
+    s: F  # (A, n)
+    present: B_  # (A, n)
+    contest: B_  # (A, A, n) both actors present
+    all_present: bool
+    not_eye: B_  # (A, A, 1)
+    keep: B_ | None  # (A, A, A) voters kept per contest [k, i, j], None = all vote
+    zeros: F  # (A, A, n), read-only: np.maximum with an array runs much faster than
+    # with the scalar 0.0 (numpy has no vectorised loop for a scalar there)
 
 
-def _probability(x: F, w: F, r: F | None, dx: F, present: B_, opts: BdmOptions) -> F:
-    """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
-
-    ``r`` is ``None`` for risk-neutral (linear) voters. Absent actors neither vote (their
-    weight is zero) nor contend (their contests are left out of every denominator).
-    """
-    n, a = x.shape
-    dist = np.abs(x[:, :, None] - x[:, None, :]) / dx[:, None, None]  # [n, k, i] = |x_k - x_i|
-    if opts.vote_utility == "risk" and r is not None:
-        dist = dist ** r[:, :, None]
+def _block(c: F, s: F, present: B_, opts: BdmOptions) -> _Block:
+    a = c.shape[0]
     idx = np.arange(a)
+    keep: B_ | None
     if opts.voters == "others":  # the two contenders do not vote on their own contest
         keep = (idx[:, None, None] != idx[None, :, None]) & (
             idx[:, None, None] != idx[None, None, :]
@@ -203,68 +211,157 @@ def _probability(x: F, w: F, r: F | None, dx: F, present: B_, opts: BdmOptions) 
         keep = np.broadcast_to(idx[:, None, None] != idx[None, :, None], (a, a, a))
     else:
         keep = None
+    return _Block(
+        w=c * s,
+        s=s,
+        present=present,
+        contest=present[:, None, :] & present[None, :, :],
+        all_present=bool(present.all()),
+        not_eye=~np.eye(a, dtype=bool)[:, :, None],
+        keep=keep,
+        zeros=np.zeros((a, a, c.shape[1])),
+    )
+
+
+def _median(x: F, w: F) -> F:
+    """Median voter position, ``(n,)`` from batch-last ``(A, n)``: eq. 1.
+
+    With linear single-peaked preferences the position that beats every other in
+    pairwise capability x salience weighted votes (the Condorcet winner of eq. 1-2) is the
+    weighted median (Black 1948); on an even split the lower one is taken.
+    """
+    out: F = weighted_median(x[None], w[None])[0]
+    return out
+
+
+def _sum_pairs(z: F) -> F:
+    """``(n,)``: the sum over ``(i, j)`` of ``(A, A, n)``.
+
+    In numpy's order for a contiguous ``(n, A, A)`` array (that of the batch-first
+    layout), so that the layout changes no number.
+    """
+    a = z.shape[0]
+    out: F = np.ascontiguousarray(z.reshape(a * a, -1).T).sum(axis=1)
+    return out
+
+
+def _probability(dist: F, blk: _Block, opts: BdmOptions) -> F:
+    """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
+
+    ``dist[k, i, n]`` is voter ``k``'s distance to ``x_i`` (raised to its risk exponent
+    for risk-averse or -acceptant voters). Absent actors neither vote (their weight is
+    zero) nor contend (their contests are left out of every denominator).
+    """
+    a, _, n = dist.shape
+    w = blk.w
+    keep = blk.keep
     # Only the positive part is summed: with w >= 0, |v| = 2 max(v, 0) - v, so the
     # denominator follows from ``top`` and the weighted distance sums ``D``.
-    # Voter by voter: memory stays (N, A, A) however many actors there are, and the
+    # Voter by voter: memory stays (A, A, n) however many actors there are, and the
     # sums run in the same order whatever the batch size.
-    top = np.zeros((n, a, a))
-    net = np.zeros((n, a, a)) if keep is not None else None
-    vk = np.empty((n, a, a))  # reused: in-place arithmetic halves the time of this loop
+    top = np.zeros((a, a, n))
+    net = np.zeros((a, a, n)) if keep is not None else None
+    vk = np.empty((a, a, n))  # reused: in-place arithmetic
     for k in range(a):
-        dk = dist[:, k, :]
-        # vk[n, i, j] = |x_k - x_j| - |x_k - x_i|: voter k's support for i over j, per
+        dk = dist[k]
+        # vk[i, j] = |x_k - x_j| - |x_k - x_i|: voter k's support for i over j, per
         # unit of its weight w_k >= 0 (so max(w v, 0) = w max(v, 0) exactly).
-        np.subtract(dk[:, None, :], dk[:, :, None], out=vk)
+        np.subtract(dk[None, :, :], dk[:, None, :], out=vk)
+        wk = w[k][None, None, :]
         if keep is not None and net is not None:
-            vk *= keep[k][None]
-            net += w[:, k, None, None] * vk
-        np.maximum(vk, 0.0, out=vk)
-        vk *= w[:, k, None, None]
+            vk *= keep[k][:, :, None]
+            net += wk * vk
+        np.maximum(vk, blk.zeros, out=vk)
+        vk *= wk
         top += vk
     if net is None:  # all voters: sum_k v = D_j - D_i with D_i = sum_k w_k |x_k - x_i|
-        big_d = (w[:, :, None] * dist).sum(axis=1)
-        net = big_d[:, None, :] - big_d[:, :, None]
-    contest = present[:, :, None] & present[:, None, :]
-    top = np.where(contest, top, 0.0)
-    net = np.where(contest, net, 0.0)
+        big_d = (w[:, None, :] * dist).sum(axis=0)
+        net = big_d[None, :, :] - big_d[:, None, :]
+    if not blk.all_present:
+        top = np.where(blk.contest, top, 0.0)
+        net = np.where(blk.contest, net, 0.0)
     if opts.probability == "global":
         # Every contest's votes: sum over (i, j) of 2 top - net, where net sums to zero.
-        total = 2.0 * top.sum(axis=(1, 2), keepdims=True) - net.sum(axis=(1, 2), keepdims=True)
-        bottom = np.broadcast_to(total, top.shape)
-    else:
-        bottom = np.maximum(2.0 * top - net, 0.0)
+        total = 2.0 * _sum_pairs(top) - _sum_pairs(net)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p: F = np.where(total > 0, top / total, 0.0)
+        return p
+    bottom = np.maximum(2.0 * top - net, blk.zeros)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p: F = np.where(bottom > 0, top / bottom, 0.0)
+        p = np.where(bottom > 0, top / bottom, 0.0)
     return p
 
 
-def _expected_utility(d: F, dm: F, p: F, s_resist: F, r: F | None, q: float, t: float) -> F:
-    """``E(U_ij)`` of a challenge by ``i`` against ``j`` (eq. 4-9).
+def _two_four(base: F, r: F | None) -> F:
+    """``2 - 4 base^r`` (eq. 4-8), ``base`` already clipped at 0."""
+    out: F = base**r if r is not None else base.copy()
+    out *= 4.0
+    np.subtract(2.0, out, out=out)
+    return out
+
+
+def _utility_parts(d: F, zeros: F) -> tuple[F, F]:
+    """The bases of the success and failure utilities, ``max(0.5 -+ 0.5 d, 0)`` (eq. 4-5)."""
+    half = 0.5 * d
+    bs = np.subtract(0.5, half)
+    np.maximum(bs, zeros, out=bs)
+    bf = np.add(0.5, half, out=half)
+    np.maximum(bf, zeros, out=bf)
+    return bs, bf
+
+
+def _combine(u_s: F, u_f: F, p: F, q_p: F, s_resist: F, q_s: F, u_sq: F, rest: F | None) -> F:
+    """``s (P u_s + (1 - P) u_f) + (1 - s) u_s - u_sq`` (eq. 9).
+
+    ``rest`` replaces ``u_sq`` when ``q < 1``; ``q_p = 1 - P``, ``q_s = 1 - s``.
+    """
+    out = p * u_s
+    out += q_p * u_f
+    out *= s_resist
+    out += q_s * u_s
+    out -= u_sq if rest is None else rest
+    return out
+
+
+def _expected_utility(
+    d: F,
+    dm: F,
+    p: F,
+    q_p: F,
+    s_resist: F,
+    q_s: F,
+    r: F | None,
+    parts: tuple[F, F],
+    opts: BdmOptions,
+) -> F:
+    """``E(U_ij)`` of a challenge by ``i`` against ``j`` (eq. 4-9), batch-last.
 
     Args:
-        d: ``|x_i - x_j| / range``, ``[n, i, j]``.
-        dm: ``|x_i - mu| / range``, ``[n, i, 1]``.
+        d: ``|x_i - x_j| / range``, ``[i, j, n]``.
+        dm: ``|x_i - mu| / range``, ``[i, 1, n]``.
         p: ``P_ij``.
+        q_p: ``1 - P_ij``.
         s_resist: Probability that the target resists (a salience), broadcastable.
+        q_s: ``1 - s_resist``.
         r: Risk exponent used for the utilities, broadcastable; ``None`` for ``r = 1``.
-        q: Probability that the status quo persists without a challenge.
-        t: Probability that it gets better for ``i`` when it does not persist.
+        parts: :func:`_utility_parts` of ``d``.
+        opts: ``q`` (probability that the status quo persists without a challenge) and
+            ``t`` (that it gets better for ``i`` when it does not persist).
     """
+    u_s = _two_four(parts[0], r)  # eq. 4: success
+    u_f = _two_four(parts[1], r)  # eq. 5: failure
+    u_sq = _two_four(np.full(np.shape(r) if r is not None else (1,), 0.5), r)  # eq. 8
+    return _combine(u_s, u_f, p, q_p, s_resist, q_s, u_sq, _rest(d, dm, u_sq, r, opts))
 
-    def two_four(base: F) -> F:
-        base = np.maximum(base, 0.0)
-        return 2.0 - 4.0 * (base if r is None else base**r)
 
-    u_s = two_four(0.5 - 0.5 * d)  # eq. 4: success
-    u_f = two_four(0.5 + 0.5 * d)  # eq. 5: failure
-    u_sq = two_four(np.full(np.shape(r) if r is not None else (1,), 0.5))  # eq. 8
-    challenge = s_resist * (p * u_s + (1.0 - p) * u_f) + (1.0 - s_resist) * u_s
+def _rest(d: F, dm: F, u_sq: F, r: F | None, opts: BdmOptions) -> F | None:
+    """``Q u_sq + (1 - Q)(T u_b + (1 - T) u_w)`` (eq. 6-9), or None when ``Q = 1``."""
+    q, t = opts.q, opts.t
     if q == 1.0:  # the better/worse terms have weight 1 - q = 0
-        out: F = challenge - u_sq  # eq. 9
-        return out
-    u_b = two_four(0.5 - 0.25 * (dm + d))  # eq. 6: better
-    u_w = two_four(0.5 + 0.25 * (dm + d))  # eq. 7: worse
-    out = challenge - (q * u_sq + (1.0 - q) * (t * u_b + (1.0 - t) * u_w))  # eq. 9
+        return None
+    u_b = _two_four(np.maximum(0.5 - 0.25 * (dm + d), 0.0), r)  # eq. 6: better
+    u_w = _two_four(np.maximum(0.5 + 0.25 * (dm + d), 0.0), r)  # eq. 7: worse
+    out: F = q * u_sq + (1.0 - q) * (t * u_b + (1.0 - t) * u_w)
     return out
 
 
@@ -285,16 +382,174 @@ def _octant(gain: F, loss: F, valid: B_, clause: str) -> NDArray[np.int64]:
 
 
 def _risk(eu: F, valid: B_, present: B_, security: str) -> F:
-    """Risk exponents from security levels (eq. 10-11), ``(N, A)`` in [0.5, 2]."""
+    """Risk exponents from security levels (eq. 10-11), ``(A, n)`` in [0.5, 2]."""
     e = np.where(valid, eu, 0.0)
-    level = e.sum(axis=1) if security == "against" else e.sum(axis=2)
-    hi = np.max(np.where(present, level, -np.inf), axis=1, keepdims=True)
-    lo = np.min(np.where(present, level, np.inf), axis=1, keepdims=True)
+    if security == "against":
+        level = e.sum(axis=0)
+    else:  # numpy's order for the inner axis of (n, A, A)
+        level = np.ascontiguousarray(e.transpose(2, 0, 1)).sum(axis=2).T
+    hi = np.max(np.where(present, level, -np.inf), axis=0, keepdims=True)
+    lo = np.min(np.where(present, level, np.inf), axis=0, keepdims=True)
     span = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         big_r = np.where(span > 0, (2.0 * level - hi - lo) / span, 0.0)
     big_r = np.where(present, big_r, 0.0)
-    return (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
+    out: F = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
+    return out
+
+
+def _pairs(x: F, blk: _Block, dx: F, r: F | None, opts: BdmOptions) -> tuple[F, F, F, F, F, B_, F]:
+    """Batch-last :func:`bdm_pairs`: ``x`` is ``(A, n)``, pair arrays ``(A, A, n)``.
+
+    Returns:
+        ``median, r, P, E^i(U_ij), E^j(U_ij), valid, x_i`` broadcastable ``[i, 1, n]``.
+    """
+    mu = _median(x, blk.w)
+    xi = x[:, None, :]
+    d = np.abs(xi - x[None, :, :])
+    d /= dx
+    dm = (np.abs(x - mu) / dx)[:, None, :]
+    valid = blk.contest & blk.not_eye & (d > 0)
+    s = blk.s
+    s_resist = s[None, :, :] if opts.resist_salience == "receiver" else s[:, None, :]
+    q_s = 1.0 - s_resist
+    parts = _utility_parts(d, blk.zeros)
+    risky_votes = opts.vote_utility == "risk"
+
+    # Scholz steps 2-9: evaluate with the starting exponents (r = 1, or the previous
+    # round's when risk_reset is off), then set r from the security levels.
+    p1 = _probability(d ** r[:, None, :] if (risky_votes and r is not None) else d, blk, opts)
+    own1 = _expected_utility(
+        d, dm, p1, 1.0 - p1, s_resist, q_s, None if r is None else r[:, None, :], parts, opts
+    )
+    r = _risk(own1, valid, blk.present, opts.security)
+    # Step 10: everything again with the new exponents.
+    p = _probability(d ** r[:, None, :] if risky_votes else d, blk, opts)
+    q_p = 1.0 - p
+    r_own = r[:, None, :]  # the initiator's exponent
+    r_recv = r[None, :, :]  # the receiver's
+    u_s = _two_four(parts[0], r_own)
+    u_f = _two_four(parts[1], r_own)
+    u_sq = _two_four(np.full(r_own.shape, 0.5), r_own)
+    own = _combine(u_s, u_f, p, q_p, s_resist, q_s, u_sq, _rest(d, dm, u_sq, r_own, opts))
+    # The receiver's estimate raises the same symmetric bases to r_j: base[i, j]^r_j is
+    # base[j, i]^r_j, the initiator-side utility of the transposed pair.
+    u_s = np.ascontiguousarray(u_s.transpose(1, 0, 2))
+    u_f = np.ascontiguousarray(u_f.transpose(1, 0, 2))
+    u_sq = u_sq.transpose(1, 0, 2)
+    recv = _combine(u_s, u_f, p, q_p, s_resist, q_s, u_sq, _rest(d, dm, u_sq, r_recv, opts))
+    return mu, r, p, own, recv, valid, xi
+
+
+def _round(
+    x: F, blk: _Block, dx: F, r_prev: F | None, opts: BdmOptions
+) -> tuple[F, F, F, F, F, B_, F, B_, NDArray[np.int64], NDArray[np.int64]]:
+    """Batch-last :func:`bdm_round`; the fields of :class:`PairState`, in its order."""
+    r_in = None if (opts.risk_reset or r_prev is None) else r_prev
+    mu, r, p, own, recv, valid, xi = _pairs(x, blk, dx, r_in, opts)
+    # gain[i, j]: i's challenge of j; loss[i, j]: j's challenge of i; both as j sees them.
+    if opts.perspective == "receiver":
+        gain = recv
+        loss = own.transpose(1, 0, 2)  # E^j(U_ji)
+    elif opts.perspective == "initiator":
+        gain = own  # E^i(U_ij)
+        loss = recv.transpose(1, 0, 2)  # E^i(U_ji): j's challenge of i, with r_i
+    else:
+        gain = own  # E^i(U_ij), i's own estimate
+        loss = own.transpose(1, 0, 2)  # E^j(U_ji), j's own estimate
+    loss = np.ascontiguousarray(loss)
+    # The three octants in which the receiver j moves (boolean arrays: cheap), with the
+    # same tests as _octant.
+    gpos = gain > 0
+    lpos = loss > 0
+    is_win = gpos & lpos
+    is_win &= gain > loss
+    is_win &= valid  # conflict that j loses
+    i_only = gpos & ~lpos
+    i_only &= valid
+    abs_loss = np.abs(loss)
+    smaller = (abs_loss < gain) if opts.compromise_clause == "abs" else (loss < gain)
+    is_cg = i_only & smaller  # compromise: j concedes part way
+    is_cp = i_only & ~smaller  # compel: j gives in
+    has = is_win | is_cg
+    has |= is_cp
+    if opts.initiator_must_gain:
+        has &= own > 0
+    xj = x[None, :, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if opts.concession == "ratio":
+            frac = abs_loss / gain
+            np.clip(frac, 0.0, 1.0, out=frac)
+            compromise = xi - xj
+            compromise *= frac
+            compromise += xj
+        else:
+            compromise = (gain * xi + abs_loss * xj) / (gain + abs_loss)
+    offer = np.where(is_cg, compromise, xi)
+    move = np.abs(offer - xj)
+    rank: NDArray[np.int8] | None = None
+    if opts.offer_selection == "least_move":
+        inner = move
+    elif opts.offer_selection == "priority":
+        rank = is_cg.view(np.int8) + 2 * is_cp.view(np.int8)
+        inner = move
+    elif opts.offer_selection == "max_gain":
+        inner = -gain
+    else:  # scholz_code: kind first; among compromises the lowest weighted position
+        rank = is_cg.view(np.int8) + 2 * is_cp.view(np.int8)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wpos = (abs_loss * xj + gain * xi) / (abs_loss + gain)
+        inner = np.where(is_cg, wpos, move)
+    # Lexicographic choice over initiators (axis 0): rank, then inner key, then the
+    # lower offered position, so that the result never depends on the order of actors.
+    if rank is not None:
+        rk = np.where(has, rank, np.int8(3))
+        cand = rk == rk.min(axis=0, keepdims=True)
+        cand &= has
+    else:
+        cand = has
+    inner = np.where(cand, inner, np.inf)
+    cand &= inner == inner.min(axis=0, keepdims=True)
+    pos = np.where(cand, offer, np.inf)
+    chosen = pos.min(axis=0)
+    cand &= pos == chosen[None]
+    best = np.argmax(cand, axis=0)  # the initiator reported as the source (lowest index)
+    any_offer: B_ = np.asarray(has.any(axis=0))
+    # The octant of the chosen offer, read at the chosen initiator only.
+    win = np.take_along_axis(is_win, best[None], axis=0)[0]
+    cg = np.take_along_axis(is_cg, best[None], axis=0)[0]
+    kinds = np.where(win, _WIN, np.where(cg, _CGAIN, _COMPEL))
+    target = np.where(any_offer, chosen, x)
+    source = np.where(any_offer, best, -1)
+    kind = np.where(any_offer, kinds, _NONE)
+    return mu, r, p, own, recv, valid, target, any_offer, source, kind
+
+
+def _state(t: tuple[F, F, F, F, F, B_, F, B_, NDArray[np.int64], NDArray[np.int64]]) -> PairState:
+    """A batch-last round (:func:`_round`) as a :class:`PairState` (batch first)."""
+    mu, r, p, own, recv, valid, target, mover, source, kind = t
+    return PairState(
+        median=mu,
+        risk=_one_first(r),
+        prob=_pair_first(p),
+        eu_own=_pair_first(own),
+        eu_recv=_pair_first(recv),
+        valid=_pair_first(valid),
+        target=_one_first(target),
+        mover=_one_first(mover),
+        source=_one_first(source).astype(np.int64),
+        kind=_one_first(kind).astype(np.int64),
+    )
+
+
+def _pair_first(z: NDArray[Any]) -> NDArray[Any]:
+    """``(A, A, n)`` to ``(n, A, A)``."""
+    return np.ascontiguousarray(z.transpose(2, 0, 1))
+
+
+def _one_first(z: NDArray[Any]) -> NDArray[Any]:
+    """``(A, n)`` to ``(n, A)``."""
+    return np.ascontiguousarray(z.T)
 
 
 def bdm_pairs(
@@ -315,26 +570,17 @@ def bdm_pairs(
     Returns:
         ``median, r, P, E^i(U_ij), E^j(U_ij), valid``.
     """
-    w = c * s
-    mu = _median(x, w)
-    d = np.abs(x[:, :, None] - x[:, None, :]) / dx[:, None, None]
-    dm = (np.abs(x - mu[:, None]) / dx[:, None])[:, :, None]
-    eye = np.eye(x.shape[1], dtype=bool)[None]
-    valid = present[:, :, None] & present[:, None, :] & ~eye & (d > 0)
-    s_resist = s[:, None, :] if opts.resist_salience == "receiver" else s[:, :, None]
-
-    # Scholz steps 2-9: evaluate with the starting exponents (r = 1, or the previous
-    # round's when risk_reset is off), then set r from the security levels.
-    p1 = _probability(x, w, r, dx, present, opts)
-    own1 = _expected_utility(
-        d, dm, p1, s_resist, None if r is None else r[:, :, None], opts.q, opts.t
+    blk = _block(np.ascontiguousarray(c.T), np.ascontiguousarray(s.T), present.T, opts)
+    r_t = None if r is None else np.ascontiguousarray(r.T)
+    mu, r_out, p, own, recv, valid, _ = _pairs(np.ascontiguousarray(x.T), blk, dx, r_t, opts)
+    return (
+        mu,
+        _one_first(r_out),
+        _pair_first(p),
+        _pair_first(own),
+        _pair_first(recv),
+        _pair_first(valid),
     )
-    r = _risk(own1, valid, present, opts.security)
-    # Step 10: everything again with the new exponents.
-    p = _probability(x, w, r, dx, present, opts)
-    own = _expected_utility(d, dm, p, s_resist, r[:, :, None], opts.q, opts.t)
-    recv = _expected_utility(d, dm, p, s_resist, r[:, None, :], opts.q, opts.t)
-    return mu, r, p, own, recv, valid
 
 
 def bdm_round(
@@ -347,86 +593,12 @@ def bdm_round(
     the fraction ``|E(U_ji)| / E(U_ij)``; when compelled it moves to ``x_i``; in a
     stalemate nothing moves. Each receiver accepts one offer (``offer_selection``);
     everyone moves at once at the end of the round.
+
+    Args and shapes as :func:`bdm_pairs` (``r_prev``: the previous round's exponents).
     """
-    r_in = None if (opts.risk_reset or r_prev is None) else r_prev
-    mu, r, p, own, recv, valid = bdm_pairs(x, c, s, present, dx, r_in, opts)
-    # gain[i, j]: i's challenge of j; loss[i, j]: j's challenge of i; both as j sees them.
-    if opts.perspective == "receiver":
-        gain = recv
-        loss = np.swapaxes(own, 1, 2)  # E^j(U_ji)
-    elif opts.perspective == "initiator":
-        gain = own  # E^i(U_ij)
-        loss = np.swapaxes(recv, 1, 2)  # E^i(U_ji): j's challenge of i, with r_i
-    else:
-        gain = own  # E^i(U_ij), i's own estimate
-        loss = np.swapaxes(own, 1, 2)  # E^j(U_ji), j's own estimate
-    loss = np.ascontiguousarray(loss)
-    # The three octants in which the receiver j moves (boolean arrays: cheap), with the
-    # same tests as _octant.
-    gpos = gain > 0
-    lpos = loss > 0
-    is_win = gpos & lpos & (gain > loss) & valid  # conflict that j loses
-    i_only = gpos & ~lpos & valid
-    abs_loss = np.abs(loss)
-    smaller = (abs_loss < gain) if opts.compromise_clause == "abs" else (loss < gain)
-    is_cg = i_only & smaller  # compromise: j concedes part way
-    is_cp = i_only & ~smaller  # compel: j gives in
-    has = is_win | is_cg | is_cp
-    if opts.initiator_must_gain:
-        has &= own > 0
-    xi = x[:, :, None]  # offer position x_i for receiver j
-    xj = x[:, None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if opts.concession == "ratio":
-            frac = abs_loss / gain
-            np.clip(frac, 0.0, 1.0, out=frac)
-            compromise = xj + (xi - xj) * frac
-        else:
-            compromise = (gain * xi + abs_loss * xj) / (gain + abs_loss)
-    offer = np.where(is_cg, compromise, xi)
-    move = np.abs(offer - xj)
-    rank: NDArray[np.int8] | None = None
-    if opts.offer_selection == "least_move":
-        inner = move
-    elif opts.offer_selection == "priority":
-        rank = is_cg.astype(np.int8) + 2 * is_cp.astype(np.int8)
-        inner = move
-    elif opts.offer_selection == "max_gain":
-        inner = -gain
-    else:  # scholz_code: kind first; among compromises the lowest weighted position
-        rank = is_cg.astype(np.int8) + 2 * is_cp.astype(np.int8)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wpos = (abs_loss * xj + gain * xi) / (abs_loss + gain)
-        inner = np.where(is_cg, wpos, move)
-    # Lexicographic choice over initiators (axis 1): rank, then inner key, then the
-    # lower offered position, so that the result never depends on the order of actors.
-    if rank is not None:
-        rk = np.where(has, rank, np.int8(3))
-        cand = (rk == rk.min(axis=1, keepdims=True)) & has
-    else:
-        cand = has
-    inner = np.where(cand, inner, np.inf)
-    cand &= inner == inner.min(axis=1, keepdims=True)
-    pos = np.where(cand, offer, np.inf)
-    chosen = pos.min(axis=1)
-    cand &= pos == chosen[:, None, :]
-    best = np.argmax(cand, axis=1)  # the initiator reported as the source (lowest index)
-    any_offer: B_ = np.asarray(has.any(axis=1))
-    code = np.where(is_win, _WIN, np.where(is_cg, _CGAIN, _COMPEL))
-    kinds = np.take_along_axis(code, best[:, None, :], axis=1)[:, 0, :]
-    target = np.where(any_offer, chosen, x)
-    return PairState(
-        median=mu,
-        risk=r,
-        prob=p,
-        eu_own=own,
-        eu_recv=recv,
-        valid=valid,
-        target=target,
-        mover=any_offer,
-        source=np.where(any_offer, best, -1),
-        kind=np.where(any_offer, kinds, _NONE),
-    )
+    blk = _block(np.ascontiguousarray(c.T), np.ascontiguousarray(s.T), present.T, opts)
+    r_t = None if r_prev is None else np.ascontiguousarray(r_prev.T)
+    return _state(_round(np.ascontiguousarray(x.T), blk, dx, r_t, opts))
 
 
 def _flatten(inp: ModelInput) -> tuple[F, F, F, B_, F, F]:
@@ -451,13 +623,20 @@ the temporaries stay in cache; every problem is independent, so blocking changes
 number."""
 
 
+_ONE_BY_ONE_ACTORS = 16
+"""From this many actors, blocks of fewer problems than actors run one problem at a time."""
+
+
 def _run_block(
     x: F, c: F, s: F, present: B_, lo: F, hi: F, rounds: int, opts: BdmOptions, keep: str
 ) -> tuple[F, list[PairState]]:
     """All rounds for a block of problems ``(n, A)``; trajectory ``(n, T + 1, A)``."""
     inf = np.inf
-    pmax = np.max(np.where(present, x, -inf), axis=1)
-    pmin = np.min(np.where(present, x, inf), axis=1)
+    x = np.ascontiguousarray(x.T)  # batch-last inside: (A, n)
+    present = np.ascontiguousarray(present.T)
+    blk = _block(np.ascontiguousarray(c.T), np.ascontiguousarray(s.T), present, opts)
+    pmax = np.max(np.where(present, x, -inf), axis=0)
+    pmin = np.min(np.where(present, x, inf), axis=0)
     if opts.range_basis == "scale":
         dx0 = hi - lo
     else:
@@ -467,20 +646,20 @@ def _run_block(
     r: F | None = None
     for _ in range(rounds):
         if opts.range_basis == "current":
-            cmax = np.max(np.where(present, x, -inf), axis=1)
-            cmin = np.min(np.where(present, x, inf), axis=1)
+            cmax = np.max(np.where(present, x, -inf), axis=0)
+            cmin = np.min(np.where(present, x, inf), axis=0)
             dx = np.where(np.isfinite(cmax - cmin), cmax - cmin, 0.0)
         else:
             dx = dx0
         ok = dx > 0
         safe = np.where(ok, dx, 1.0)
-        st = bdm_round(x, c, s, present, safe, r, opts)
-        r = st.risk
-        x = np.where(ok[:, None] & present, st.target, x)
+        st = _round(x, blk, safe, r, opts)
+        r = st[1]
+        x = np.where(ok[None, :] & present, st[6], x)
         if keep == "all" or (keep == "first" and not states):
-            states.append(st)
-        traj.append(x.copy())
-    return np.stack(traj, axis=1), states
+            states.append(_state(st))
+        traj.append(x)
+    return np.stack(traj, axis=0).transpose(2, 0, 1), states
 
 
 def _concat_states(parts: list[list[PairState]]) -> list[PairState]:
@@ -519,6 +698,10 @@ def bdm_run(
     x = np.where(present, x, lo[:, None])
     n = x.shape[0]
     step = max(1, _BLOCK_ELEMENTS // max(1, a * a))
+    if a >= _ONE_BY_ONE_ACTORS and min(step, n) < a:
+        # Inner loops run over the problems of a block: with many actors and few
+        # problems, one problem at a time (inner loops over actors) is faster.
+        step = 1
     trajs: list[F] = []
     parts: list[list[PairState]] = []
     for k in range(0, n, step):
@@ -591,14 +774,14 @@ def _bdm(inp: ModelInput, rounds: Any = 8, **params: Any) -> ModelResult:
     except (TypeError, ValueError):
         raise ModelError(f"model 'bdm': rounds must be an integer, not {rounds!r}") from None
     opts = options_from_params(params)
-    traj, _ = bdm_run(inp, n_rounds, opts, keep_states="none")
+    traj, states = bdm_run(inp, n_rounds, opts, keep_states="first")
     w = np.where(inp.present, inp.capability * inp.salience, 0.0)
     final = traj[:, -1]
     outcome = weighted_median(final, w)
-    return ModelResult(
-        outcome,
-        extras={
-            "trajectory": traj,
-            "mean": weighted_mean(final, w),
-        },
-    )
+    extras: dict[str, Any] = {"trajectory": traj, "mean": weighted_mean(final, w)}
+    if states:
+        # What the deadlock verdict reads besides the trajectory (detente.diagnose.
+        # verdicts_from_run), so that a sweep need not run the model a second time.
+        b, a, n_issues = inp.position.shape
+        extras["eu_own_round1"] = states[0].eu_own.reshape(b, n_issues, a, a)
+    return ModelResult(outcome, extras=extras)

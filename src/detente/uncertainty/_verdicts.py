@@ -5,6 +5,10 @@ This is a thin adapter: the rule and the model run live in :mod:`detente.diagnos
 :func:`detente.diagnose.diagnose`, rule in ``docs/diagnosis.md``). Nothing of the model
 or the rule is re-implemented here. When that package is missing,
 :func:`verdict_function` returns None and results carry no verdict probabilities.
+
+A sweep that forecasts with ``bdm`` already holds the model's run; with the same
+parameters, :func:`verdict_from_run_function` reads the verdicts from that run
+(:func:`detente.diagnose.core.verdicts_from_run`) instead of running the model again.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.forecast.registry import ModelInput
+from detente.forecast.registry import ModelInput, ModelResult, get_model
 
-__all__ = ["VERDICTS", "verdict_function"]
+__all__ = ["VERDICTS", "verdict_from_run_function", "verdict_function"]
 
 VERDICTS = ("deadlock", "compromise_expected", "agreement_likely")
 """Verdict names, in code order (code -1: no verdict for that draw and issue)."""
 
 VerdictFn = Callable[[ModelInput], NDArray[np.int64]]
+RunVerdictFn = Callable[[ModelInput, ModelResult], NDArray[np.int64]]
 
 
 def verdict_function(params: Mapping[str, Any] | None = None) -> VerdictFn | None:
@@ -43,5 +48,36 @@ def verdict_function(params: Mapping[str, Any] | None = None) -> VerdictFn | Non
 
     def verdicts(inp: ModelInput) -> NDArray[np.int64]:
         return np.asarray(fn(inp, **given), dtype=np.int64)
+
+    return verdicts
+
+
+def verdict_from_run_function(params: Mapping[str, Any] | None = None) -> RunVerdictFn | None:
+    """``(ModelInput, bdm ModelResult) -> (B, I)`` verdict codes, or None if unavailable.
+
+    The codes equal :func:`verdict_function`'s on the same input: the rule is applied
+    to the ``bdm`` result given, which must come from the model run on that input with
+    the same ``params``. Where the result lacks what the rule reads (``rounds = 0``:
+    no round-1 utilities), the model is run again as :func:`verdict_function` does.
+
+    Args:
+        params: ``bdm`` parameters of the run (and of the diagnosis).
+    """
+    try:
+        core: Any = importlib.import_module("detente.diagnose.core")
+        from_run = core.verdicts_from_run
+    except (ImportError, AttributeError):
+        return None
+    again = verdict_function(params)
+    if again is None:
+        return None
+    rounds = int(get_model("bdm").resolve_params(dict(params or {}))["rounds"])
+
+    def verdicts(inp: ModelInput, result: ModelResult) -> NDArray[np.int64]:
+        own = result.extras.get("eu_own_round1")
+        traj = result.extras.get("trajectory")
+        if own is None or traj is None:
+            return again(inp)
+        return np.asarray(from_run(inp, traj, own, rounds), dtype=np.int64)
 
     return verdicts

@@ -41,9 +41,9 @@ from numpy.typing import NDArray
 
 from detente import __version__
 from detente.case.model import Case
-from detente.forecast.registry import ModelInput, get_model
+from detente.forecast.registry import ModelInput, ModelResult, get_model
 from detente.uncertainty._models import ensure_registered, resolve_models
-from detente.uncertainty._verdicts import VERDICTS, verdict_function
+from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function, verdict_function
 from detente.uncertainty.engines import Engine, make_engine
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.sampling import InputSpace, input_space
@@ -115,8 +115,15 @@ class ChunkResult:
 
 def run_models(inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]]) -> F:
     """Outcomes of every model on a batch, ``(M, B, I)``."""
+    return np.stack([r.outcome for r in _run_results(inp, models)])
+
+
+def _run_results(
+    inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[ModelResult]:
+    """Every model's full result on a batch, in the order given."""
     ensure_registered()
-    return np.stack([get_model(n).fn(inp, **dict(p)).outcome for n, p in models])
+    return [get_model(n).fn(inp, **dict(p)) for n, p in models]
 
 
 def evaluate_chunk(task: ChunkTask) -> ChunkResult:
@@ -124,7 +131,8 @@ def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     rng = rng_for_chunk(task.seed, task.index)
     values = task.space.sample(rng, task.size)
     inp = task.space.build(values)
-    out = run_models(inp, task.models)  # (M, n, I)
+    results = _run_results(inp, task.models)
+    out = np.stack([r.outcome for r in results])  # (M, n, I)
     m, n, i = out.shape
     lo = inp.scale_min[None, None, :]
     width = (inp.scale_max - inp.scale_min)[None, None, :]
@@ -141,9 +149,13 @@ def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     counts: I64 | None = None
     codes: I64 | None = None
     if task.verdicts:
-        fn = verdict_function(dict(task.models)["bdm"])
+        # The verdicts use the sweep's bdm parameters, so they read the bdm run just
+        # made (same input, same parameters) instead of running the model again.
+        names = [n for n, _ in task.models]
+        k = names.index("bdm")
+        fn = verdict_from_run_function(task.models[k][1])
         if fn is not None:
-            codes = fn(inp)
+            codes = fn(inp, results[k])
             onehot = codes[:, :, None] == np.arange(len(VERDICTS))[None, None, :]
             counts = onehot.sum(axis=0).astype(np.int64)
     return ChunkResult(
@@ -407,7 +419,7 @@ def run_sweep(
             or ``.parquet`` file, keyed by ``draw``.
         progress: Called with the number of draws finished after each chunk.
         diagnosis: Diagnose every draw for P(verdict) (needs ``bdm`` among the models;
-            the diagnosis runs the bdm model again, so it roughly doubles bdm's cost).
+            the verdicts are read from the sweep's own bdm run, with its parameters).
 
     Returns:
         A :class:`SweepResult`. Ctrl-C during the run returns what finished, marked
