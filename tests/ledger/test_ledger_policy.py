@@ -27,7 +27,9 @@ def _text(quorum_lines: str) -> str:
 
 
 def test_groups_and_thresholds() -> None:
-    p = parse_policy(_text("group AB any A B\ngroup all3 all A B C\ngroup two 2 AB C\nquorum two\n"))
+    p = parse_policy(
+        _text("group AB any A B\ngroup all3 all A B C\ngroup two 2 AB C\nquorum two\n")
+    )
     assert p.groups["AB"].k == 1 and p.groups["all3"].k == 3
     assert p.satisfied({"A", "C"}) and p.satisfied({"B", "C"})
     assert not p.satisfied({"A", "B"})  # AB counts once
@@ -77,7 +79,7 @@ def test_receipt_verifies_against_a_policy_file(tmp_path: Path) -> None:
     needs_c = parse_policy(_text("group AC all A C\nquorum AC\n")).to_policy()
     v = verify_receipt(receipt, needs_c)
     assert not v.ok and "quorum 'AC' is not met; cosigned by: A, B" in (v.reason or "")
-    assert ORIGIN == LOG_KEY.vkey.split("+")[0]
+    assert LOG_KEY.vkey.split("+")[0] == ORIGIN
 
 
 def test_cli_verify_with_policy_file(tmp_path: Path) -> None:
