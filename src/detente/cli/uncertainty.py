@@ -289,6 +289,13 @@ def sensitivity(
                 bar.started = t0  # the rate counts from the start of the design
             bar(done)
 
+        done = [0, 0]
+
+        def count(n_done: int, total: int) -> None:
+            done[0], done[1] = n_done, total
+            if sys.stderr.isatty():
+                tick(n_done, total)
+
         try:
             s = sobol(
                 case,
@@ -297,8 +304,22 @@ def sensitivity(
                 chosen,
                 mp,
                 source=str(case_file),
-                progress=tick if sys.stderr.isatty() else None,
+                progress=count,
             )
+        except KeyboardInterrupt:
+            if bar is not None:
+                bar.close()
+                bar = None
+            if t is not None and fmt != "json":
+                click.echo(f"Tornado (one at a time), top {top} per issue and model")
+                click.echo(render_table(t.rows(top)))
+            click.echo(
+                f"interrupted: the Sobol design stopped after {done[0]:,} of {done[1]:,} model "
+                "runs; indices need the whole design, so none are reported"
+                + ("; the tornado above is complete" if t is not None and fmt != "json" else ""),
+                err=True,
+            )
+            raise SystemExit(130) from None
         finally:
             if bar is not None:
                 bar.close()
@@ -423,24 +444,31 @@ def interventions(
     is also tested across the case's stated ranges (--robustness draws): p_goal is the
     share of draws in which the goal is met with the change in place.
     """
-    from detente.uncertainty.interventions import search_interventions
+    from detente.uncertainty.interventions import search_interventions as _search
 
     case = load_one(case_file, input_format, case_id)
     mp = parse_params(params)
     name = model
-    result = search_interventions(
-        case,
-        issue,
-        list(by),
-        model=name,
-        params=mp.get(name or "", {}) if name else None,
-        target=target,
-        tolerance=tolerance,
-        kinds=list(levers) or ("position", "salience", "capability"),
-        top=top,
-        robustness_draws=robustness_draws,
-        seed=seed,
-    )
+    try:
+        result = _search(
+            case,
+            issue,
+            list(by),
+            model=name,
+            params=mp.get(name or "", {}) if name else None,
+            target=target,
+            tolerance=tolerance,
+            kinds=list(levers) or ("position", "salience", "capability"),
+            top=top,
+            robustness_draws=robustness_draws,
+            seed=seed,
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: the search was stopped before it finished; nothing found yet is reported",
+            err=True,
+        )
+        raise SystemExit(130) from None
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
         return
