@@ -170,6 +170,41 @@ def _status_quo_layer(status_quo: float | None) -> list[Spec]:
     ]
 
 
+def _scale_chart(
+    issue: Mapping[str, Any],
+    layers: list[Spec],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    subtitle: str,
+    x_title: str,
+    step: int,
+) -> Spec:
+    """A chart on the issue's scale: status quo and anchors added, the question as title."""
+    lo, hi = float(issue["min"]), float(issue["max"])
+    unit = f" ({issue['unit']})" if issue.get("unit") else ""
+    anchors = issue.get("anchors") or []
+    layers = [
+        *layers,
+        *_status_quo_layer(issue.get("status_quo")),
+        *_anchor_layers(anchors, lo, hi),
+    ]
+    return {
+        "$schema": SCHEMA,
+        "config": CONFIG,
+        "title": {
+            "text": str(issue["question"]),
+            "subtitle": subtitle,
+            "anchor": "start",
+            "offset": _title_offset(anchors, lo, hi),
+            "limit": WIDTH + 150,
+        },
+        "width": WIDTH,
+        "height": {"step": step},
+        "data": {"values": [dict(r) for r in rows]},
+        "layer": _share_x(layers, _x(lo, hi, f"{x_title}{unit}")),
+    }
+
+
 def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> Spec:
     """Actors on one issue: position (x), range (bar), capability (size), salience (opacity).
 
@@ -181,8 +216,6 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
             tooltip strings ``position_text``, ``salience_text``, ``capability_text``,
             ``source``, ``quote``.
     """
-    lo, hi = float(issue["min"]), float(issue["max"])
-    unit = f" ({issue['unit']})" if issue.get("unit") else ""
     y = {
         "field": "actor",
         "type": "nominal",
@@ -242,24 +275,15 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
             },
         },
     ]
-    layers += _status_quo_layer(issue.get("status_quo"))
-    layers += _anchor_layers(issue.get("anchors") or [], lo, hi)
-    return {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "title": {
-            "text": str(issue["question"]),
-            "subtitle": "Position on the issue's scale; bar: stated range; size: capability; "
-            "opacity: salience; red dashed line: status quo",
-            "anchor": "start",
-            "offset": _title_offset(issue.get("anchors") or [], lo, hi),
-            "limit": WIDTH + 150,
-        },
-        "width": WIDTH,
-        "height": {"step": 30},
-        "data": {"values": [dict(r) for r in rows]},
-        "layer": _share_x(layers, _x(lo, hi, f"Position{unit}")),
-    }
+    return _scale_chart(
+        issue,
+        layers,
+        rows,
+        subtitle="Position on the issue's scale; bar: stated range; size: capability; "
+        "opacity: salience; red dashed line: status quo",
+        x_title="Position",
+        step=30,
+    )
 
 
 def forecast_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> Spec:
@@ -270,8 +294,6 @@ def forecast_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
         rows: One per model with an outcome: ``model``, ``outcome``, ``anchor`` (the
             nearest anchor's label or ""), ``outcome_text``.
     """
-    lo, hi = float(issue["min"]), float(issue["max"])
-    unit = f" ({issue['unit']})" if issue.get("unit") else ""
     y = {"field": "model", "type": "nominal", "sort": None, "axis": {"title": None}}
     tooltip = [
         {"field": "model", "title": "Model"},
@@ -303,24 +325,15 @@ def forecast_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
             },
         },
     ]
-    layers += _status_quo_layer(issue.get("status_quo"))
-    layers += _anchor_layers(issue.get("anchors") or [], lo, hi)
-    return {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "title": {
-            "text": str(issue["question"]),
-            "subtitle": "Diamond: each model's forecast, labelled with the nearest anchor; "
-            "red dashed line: status quo",
-            "anchor": "start",
-            "offset": _title_offset(issue.get("anchors") or [], lo, hi),
-            "limit": WIDTH + 150,
-        },
-        "width": WIDTH,
-        "height": {"step": 34},
-        "data": {"values": [dict(r) for r in rows]},
-        "layer": _share_x(layers, _x(lo, hi, f"Forecast outcome{unit}")),
-    }
+    return _scale_chart(
+        issue,
+        layers,
+        rows,
+        subtitle="Diamond: each model's forecast, labelled with the nearest anchor; "
+        "red dashed line: status quo",
+        x_title="Forecast outcome",
+        step=34,
+    )
 
 
 def rounds_chart(issue: Mapping[str, Any], model: str, rows: Sequence[Mapping[str, Any]]) -> Spec:
@@ -468,8 +481,6 @@ def interval_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
             ``hi80``, ``lo95``, ``hi95`` and the tooltip strings ``median_text``,
             ``mean_text``, ``i50_text``, ``i80_text``, ``i95_text``.
     """
-    lo, hi = float(issue["min"]), float(issue["max"])
-    unit = f" ({issue['unit']})" if issue.get("unit") else ""
     y = {"field": "model", "type": "nominal", "sort": None, "axis": {"title": None}}
     tooltip = [
         {"field": "model", "title": "Model"},
@@ -512,24 +523,15 @@ def interval_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
             },
         }
     )
-    layers += _status_quo_layer(issue.get("status_quo"))
-    layers += _anchor_layers(issue.get("anchors") or [], lo, hi)
-    return {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "title": {
-            "text": str(issue["question"]),
-            "subtitle": "Dot: median over the draws; bars: 50% (thick), 80% and 95% (thin) "
-            "intervals; red dashed line: status quo",
-            "anchor": "start",
-            "offset": _title_offset(issue.get("anchors") or [], lo, hi),
-            "limit": WIDTH + 150,
-        },
-        "width": WIDTH,
-        "height": {"step": 34},
-        "data": {"values": [dict(r) for r in rows]},
-        "layer": _share_x(layers, _x(lo, hi, f"Outcome over the draws{unit}")),
-    }
+    return _scale_chart(
+        issue,
+        layers,
+        rows,
+        subtitle="Dot: median over the draws; bars: 50% (thick), 80% and 95% (thin) "
+        "intervals; red dashed line: status quo",
+        x_title="Outcome over the draws",
+        step=34,
+    )
 
 
 def verdict_chart(title: str, rows: Sequence[Mapping[str, Any]]) -> Spec:
