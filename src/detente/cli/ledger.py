@@ -17,6 +17,7 @@ from detente.cli._common import format_option, render_json, render_table
 from detente.errors import VerificationError
 from detente.ledger.canonical import loads_canonical
 from detente.ledger.commitment import (
+    EVENT_KINDS,
     Commitment,
     Event,
     SignedCommitment,
@@ -247,18 +248,7 @@ def ledger_submit(db: Path, draft: Path) -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(
-        [
-            "proposed",
-            "signed",
-            "countersigned",
-            "in_force",
-            "compliance_claim",
-            "fulfilled",
-            "breached",
-            "withdrawn",
-        ]
-    ),
+    type=click.Choice(list(EVENT_KINDS)),
 )
 @click.option("--by", "actor", required=True, help="Actor making the statement.")
 @click.option("--note", default=None)
