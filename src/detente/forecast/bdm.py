@@ -65,6 +65,29 @@ against ``E(U_ji)`` (gain to ``j`` from challenging ``i``), Scholz et al. (2011)
 
 _STALEMATE, _WIN, _LOSE, _CGAIN, _CCONC, _COMPEL, _CAPIT, _NONE = range(8)
 
+EU_TOLERANCE = 1e-12
+"""Expected utilities closer than this (they are of order 1) are taken as equal.
+
+The octant tests compare expected utilities with 0 and with each other. Rounding makes
+values that are equal in exact arithmetic (a conflict both sides expect to win by the
+same amount, a loss exactly as large as the gain) differ in the last bits, and the
+difference depends on the order in which actors are summed; with this margin such
+near-ties fall the same way whatever that order: a tie of gains is a stalemate, a loss as
+large as the gain is a capitulation."""
+
+KEY_TOLERANCE = 1e-9
+"""Relative margin within which two offers' selection keys count as a tie (the lower
+offered position then decides), for the same reason as :data:`EU_TOLERANCE`."""
+
+SAME_POSITION = 1e-9
+"""Two positions closer than this fraction of the distance normaliser are one position.
+
+Such a pair has no contest (octant ``none``). Exactly equal positions are the common
+case (actors that moved to the same offer); the tolerance also covers positions that
+differ by rounding only, where the signs of the expected utilities, which are of the
+order of the distance, would be decided by rounding noise and, with it, by the order in
+which actors are listed."""
+
 
 @dataclass(frozen=True)
 class BdmOptions:
@@ -368,16 +391,20 @@ def _rest(d: F, dm: F, u_sq: F, r: F | None, opts: BdmOptions) -> F | None:
 def _octant(gain: F, loss: F, valid: B_, clause: str) -> NDArray[np.int64]:
     """Octant of the pair as seen with ``gain = E(U_ij)`` and ``loss = E(U_ji)``."""
     ab = np.abs if clause == "abs" else (lambda z: z)
+    tol = EU_TOLERANCE
     out = np.full(gain.shape, _STALEMATE, dtype=np.int64)
-    both = (gain > 0) & (loss > 0)
-    out = np.where(both & (gain > loss), _WIN, out)  # an exact tie stays a stalemate
-    out = np.where(both & (gain < loss), _LOSE, out)
-    i_only = (gain > 0) & (loss <= 0)
-    out = np.where(i_only & (ab(loss) < gain), _CGAIN, out)
-    out = np.where(i_only & (ab(loss) >= gain), _COMPEL, out)
-    j_only = (loss > 0) & (gain <= 0)
-    out = np.where(j_only & (ab(gain) < loss), _CCONC, out)
-    out = np.where(j_only & (ab(gain) >= loss), _CAPIT, out)
+    gpos, lpos = gain > tol, loss > tol
+    both = gpos & lpos
+    out = np.where(both & (gain > loss + tol), _WIN, out)  # a tie stays a stalemate
+    out = np.where(both & (gain < loss - tol), _LOSE, out)
+    i_only = gpos & ~lpos
+    smaller = ab(loss) < gain - tol
+    out = np.where(i_only & smaller, _CGAIN, out)
+    out = np.where(i_only & ~smaller, _COMPEL, out)
+    j_only = lpos & ~gpos
+    smaller = ab(gain) < loss - tol
+    out = np.where(j_only & smaller, _CCONC, out)
+    out = np.where(j_only & ~smaller, _CAPIT, out)
     return np.where(valid, out, _NONE)
 
 
@@ -409,7 +436,7 @@ def _pairs(x: F, blk: _Block, dx: F, r: F | None, opts: BdmOptions) -> tuple[F, 
     d = np.abs(xi - x[None, :, :])
     d /= dx
     dm = (np.abs(x - mu) / dx)[:, None, :]
-    valid = blk.contest & blk.not_eye & (d > 0)
+    valid = blk.contest & blk.not_eye & (d > SAME_POSITION)
     s = blk.s
     s_resist = s[None, :, :] if opts.resist_salience == "receiver" else s[:, None, :]
     q_s = 1.0 - s_resist
@@ -460,15 +487,16 @@ def _round(
     loss = np.ascontiguousarray(loss)
     # The three octants in which the receiver j moves (boolean arrays: cheap), with the
     # same tests as _octant.
-    gpos = gain > 0
-    lpos = loss > 0
+    tol = EU_TOLERANCE
+    gpos = gain > tol
+    lpos = loss > tol
     is_win = gpos & lpos
-    is_win &= gain > loss
+    is_win &= gain > loss + tol
     is_win &= valid  # conflict that j loses
     i_only = gpos & ~lpos
     i_only &= valid
     abs_loss = np.abs(loss)
-    smaller = (abs_loss < gain) if opts.compromise_clause == "abs" else (loss < gain)
+    smaller = (abs_loss if opts.compromise_clause == "abs" else loss) < gain - tol
     is_cg = i_only & smaller  # compromise: j concedes part way
     is_cp = i_only & ~smaller  # compel: j gives in
     has = is_win | is_cg
@@ -509,7 +537,9 @@ def _round(
     else:
         cand = has
     inner = np.where(cand, inner, np.inf)
-    cand &= inner == inner.min(axis=0, keepdims=True)
+    least = inner.min(axis=0, keepdims=True)
+    with np.errstate(invalid="ignore"):  # inf - inf where a receiver has no offer
+        cand &= inner <= least + KEY_TOLERANCE * (1.0 + np.abs(least))
     pos = np.where(cand, offer, np.inf)
     chosen = pos.min(axis=0)
     cand &= pos == chosen[None]
