@@ -39,7 +39,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	@for f in bench/*_bench.py; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

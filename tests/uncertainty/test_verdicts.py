@@ -79,3 +79,22 @@ def test_interventions_out_of_deadlock_hold_under_the_per_case_diagnosis(istanbu
 
         changed = apply_whatif(istanbul, wf)
         assert diagnose_mod.diagnose(changed).issues["guarantee"].verdict == iv.verdict_after
+
+
+def test_verdicts_read_from_the_bdm_run_equal_a_second_run(istanbul) -> None:
+    # Sensitivity and the intervention search read the verdicts from the bdm run they
+    # already made; that must give what running the diagnosis again gives.
+    from detente.uncertainty._models import resolve_models
+    from detente.uncertainty.sweep import run_models, run_models_with_verdicts
+
+    space = input_space(istanbul)
+    inp = space.build(space.sample(rng_for_chunk(11, 0), 300))
+    resolved = resolve_models(["compromise", "bdm"], None)
+    out, codes = run_models_with_verdicts(inp, resolved)
+    fn = verdict_function(dict(resolved)["bdm"])
+    assert fn is not None and codes is not None
+    np.testing.assert_array_equal(codes, fn(inp))
+    np.testing.assert_array_equal(out, run_models(inp, resolved))
+    assert len(set(codes.ravel().tolist())) > 1  # the draws do not all agree
+    _, none = run_models_with_verdicts(inp, resolve_models(["compromise"], None))
+    assert none is None

@@ -42,7 +42,7 @@ from detente.case.model import Case
 from detente.errors import Diagnostic
 from detente.forecast.registry import ModelInput, get_model
 from detente.uncertainty._models import ensure_registered
-from detente.uncertainty._verdicts import VERDICTS, verdict_function
+from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function, verdict_function
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.sampling import input_space
 
@@ -201,7 +201,10 @@ class _Goal:
         self.spec = get_model(model)
         self.params = self.spec.resolve_params(params)
         self.target, self.tolerance = target, tolerance
-        self.verdict = verdict_function(self.params if model == "bdm" else None)
+        # With bdm as the model the verdicts are read from its own run (same input and
+        # parameters); with another model, bdm runs for the verdicts alone.
+        self.verdict_from_run = verdict_from_run_function(self.params) if model == "bdm" else None
+        self.verdict = None if self.verdict_from_run is not None else verdict_function(None)
         self.evaluations = 0
 
     def __call__(self, values: F) -> tuple[F, NDArray[np.int64], NDArray[np.bool_]]:
@@ -231,12 +234,14 @@ class _Goal:
         """Outcome, verdict code and goal met for every draw of ``inp``."""
         n = inp.batch
         self.evaluations += n
-        out = self.spec.fn(inp, **self.params).outcome[:, self.issue]
-        codes = (
-            self.verdict(inp)[:, self.issue]
-            if self.verdict is not None
-            else np.full(n, -1, dtype=np.int64)
-        )
+        result = self.spec.fn(inp, **self.params)
+        out = result.outcome[:, self.issue]
+        if self.verdict_from_run is not None:
+            codes = self.verdict_from_run(inp, result)[:, self.issue]
+        elif self.verdict is not None:
+            codes = self.verdict(inp)[:, self.issue]
+        else:
+            codes = np.full(n, -1, dtype=np.int64)
         if self.target is not None:
             met = np.abs(out - self.target) <= self.tolerance
         else:

@@ -30,10 +30,10 @@ from numpy.typing import NDArray
 from detente import __version__
 from detente.case.model import Case
 from detente.uncertainty._models import resolve_models
-from detente.uncertainty._verdicts import VERDICTS, verdict_function
+from detente.uncertainty._verdicts import VERDICTS
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.sampling import InputSpace, input_space
-from detente.uncertainty.sweep import run_models
+from detente.uncertainty.sweep import run_models_with_verdicts
 
 __all__ = ["SobolResult", "TornadoResult", "sobol", "tornado"]
 
@@ -168,7 +168,7 @@ def tornado(
     rows[np.arange(p), np.arange(p)] = space.low
     rows[p + np.arange(p), np.arange(p)] = space.high
     inp = space.build(rows)
-    out = run_models(inp, resolved)  # (M, 2P+1, I)
+    out, codes = run_models_with_verdicts(inp, resolved)  # (M, 2P+1, I), (2P+1, I)
     result = TornadoResult(
         case_id=case.case.id,
         models=[n for n, _ in resolved],
@@ -178,9 +178,7 @@ def tornado(
         at_low=out[:, :p, :],
         at_high=out[:, p : 2 * p, :],
     )
-    fn = verdict_function(dict(resolved)["bdm"]) if "bdm" in dict(resolved) else None
-    if fn is not None:
-        codes = fn(inp)
+    if codes is not None:
         names = _verdict_names(codes)
         result.verdict_low, result.verdict_high = names[:p], names[p : 2 * p]
         result.verdict_base = names[2 * p]
@@ -263,6 +261,16 @@ def _salib(module: str) -> Any:
         raise UncertaintyError("Sobol indices need SALib; install detente[sensitivity]") from exc
 
 
+def _bootstrap_seed(seed: int) -> int:
+    """A nonzero seed for SALib's bootstrap of the confidence intervals, derived from ``seed``.
+
+    SALib seeds that bootstrap only when its ``seed`` is truthy: with ``seed=0`` (our
+    default) it draws from numpy's global generator, and the ``_conf`` half-widths change
+    from run to run. Every seed, 0 included, maps to a fixed nonzero one here.
+    """
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
+
+
 def _analyze(problem: dict[str, Any], y: F, seed: int) -> dict[str, Any]:
     sobol_analyze: Any = _salib("SALib.analyze.sobol")
 
@@ -281,7 +289,11 @@ def _analyze(problem: dict[str, Any], y: F, seed: int) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sobol_analyze.analyze(
-            problem, y, calc_second_order=False, seed=seed, print_to_console=False
+            problem,
+            y,
+            calc_second_order=False,
+            seed=_bootstrap_seed(seed),
+            print_to_console=False,
         )
     return {
         key: {k: float(v) for k, v in zip(names, res[key], strict=True)}
@@ -329,12 +341,12 @@ def sobol(
         unit = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     values = space.from_unit(np.clip(unit, 1e-12, 1.0 - 1e-12))
     outs, codes = [], []
-    fn = verdict_function(dict(resolved)["bdm"]) if "bdm" in dict(resolved) else None
     for start in range(0, len(values), _BATCH):
         inp = space.build(values[start : start + _BATCH])
-        outs.append(run_models(inp, resolved))
-        if fn is not None:
-            codes.append(fn(inp))
+        out_b, codes_b = run_models_with_verdicts(inp, resolved)
+        outs.append(out_b)
+        if codes_b is not None:
+            codes.append(codes_b)
         if progress is not None:
             progress(min(start + _BATCH, len(values)), len(values))
     out = np.concatenate(outs, axis=1)  # (M, E, I)

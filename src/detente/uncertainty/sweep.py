@@ -126,6 +126,33 @@ def _run_results(
     return [get_model(n).fn(inp, **dict(p)) for n, p in models]
 
 
+def run_models_with_verdicts(
+    inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]]
+) -> tuple[F, I64 | None]:
+    """Outcomes ``(M, B, I)`` and the diagnosis verdict codes ``(B, I)`` from one run.
+
+    The verdicts follow :func:`detente.diagnose.verdict_codes` with the ``bdm``
+    parameters given here, and are read from that ``bdm`` run
+    (:func:`~detente.uncertainty._verdicts.verdict_from_run_function`), so the model runs
+    once. They are None when ``bdm`` is not among ``models`` or the diagnosis package is
+    missing.
+    """
+    results = _run_results(inp, models)
+    out = np.stack([r.outcome for r in results])
+    return out, _verdicts_of(inp, models, results)
+
+
+def _verdicts_of(
+    inp: ModelInput, models: Sequence[tuple[str, Mapping[str, Any]]], results: list[ModelResult]
+) -> I64 | None:
+    names = [n for n, _ in models]
+    if "bdm" not in names:
+        return None
+    k = names.index("bdm")
+    fn = verdict_from_run_function(models[k][1])
+    return None if fn is None else fn(inp, results[k])
+
+
 def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     """Draw one chunk's inputs, run the models, and reduce (runs on a worker)."""
     rng = rng_for_chunk(task.seed, task.index)
@@ -151,11 +178,8 @@ def evaluate_chunk(task: ChunkTask) -> ChunkResult:
     if task.verdicts:
         # The verdicts use the sweep's bdm parameters, so they read the bdm run just
         # made (same input, same parameters) instead of running the model again.
-        names = [n for n, _ in task.models]
-        k = names.index("bdm")
-        fn = verdict_from_run_function(task.models[k][1])
-        if fn is not None:
-            codes = fn(inp, results[k])
+        codes = _verdicts_of(inp, task.models, results)
+        if codes is not None:
             onehot = codes[:, :, None] == np.arange(len(VERDICTS))[None, None, :]
             counts = onehot.sum(axis=0).astype(np.int64)
     return ChunkResult(
