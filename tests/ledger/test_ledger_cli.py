@@ -40,7 +40,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return _run
 
 
-def test_full_flow(tmp_path: Path, run) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureRequest) -> None:
     origin = "cli.example/log"
     log_vkey = run("keys", "new", origin).strip()
     assert "PRIVATE" not in log_vkey and log_vkey.startswith(origin + "+")
@@ -48,7 +49,7 @@ def test_full_flow(tmp_path: Path, run) -> None:
         run("keys", "new", actor)
     w_vkey = run("keys", "new", "w1.example", "--witness").strip()
     assert "test passphrase" not in (tmp_path / "keys" / "AFG.key").read_text()
-    db = tmp_path / "l.sqlite"
+    db = tmp_path / "l.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
     run("ledger", "init", db, "--origin", origin, "--key", origin)
     src = tmp_path / "c.yaml"
     src.write_text(COMMITMENT_YAML)

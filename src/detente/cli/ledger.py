@@ -33,6 +33,7 @@ from detente.ledger.commitment import (
 from detente.ledger.keys import KeyStore, read_passphrase
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
+from detente.ledger.postgres import is_postgres_url
 from detente.ledger.receipt import Policy, Verdict, verify_receipt
 from detente.ledger.tiles import export_tiles
 from detente.ledger.witness import Witness, format_add_checkpoint
@@ -57,7 +58,19 @@ passphrase_option = click.option(
     default=None,
     help="File whose first line is the passphrase (default: $DETENTE_PASSPHRASE).",
 )
-db_argument = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def _ledger_location(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """A SQLite file (a path), or a PostgreSQL database named by a ``postgresql://`` URL."""
+    if is_postgres_url(value):
+        return value
+    path = Path(value)
+    if path.is_dir():
+        raise click.BadParameter(f"{value} is a folder; give the ledger's database file")
+    return path
+
+
+db_argument = click.argument("db", metavar="DB", callback=_ledger_location)
 
 
 def _store(keys_dir: Path | None) -> KeyStore:
@@ -154,7 +167,7 @@ def ledger() -> None:
 @click.option("--origin", required=True, help="The log's unique origin, e.g. example.org/log.")
 @click.option("--key", "key_name", required=True, help="Log signing key (named like the origin).")
 @keys_dir_option
-def ledger_init(db: Path, origin: str, key_name: str, keys_dir: Path | None) -> None:
+def ledger_init(db: Path | str, origin: str, key_name: str, keys_dir: Path | None) -> None:
     """Create ledger DB with ORIGIN, trusting the log key's verifier key."""
     led = Ledger.create(db, origin, [_store(keys_dir).vkey(key_name)])
     click.echo(f"ledger {db} origin {led.origin} size {led.size}")
@@ -165,7 +178,7 @@ def ledger_init(db: Path, origin: str, key_name: str, keys_dir: Path | None) -> 
 @db_argument
 @click.option("--key", "key_name", required=True)
 @keys_dir_option
-def ledger_add_key(db: Path, key_name: str, keys_dir: Path | None) -> None:
+def ledger_add_key(db: Path | str, key_name: str, keys_dir: Path | None) -> None:
     """Trust another log key (rotation: checkpoints are then signed by old and new)."""
     led = Ledger.open(db)
     led.add_log_key(_store(keys_dir).vkey(key_name))
@@ -175,7 +188,7 @@ def ledger_add_key(db: Path, key_name: str, keys_dir: Path | None) -> None:
 @ledger.command("retire-key")
 @db_argument
 @click.option("--vkey", required=True, help="The verifier key to retire.")
-def ledger_retire_key(db: Path, vkey: str) -> None:
+def ledger_retire_key(db: Path | str, vkey: str) -> None:
     """Stop signing with a log key (old checkpoints stay verifiable)."""
     led = Ledger.open(db)
     led.retire_log_key(vkey)
@@ -233,7 +246,7 @@ def ledger_countersign(
 @ledger.command("submit")
 @db_argument
 @click.argument("draft", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def ledger_submit(db: Path, draft: Path) -> None:
+def ledger_submit(db: Path | str, draft: Path) -> None:
     """Verify every signature of DRAFT and append it; print its index and id."""
     sc = _read_signed(draft)
     verify_signed_commitment(sc)
@@ -257,7 +270,7 @@ def ledger_submit(db: Path, draft: Path) -> None:
 @keys_dir_option
 @passphrase_option
 def ledger_event(
-    db: Path,
+    db: Path | str,
     cid: str,
     kind: str,
     actor: str,
@@ -285,7 +298,7 @@ def ledger_event(
 @ledger.command("append")
 @db_argument
 @click.argument("entry", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def ledger_append(db: Path, entry: Path) -> None:
+def ledger_append(db: Path | str, entry: Path) -> None:
     """Append a ready entry file (canonical JSON, signatures checked)."""
     click.echo(f"index {Ledger.open(db).append(entry.read_bytes())}")
 
@@ -294,7 +307,7 @@ def ledger_append(db: Path, entry: Path) -> None:
 @db_argument
 @click.argument("index", type=int, required=False)
 @format_option("table", "json")
-def ledger_show(db: Path, index: int | None, fmt: str) -> None:
+def ledger_show(db: Path | str, index: int | None, fmt: str) -> None:
     """List the entries, or show entry INDEX in full."""
     led = Ledger.open(db)
     if index is not None:
@@ -315,7 +328,7 @@ def ledger_show(db: Path, index: int | None, fmt: str) -> None:
 @keys_dir_option
 @passphrase_option
 def ledger_checkpoint(
-    db: Path, key_names: tuple[str, ...], keys_dir: Path | None, passphrase_file: Path | None
+    db: Path | str, key_names: tuple[str, ...], keys_dir: Path | None, passphrase_file: Path | None
 ) -> None:
     """Sign a C2SP checkpoint of the current tree and print it."""
     store = _store(keys_dir)
@@ -340,7 +353,7 @@ def ledger_checkpoint(
     default=None,
     help="Instead, write a tlog-witness add-checkpoint request from size OLD.",
 )
-def ledger_prove(db: Path, index: int | None, out: Path | None, old: int | None) -> None:
+def ledger_prove(db: Path | str, index: int | None, out: Path | None, old: int | None) -> None:
     """Write a receipt (C2SP tlog-proof) for entry INDEX against the last checkpoint."""
     led = Ledger.open(db)
     if old is not None:
@@ -362,7 +375,7 @@ def ledger_prove(db: Path, index: int | None, out: Path | None, old: int | None)
 @db_argument
 @click.argument("cosigned", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--witness-key", "wkeys", multiple=True, required=True)
-def ledger_add_cosignatures(db: Path, cosigned: Path, wkeys: tuple[str, ...]) -> None:
+def ledger_add_cosignatures(db: Path | str, cosigned: Path, wkeys: tuple[str, ...]) -> None:
     """Attach verified witness cosignatures to the matching stored checkpoint."""
     n = Ledger.open(db).add_cosignatures(cosigned.read_text(encoding="utf-8"), list(wkeys))
     click.echo(f"stored {n} cosignature(s)")
@@ -371,7 +384,7 @@ def ledger_add_cosignatures(db: Path, cosigned: Path, wkeys: tuple[str, ...]) ->
 @ledger.command("tiles")
 @db_argument
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-def ledger_tiles(db: Path, out: Path) -> None:
+def ledger_tiles(db: Path | str, out: Path) -> None:
     """Export the log as static C2SP tlog-tiles under OUT."""
     counts = export_tiles(Ledger.open(db), out)
     click.echo(render_json(counts))
@@ -380,7 +393,7 @@ def ledger_tiles(db: Path, out: Path) -> None:
 @ledger.command("fsck")
 @db_argument
 @format_option("text", "json", default="text")
-def ledger_fsck(db: Path, fmt: str) -> None:
+def ledger_fsck(db: Path | str, fmt: str) -> None:
     """Recompute every hash and check every signature; name the first bad entry."""
     report = Ledger.open(db).fsck()
     if fmt == "json":

@@ -19,6 +19,7 @@ from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
 from detente.ledger.commitment import verify_entry
 from detente.ledger.note import Checkpoint, NoteSigner, open_note, parse_verifier_key, sign_note
+from detente.ledger.postgres import PostgresStorage, is_postgres_url
 from detente.ledger.receipt import format_receipt
 from detente.ledger.storage import LogStorage, SQLiteStorage, StaleCheckpointError, new_nodes
 
@@ -80,7 +81,10 @@ class Ledger:
     def create(
         cls, path: str | Path, origin: str, log_keys: Sequence[str] = (), check_entries: bool = True
     ) -> Ledger:
-        """Create (or reopen) a SQLite ledger with ``origin`` and its log verifier keys.
+        """Create (or reopen) a ledger with ``origin`` and its log verifier keys.
+
+        ``path`` is a SQLite file, or a ``postgresql://`` URL of a database (one ledger per
+        database; see :mod:`detente.ledger.postgres`).
 
         Raises:
             StorageError: if the file belongs to another origin.
@@ -90,7 +94,9 @@ class Ledger:
             raise StorageError(
                 f"origin {origin!r} must be non-empty, without spaces, '+' or newlines"
             )
-        storage = SQLiteStorage(path)
+        storage: LogStorage = (
+            PostgresStorage(path, create=True) if is_postgres_url(path) else SQLiteStorage(path)
+        )
         storage.put_meta("origin", origin)
         led = cls(storage, check_entries)
         for k in log_keys:
@@ -99,11 +105,13 @@ class Ledger:
 
     @classmethod
     def open(cls, path: str | Path, check_entries: bool = True) -> Ledger:
-        """Open an existing SQLite ledger.
+        """Open an existing ledger: a SQLite file, or a ``postgresql://`` URL.
 
         Raises:
             StorageError: if it does not exist or has no origin.
         """
+        if is_postgres_url(path):
+            return cls(PostgresStorage(str(path)), check_entries)
         if not Path(path).exists():
             raise StorageError(f"no ledger at {path}; create one with `detente ledger init`")
         try:  # look before SQLiteStorage would add the schema to someone else's database

@@ -1,7 +1,7 @@
 """Ledger storage: a small interface and its SQLite (WAL) implementation.
 
-The log logic (:mod:`detente.ledger.log`) talks only to :class:`LogStorage`, so a PostgreSQL
-backend can implement the same methods. A backend keeps, append-only:
+The log logic (:mod:`detente.ledger.log`) talks only to :class:`LogStorage`; the other
+implementation is PostgreSQL's (:mod:`detente.ledger.postgres`). A backend keeps, append-only:
 
 * the entries (leaf data and leaf hash, indexes 0, 1, 2, ... without gaps);
 * the hash of every *complete* subtree (RFC 9162 §2.1.1 MTH of an aligned power-of-two

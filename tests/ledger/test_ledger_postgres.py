@@ -1,0 +1,230 @@
+"""The ledger on a real PostgreSQL server (started by the ``pg_server`` fixture).
+
+The same storage contract is checked on both backends, and a ledger built on PostgreSQL
+must give byte-for-byte the same tree heads, proofs and receipts as one built on SQLite.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ledger_helpers import LOG_KEY, ORIGIN, signed_entry
+from tests.pgserver import PgServer
+
+from detente.cli import cli
+from detente.errors import StorageError
+from detente.ledger import merkle
+from detente.ledger.log import Ledger
+from detente.ledger.postgres import PostgresStorage, is_postgres_url
+from detente.ledger.storage import LogStorage, SQLiteStorage, StaleCheckpointError
+
+WRITER = Path(__file__).with_name("ledger_writer.py")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStorage]:
+    """A fresh, empty storage of each backend."""
+    st: LogStorage
+    if request.param == "sqlite":
+        st = SQLiteStorage(tmp_path / "s.sqlite")
+    else:
+        st = PostgresStorage(request.getfixturevalue("pg_url"), create=True)
+    yield st
+    st.close()
+
+
+def test_both_backends_satisfy_the_protocol(storage: LogStorage) -> None:
+    assert isinstance(storage, LogStorage)
+    assert storage.size() == 0 and storage.node_count() == 0
+
+
+def test_appends_store_every_complete_subtree(storage: LogStorage) -> None:
+    entries = [f"e{i}".encode() for i in range(37)]
+    assert storage.append(entries[:5]) == 0
+    assert storage.append(entries[5:6]) == 5
+    assert storage.append(entries[6:]) == 6
+    assert storage.size() == 37
+    assert storage.node_count() == 2 * 37 - bin(37).count("1")
+    assert storage.entry(7) == (entries[7], merkle.leaf_hash(entries[7]))
+    assert [i for i, _, _ in storage.iter_entries(30)] == list(range(30, 37))
+    # The node over the first 32 leaves is the RFC 9162 hash of those leaves.
+    assert storage.node(5, 0) == merkle.root_hash(entries[:32])
+    got = storage.nodes([(5, 0), (0, 36), (2, 8), (9, 9), (5, 0)])
+    assert set(got) == {(5, 0), (0, 36), (2, 8)}  # missing keys left out, duplicates once
+    with pytest.raises(StorageError, match="no entry 37"):
+        storage.entry(37)
+    with pytest.raises(StorageError, match="missing interior hash"):
+        storage.node(6, 0)
+
+
+def test_settings_keys_checkpoints_and_cosignatures(storage: LogStorage) -> None:
+    storage.put_meta("origin", "a.example/log")
+    storage.put_meta("origin", "a.example/log")  # the same value again is fine
+    with pytest.raises(StorageError, match="never changes"):
+        storage.put_meta("origin", "b.example/log")
+    assert storage.get_meta("origin") == "a.example/log" and storage.get_meta("x") is None
+    storage.add_log_key("k1", "add")
+    storage.add_log_key("k2", "add")
+    storage.add_log_key("k1", "retire")
+    assert storage.log_keys() == ["k2"]
+    assert storage.log_keys(include_retired=True) == ["k1", "k2"]
+    s1 = storage.add_checkpoint(3, b"r" * 32, "note 3")
+    s2 = storage.add_checkpoint(5, b"s" * 32, "note 5")
+    assert s2 > s1
+    with pytest.raises(StaleCheckpointError):
+        storage.add_checkpoint(4, b"t" * 32, "older")
+    with pytest.raises(StaleCheckpointError):
+        storage.add_checkpoint(5, b"u" * 32, "same size, other root")
+    assert [c[:2] for c in storage.checkpoints()] == [(s1, 3), (s2, 5)]
+    storage.add_cosignature(s2, "— w1 abc")
+    storage.add_cosignature(s2, "— w0 def")
+    storage.add_cosignature(s2, "— w1 abc")
+    assert storage.cosignatures(s2) == ["— w1 abc", "— w0 def"]
+    assert storage.cosignatures(s1) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE leaves SET data = '\\x00' WHERE idx = 0",
+        "DELETE FROM leaves WHERE idx = 2",
+        "UPDATE nodes SET hash = '\\x00' WHERE level = 0 AND idx = 0",
+        "DELETE FROM nodes",
+        "DELETE FROM checkpoints",
+        "TRUNCATE cosignatures",
+        "TRUNCATE leaves CASCADE",
+        "UPDATE meta SET value = 'other' WHERE key = 'origin'",
+        "INSERT INTO leaves(idx, data, hash) VALUES (10, '\\x00', '\\x00')",
+    ],
+)
+def test_postgres_triggers_refuse_rewriting(pg_url: str, sql: str) -> None:
+    led = Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    led.append_many([b"e0", b"e1", b"e2"])
+    led.checkpoint([LOG_KEY])
+    assert isinstance(led.storage, PostgresStorage)
+    with pytest.raises(StorageError, match="append-only|out of sequence"):
+        led.storage.execute_raw(sql)
+    assert led.fsck(check_signatures=False).ok
+    led.close()
+
+
+def test_a_postgres_ledger_equals_a_sqlite_ledger(pg_url: str, tmp_path: Path) -> None:
+    ledgers = [
+        Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey]),
+        Ledger.create(tmp_path / "same.sqlite", ORIGIN, [LOG_KEY.vkey]),
+    ]
+    for led in ledgers:
+        for n in range(6):
+            led.append(signed_entry(n))
+    pg, lite = ledgers
+    assert pg.root(6) == lite.root(6)
+    for size in (1, 4, 6):
+        for i in range(size):
+            assert pg.inclusion_proof(i, size) == lite.inclusion_proof(i, size)
+        assert pg.consistency_proof(size // 2, size) == lite.consistency_proof(size // 2, size)
+    # Checkpoint notes carry a timestamp-free body: the signed tree heads are the same.
+    assert pg.checkpoint([LOG_KEY]) == lite.checkpoint([LOG_KEY])
+    assert pg.fsck().ok and lite.fsck().ok
+    for led in ledgers:
+        led.close()
+
+
+def test_reopening_by_url_and_refusing_what_is_not_a_ledger(pg_url: str) -> None:
+    assert is_postgres_url(pg_url) and not is_postgres_url("ledger.sqlite")
+    with pytest.raises(StorageError, match="not a detente ledger"):
+        Ledger.open(pg_url)  # an empty database
+    Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False).close()
+    led = Ledger.open(pg_url, check_entries=False)
+    assert led.origin == ORIGIN and led.storage.log_keys() == [LOG_KEY.vkey]
+    led.close()
+    with pytest.raises(StorageError, match="already 'test.detente.example/log'"):
+        Ledger.create(pg_url, "other.example/log")
+
+
+def test_unreachable_server_is_a_clear_error(pg_server: object, tmp_path: Path) -> None:
+    url = f"postgresql://nobody@/nothing?host={tmp_path}&port=1"
+    with pytest.raises(StorageError, match="cannot connect") as err:
+        Ledger.open(url)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["ledger", "show", url])
+    assert res.exit_code != 0 and "cannot connect" in res.output
+    assert "Traceback" not in res.output
+    assert "password" not in str(err.value)
+
+
+def test_concurrent_appenders_in_processes_on_postgres(pg_url: str) -> None:
+    Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WRITER), pg_url, f"p{k}", "42", "3", "checkpoint"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=WRITER.parent,
+        )
+        for k in range(4)
+    ]
+    acks = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        acks += out.splitlines()
+    indexes = [int(a.split()[1]) for a in acks]
+    assert len(indexes) == len(set(indexes)) == 168
+    led = Ledger.open(pg_url, check_entries=False)
+    assert led.size == 168
+    for a in acks:
+        _, idx, item = a.split()
+        assert led.entry(int(idx)) == item.encode()
+    report = led.fsck(check_signatures=False)
+    assert report.ok, report.problems
+    sizes = [c[1] for c in led.storage.checkpoints()]
+    assert sizes == sorted(sizes) and sizes[-1] == 168
+    led.close()
+
+
+@pytest.mark.slow
+def test_server_crash_loses_no_acknowledged_entry(pg_server: PgServer) -> None:
+    # A server of its own, crashed (pg_ctl stop -m immediate: no shutdown checkpoint)
+    # while two processes append; after WAL recovery every acknowledged entry is there.
+    server = PgServer()
+    try:
+        url = server.new_database()
+        Ledger.create(url, ORIGIN, [LOG_KEY.vkey], check_entries=False).close()
+        acked: dict[int, bytes] = {}
+        for round_ in range(3):
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, str(WRITER), url, f"r{round_}w{k}", "-1", str(1 + k)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    cwd=WRITER.parent,
+                )
+                for k in range(2)
+            ]
+            firsts = [p.stdout.readline() if p.stdout else "" for p in procs]
+            time.sleep(0.2 + 0.1 * round_)
+            server.crash()
+            for p, first in zip(procs, firsts, strict=True):
+                out, _ = p.communicate(timeout=60)
+                assert p.returncode != 0  # the writers saw the server go
+                for line in (first + out).splitlines():
+                    parts = line.split()
+                    if len(parts) == 3 and parts[0] == "ack":
+                        acked[int(parts[1])] = parts[2].encode()
+            server.start()
+            led = Ledger.open(url, check_entries=False)
+            for idx, item in acked.items():
+                assert led.entry(idx) == item, f"acknowledged entry {idx} lost in a crash"
+            report = led.fsck(check_signatures=False)
+            assert report.ok, report.problems
+            led.close()
+        assert len(acked) > 50
+    finally:
+        server.stop()
