@@ -15,7 +15,6 @@ machines or runs.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import platform
 import random
@@ -27,10 +26,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from detente.ledger.commitment import Event, event_entry, sign_event
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
-from ledger_bench import CID, ORIGIN, _timeit
+from ledger_bench import ORIGIN, _timeit, presigned_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,15 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def presigned(n: int) -> tuple[NoteSigner, list[bytes]]:
     """A log key and ``n`` entries signed by a party beforehand."""
     log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-    party = NoteSigner("AFG", Ed25519PrivateKey.generate())
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    items = []
-    for k in range(n):
-        ev = Event(
-            kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
-        )
-        items.append(event_entry(ev, [sign_event(ev, party)]))
-    return log_key, items
+    return log_key, presigned_events(NoteSigner("AFG", Ed25519PrivateKey.generate()), n)
 
 
 def appends(location: str | Path, log_key: NoteSigner, items: list[bytes], batch: int) -> float:

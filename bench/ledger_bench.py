@@ -61,17 +61,22 @@ def bench_signed_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
     return {"per_s": total / elapsed, "elapsed": elapsed}
 
 
-def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
-    """Log side only: entries signed beforehand; verify each, fsync'd commit, checkpoint."""
-    log_key = _signer(ORIGIN)
-    party = _signer("AFG")
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+def presigned_events(party: NoteSigner, total: int, day: int = 0) -> list[bytes]:
+    """``total`` compliance-claim events signed by ``party`` (a second apart from ``day``)."""
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day)
     items = []
     for k in range(total):
         ev = Event(
             kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
         )
         items.append(event_entry(ev, [sign_event(ev, party)]))
+    return items
+
+
+def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
+    """Log side only: entries signed beforehand; verify each, fsync'd commit, checkpoint."""
+    log_key = _signer(ORIGIN)
+    items = presigned_events(_signer("AFG"), total)
     led = Ledger.create(tmp / f"presigned-{batch}.sqlite", ORIGIN, [log_key.vkey])
     t0 = time.perf_counter()
     for start in range(0, total, batch):
@@ -84,14 +89,7 @@ def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, floa
 
 def _parallel_worker(db: str, seed: int, total: int, batch: int, log_seed: bytes, barrier) -> None:  # type: ignore[no-untyped-def]
     log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(log_seed))
-    party = _signer("AFG")
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=seed)
-    items = []
-    for k in range(total):
-        ev = Event(
-            kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
-        )
-        items.append(event_entry(ev, [sign_event(ev, party)]))
+    items = presigned_events(_signer("AFG"), total, day=seed)
     led = Ledger.open(db)
     barrier.wait()
     for start in range(0, total, batch):

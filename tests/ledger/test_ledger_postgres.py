@@ -158,36 +158,6 @@ def test_unreachable_server_is_a_clear_error(pg_server: object, tmp_path: Path) 
     assert "password" not in str(err.value)
 
 
-def test_concurrent_appenders_in_processes_on_postgres(pg_url: str) -> None:
-    Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False).close()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WRITER), pg_url, f"p{k}", "42", "3", "checkpoint"],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=WRITER.parent,
-        )
-        for k in range(4)
-    ]
-    acks = []
-    for p in procs:
-        out, _ = p.communicate(timeout=120)
-        assert p.returncode == 0
-        acks += out.splitlines()
-    indexes = [int(a.split()[1]) for a in acks]
-    assert len(indexes) == len(set(indexes)) == 168
-    led = Ledger.open(pg_url, check_entries=False)
-    assert led.size == 168
-    for a in acks:
-        _, idx, item = a.split()
-        assert led.entry(int(idx)) == item.encode()
-    report = led.fsck(check_signatures=False)
-    assert report.ok, report.problems
-    sizes = [c[1] for c in led.storage.checkpoints()]
-    assert sizes == sorted(sizes) and sizes[-1] == 168
-    led.close()
-
-
 @pytest.mark.slow
 def test_server_crash_loses_no_acknowledged_entry(pg_server: PgServer) -> None:
     # A server of its own, crashed (pg_ctl stop -m immediate: no shutdown checkpoint)

@@ -28,7 +28,12 @@ from typing import Any, TypeGuard
 
 from detente.errors import StorageError
 from detente.ledger.merkle import leaf_hash
-from detente.ledger.storage import StaleCheckpointError, StoredCheckpoint, new_nodes
+from detente.ledger.storage import (
+    StoredCheckpoint,
+    active_log_keys,
+    new_nodes,
+    refuse_stale_checkpoint,
+)
 
 __all__ = ["PostgresStorage", "is_postgres_url"]
 
@@ -289,17 +294,11 @@ class PostgresStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        active: dict[str, None] = {}
         try:
             rows = self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n").fetchall()
         except self._errors as exc:
             raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
-        for vkey, action in rows:
-            if action == "add" or include_retired:
-                active[str(vkey)] = None
-            else:
-                active.pop(str(vkey), None)
-        return list(active)
+        return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
         """Store a signed checkpoint (durable); return its sequence number.
@@ -316,13 +315,9 @@ class PostgresStorage:
                 last = self._db.execute(
                     "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                if last is not None and (
-                    int(last[0]) > size or (int(last[0]) == size and bytes(last[1]) != root)
-                ):
-                    raise StaleCheckpointError(
-                        f"{self.path}: a checkpoint at size {int(last[0])} was stored meanwhile; "
-                        f"refusing to store one at size {size}"
-                    )
+                refuse_stale_checkpoint(
+                    self.path, None if last is None else (int(last[0]), bytes(last[1])), size, root
+                )
                 row = self._db.execute(
                     "INSERT INTO checkpoints(size, root, note, created) VALUES (%s, %s, %s, %s) "
                     "RETURNING seq",

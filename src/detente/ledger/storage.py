@@ -18,14 +18,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from detente.errors import StorageError
 from detente.ledger.merkle import leaf_hash, node_hash
 
-__all__ = ["LogStorage", "SQLiteStorage", "StaleCheckpointError", "StoredCheckpoint", "new_nodes"]
+__all__ = [
+    "LogStorage",
+    "SQLiteStorage",
+    "StaleCheckpointError",
+    "StoredCheckpoint",
+    "active_log_keys",
+    "new_nodes",
+    "refuse_stale_checkpoint",
+]
 
 StoredCheckpoint = tuple[int, int, bytes, str]
 """``(seq, size, root, note)`` of a stored signed checkpoint."""
@@ -70,6 +78,35 @@ def new_nodes(
 
 class StaleCheckpointError(StorageError):
     """A newer checkpoint was stored by another process in the meantime."""
+
+
+def refuse_stale_checkpoint(
+    where: object, last: tuple[int, bytes] | None, size: int, root: bytes
+) -> None:
+    """Raise unless a checkpoint at ``size``/``root`` may follow the last stored one.
+
+    Called under the writers' lock by every backend: a checkpoint smaller than the last,
+    or of the same size with another root, means another writer got there first.
+
+    Raises:
+        StaleCheckpointError: if the checkpoint would go backwards.
+    """
+    if last is not None and (last[0] > size or (last[0] == size and last[1] != root)):
+        raise StaleCheckpointError(
+            f"{where}: a checkpoint at size {last[0]} was stored meanwhile; "
+            f"refusing to store one at size {size}"
+        )
+
+
+def active_log_keys(rows: Iterable[tuple[str, str]], include_retired: bool) -> list[str]:
+    """Reduce ``(vkey, action)`` rows, oldest first, to the keys in force (or all of them)."""
+    active: dict[str, None] = {}
+    for vkey, action in rows:
+        if action == "add" or include_retired:
+            active[str(vkey)] = None
+        else:
+            active.pop(str(vkey), None)
+    return list(active)
 
 
 def _blob(value: object) -> bytes:
@@ -331,13 +368,8 @@ class SQLiteStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        active: dict[str, None] = {}
-        for vkey, action in self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n"):
-            if action == "add" or include_retired:
-                active[vkey] = None
-            else:
-                active.pop(vkey, None)
-        return list(active)
+        rows = self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n")
+        return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
         """Store a signed checkpoint (fsynced); return its sequence number.
@@ -355,13 +387,9 @@ class SQLiteStorage:
                 last = db.execute(
                     "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                if last is not None and (
-                    int(last[0]) > size or (int(last[0]) == size and _blob(last[1]) != root)
-                ):
-                    raise StaleCheckpointError(
-                        f"{self.path}: a checkpoint at size {int(last[0])} was stored meanwhile; "
-                        f"refusing to store one at size {size}"
-                    )
+                refuse_stale_checkpoint(
+                    self.path, None if last is None else (int(last[0]), _blob(last[1])), size, root
+                )
                 cur = db.execute(
                     "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
                     (size, root, note, time.time()),
