@@ -148,14 +148,23 @@ def test_reopening_by_url_and_refusing_what_is_not_a_ledger(pg_url: str) -> None
 
 
 def test_unreachable_server_is_a_clear_error(pg_server: object, tmp_path: Path) -> None:
-    url = f"postgresql://nobody@/nothing?host={tmp_path}&port=1"
+    url = f"postgresql://nobody:s3cret@/nothing?host={tmp_path}&port=1"
     with pytest.raises(StorageError, match="cannot connect") as err:
         Ledger.open(url)
+    assert "s3cret" not in str(err.value) and "nobody:***@" in str(err.value)
     runner = CliRunner()
     res = runner.invoke(cli, ["ledger", "show", url])
-    assert res.exit_code != 0 and "cannot connect" in res.output
+    assert res.exit_code == 2 and "cannot connect" in res.output
+    assert "Traceback" not in res.output and "s3cret" not in res.output
+
+
+def test_a_database_that_does_not_exist_is_a_clear_error(pg_server: PgServer) -> None:
+    url = pg_server.url("no_such_database")
+    with pytest.raises(StorageError, match='database "no_such_database" does not exist'):
+        Ledger.open(url)
+    res = CliRunner().invoke(cli, ["ledger", "fsck", url])
+    assert res.exit_code == 2 and "does not exist" in res.output
     assert "Traceback" not in res.output
-    assert "password" not in str(err.value)
 
 
 @pytest.mark.slow
