@@ -21,7 +21,18 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from detente.ledger import merkle
-from detente.ledger.commitment import Event, event_entry, sign_event
+from detente.ledger.commitment import (
+    Commitment,
+    Event,
+    Indicator,
+    Obligation,
+    commitment_entry,
+    countersign,
+    event_entry,
+    sign_commitment,
+    sign_event,
+    verify_entry,
+)
 from detente.ledger.log import Ledger
 from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
 from detente.ledger.receipt import Policy, verify_receipt
@@ -128,6 +139,48 @@ def bench_parallel_appends(tmp: Path, total: int, batch: int, procs: int) -> dic
     return {"per_s": n / elapsed, "elapsed": elapsed, "size": n}
 
 
+def bench_commitment_lookup(tmp: Path, n: int) -> dict[str, float]:
+    """Find the last of ``n`` commitments by id (what ``detente ledger event`` does first).
+
+    ``find_commitment`` parses each entry and verifies only the match; the other figure is
+    the scan it replaced, which verified every entry's signatures.
+    """
+    party, mediator = _signer("AFG"), _signer("TUR")
+    led = Ledger.create(tmp / "lookup.sqlite", ORIGIN, [], check_entries=False)
+    entries = []
+    for k in range(n):
+        c = Commitment(
+            id=f"bench-{k}",
+            label="bench",
+            committing_party="AFG",
+            beneficiaries=["PAK"],
+            text=f"Guarantee {k}.",
+            obligations=[
+                Obligation(
+                    id="o1",
+                    text="No attacks.",
+                    indicator=Indicator(
+                        metric="attacks", comparison="<=", threshold=0, period="P30D"
+                    ),
+                )
+            ],
+            start=dt.date(2026, 1, 1),
+            guarantors=["TUR"],
+        )
+        sc = countersign(sign_commitment(c, "AFG", party), "TUR", mediator)
+        entries.append(commitment_entry(sc))
+    led.append_many(entries)
+    cid = verify_entry(entries[-1]).id
+    t0 = time.perf_counter()
+    assert led.find_commitment(cid) == n - 1
+    parse_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assert cid in {verify_entry(led.entry(i)).id for i in range(led.size)}
+    verify_s = time.perf_counter() - t0
+    led.close()
+    return {"parse_s": parse_s, "verify_s": verify_s}
+
+
 def build_large(tmp: Path, n: int) -> tuple[Ledger, float]:
     led = Ledger.create(tmp / "large.sqlite", ORIGIN, [], check_entries=False)
     t0 = time.perf_counter()
@@ -215,6 +268,7 @@ def main() -> None:
     ap.add_argument("--appends", type=int, default=20_000)
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--verify", type=int, default=2000)
+    ap.add_argument("--lookup", type=int, default=10_000)
     args = ap.parse_args()
     rng = random.Random(20251107)
     print(
@@ -244,6 +298,11 @@ def main() -> None:
                 f"(verify + fsync'd commit + signed checkpoint per batch), {int(r['size'])} "
                 f"entries | {r['per_s']:,.0f} /s |"
             )
+        lk = bench_commitment_lookup(tmp, args.lookup)
+        print(
+            f"| find the last of {args.lookup:,} commitments by id (`ledger event`): parse scan "
+            f"| {lk['parse_s']:.3f} s (verify-every-entry scan: {lk['verify_s']:.3f} s) |"
+        )
         led, build_s = build_large(tmp, args.entries)
         print(
             f"| build {args.entries:,} unsigned entries (batches of 20,000) | "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from ledger_helpers import PARTIES, make_commitment, signed_entry
@@ -134,3 +135,35 @@ def test_every_flipped_byte_of_an_entry_is_refused() -> None:
         bad[k] ^= 0x01
         with pytest.raises(VerificationError):
             verify_entry(bytes(bad))
+
+
+def test_find_commitment_matches_the_verified_ids(tmp_path: Path) -> None:
+    from ledger_helpers import LOG_KEY, ORIGIN, PARTIES, signed_entry
+
+    from detente.errors import VerificationError
+    from detente.ledger.commitment import Event, event_entry, sign_event, verify_entry
+    from detente.ledger.log import Ledger
+
+    led = Ledger.create(tmp_path / "f.sqlite", ORIGIN, [LOG_KEY.vkey])
+    cids = []
+    for n in range(4):
+        idx = led.append(signed_entry(n))
+        cid = verify_entry(led.entry(idx)).id
+        cids.append((idx, cid))
+        ev = Event(
+            kind="in_force", commitment=cid, at=dt.datetime(2025, 11, 8, tzinfo=dt.UTC), by="AFG"
+        )
+        led.append(event_entry(ev, [sign_event(ev, PARTIES["AFG"])]))
+    for idx, cid in cids:
+        assert led.find_commitment(cid) == idx
+    assert led.find_commitment("sha256:" + "0" * 64) is None
+    led.close()
+    # A commitment entry whose signature was altered is found, and refused, not trusted.
+    raw = Ledger.create(tmp_path / "raw.sqlite", ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    good = signed_entry(9)
+    sig_at = good.index(b'"sig":"') + len(b'"sig":"')
+    bad = good[:sig_at] + (b"A" if good[sig_at : sig_at + 1] != b"A" else b"B") + good[sig_at + 1 :]
+    raw.append_many([b"not json", bad])
+    with pytest.raises(VerificationError):
+        raw.find_commitment(verify_entry(good).id)
+    raw.close()

@@ -284,8 +284,7 @@ def ledger_event(
     import datetime as dt
 
     led = Ledger.open(db)
-    known = {verify_entry(led.entry(i)).id for i in range(led.size)}
-    if cid not in known:
+    if led.find_commitment(cid) is None:
         raise VerificationError(f"no commitment {cid} in {db}")
     when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
     ev = Event.model_validate(

@@ -9,6 +9,8 @@ active, so during a change both old and new keys sign.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
+from detente.ledger.canonical import canonicalize
 from detente.ledger.commitment import verify_entry
 from detente.ledger.note import Checkpoint, NoteSigner, open_note, parse_verifier_key, sign_note
 from detente.ledger.postgres import PostgresStorage, is_postgres_url
@@ -194,6 +197,30 @@ class Ledger:
     def entry(self, index: int) -> bytes:
         """The data of entry ``index``."""
         return self.storage.entry(index)[0]
+
+    def find_commitment(self, cid: str) -> int | None:
+        """The index of the commitment entry whose id is ``cid`` (``sha256:...``), or None.
+
+        Entries are scanned in order, but only parsed: the id of a commitment entry is the
+        SHA-256 of its commitment's canonical JSON, which a canonical entry holds as is.
+        Only the entry that matches is verified in full (schema and signatures), so the
+        scan costs a JSON parse per entry instead of an Ed25519 verification.
+
+        Raises:
+            VerificationError: if the matching entry does not verify.
+        """
+        for index, data, _ in self.storage.iter_entries():
+            try:
+                doc = json.loads(data)
+                body = doc["signed"]["commitment"] if doc.get("type") == "commitment" else None
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # not a commitment entry (fsck reports malformed entries)
+            if body is None:
+                continue
+            if "sha256:" + hashlib.sha256(canonicalize(body)).hexdigest() == cid:
+                verify_entry(data)  # the match must verify in full: schema and signatures
+                return index
+        return None
 
     def _prefetched(self, compute: Callable[[merkle.NodeSource], T]) -> T:
         """Run ``compute`` over stored nodes fetched in one round trip.
