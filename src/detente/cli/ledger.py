@@ -520,14 +520,79 @@ def witness_cosign(
     passphrase_file: Path | None,
 ) -> None:
     """Check an add-checkpoint REQUEST and print the cosigned checkpoint."""
-    trusted: dict[str, list[str]] = {}
-    for vk in logs:
-        trusted.setdefault(vk.split("+", 1)[0], []).append(vk)
-    w = Witness(_signer(keys_dir, key_name, passphrase_file), state, trusted)
+    w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
     body = request.read_text(encoding="utf-8")
     line = w.add_checkpoint(body)
     note = body.partition("\n\n")[2]
     click.echo(note + line)
+
+
+def _trusted_logs(logs: tuple[str, ...]) -> dict[str, list[str]]:
+    trusted: dict[str, list[str]] = {}
+    for vk in logs:
+        trusted.setdefault(vk.split("+", 1)[0], []).append(vk)
+    return trusted
+
+
+@witness.command("serve")
+@click.option("--key", "key_name", required=True, help="The witness key (keys new --witness).")
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--log", "logs", multiple=True, required=True, help="A trusted log's verifier key.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7380, show_default=True)
+@click.option("--prefix", default="", help="Submission prefix, e.g. /witness/v1.")
+@keys_dir_option
+@passphrase_option
+def witness_serve(
+    key_name: str,
+    state: Path,
+    logs: tuple[str, ...],
+    host: str,
+    port: int,
+    prefix: str,
+    keys_dir: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Serve C2SP tlog-witness add-checkpoint over HTTP until interrupted (Ctrl-C)."""
+    from detente.ledger.witness_http import WitnessServer
+
+    w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
+    try:
+        server = WitnessServer(w, (host, port), prefix)
+    except OSError as exc:
+        raise VerificationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    click.echo(f"witness {key_name} listening on {server.url}/add-checkpoint", nl=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("witness stopped", err=True)
+    finally:
+        server.server_close()
+
+
+@ledger.command("witness")
+@db_argument
+@click.option("--url", "urls", multiple=True, required=True, help="A witness's submission URL.")
+@click.option("--witness-key", "wkeys", multiple=True, required=True)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+def ledger_witness(
+    db: Path | str, urls: tuple[str, ...], wkeys: tuple[str, ...], timeout: float
+) -> None:
+    """Have the latest checkpoint cosigned by witnesses over HTTP (C2SP tlog-witness).
+
+    Exits 1 if any witness refused or could not be reached; the cosignatures that were
+    obtained are stored either way.
+    """
+    from detente.ledger.witness_http import witness_checkpoint
+
+    led = Ledger.open(db)
+    try:
+        report = witness_checkpoint(led, list(urls), list(wkeys), timeout)
+    finally:
+        led.close()
+    click.echo(render_json(report))
+    if report["failed"]:
+        raise SystemExit(1)
 
 
 commands: list[click.Command] = [keys, ledger, verify, witness]

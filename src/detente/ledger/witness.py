@@ -1,11 +1,13 @@
 """A witness: remember the last checkpoint per log, check consistency, cosign.
 
-Implements the cosigner side of C2SP tlog-witness (add-checkpoint) without HTTP: the request
-body is the tlog-witness one, ``old <size>`` then the consistency proof one base64 hash per
-line, an empty line, then the signed checkpoint. The witness verifies the log's signature,
-refuses a smaller tree or a different root at the same size (a split view), verifies the
-RFC 9162 §2.1.4.2 consistency proof from the size it last saw, records the new tree head
-durably (write, fsync, rename), and only then returns its tlog-cosignature/v1 line.
+Implements the cosigner side of C2SP tlog-witness (add-checkpoint): the request body is
+the tlog-witness one, ``old <size>`` then the consistency proof one base64 hash per line, an
+empty line, then the signed checkpoint. The witness verifies the log's signature, refuses a
+smaller tree or a different root at the same size (a split view), verifies the RFC 9162
+§2.1.4.2 consistency proof from the size it last saw, records the new tree head durably
+(write, fsync, rename), and only then returns its tlog-cosignature/v1 line. Every refusal
+is a :class:`WitnessRefusal` carrying the HTTP status that tlog-witness prescribes for it;
+:mod:`detente.ledger.witness_http` serves the same object over HTTP.
 """
 
 from __future__ import annotations
@@ -23,7 +25,24 @@ from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
 from detente.ledger.note import ALG_COSIGNATURE_V1, Checkpoint, NoteSigner, open_note
 
-__all__ = ["Witness", "format_add_checkpoint", "parse_add_checkpoint"]
+__all__ = ["Witness", "WitnessRefusal", "format_add_checkpoint", "parse_add_checkpoint"]
+
+
+@dataclass
+class WitnessRefusal(VerificationError):
+    """A refused add-checkpoint request, with the status C2SP tlog-witness prescribes.
+
+    Attributes:
+        status: 400 (malformed, or old size above the checkpoint's), 403 (no valid
+            signature from a trusted log key), 404 (unknown origin), 409 (the old size is
+            not the last one cosigned, or the same size with another root), 422 (the
+            consistency proof does not verify).
+        size: With a 409 for a stale old size: the size this witness last cosigned, the
+            body of a ``text/x.tlog.size`` response.
+    """
+
+    status: int = 400
+    size: int | None = None
 
 
 def format_add_checkpoint(old_size: int, proof: Sequence[bytes], checkpoint_note: str) -> str:
@@ -40,25 +59,25 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
     """
     head, sep, note = body.partition("\n\n")
     if not sep:
-        raise VerificationError("add-checkpoint: no empty line before the checkpoint")
+        raise WitnessRefusal("add-checkpoint: no empty line before the checkpoint")
     lines = head.split("\n")
     if not lines[0].startswith("old ") or not lines[0][4:].isdigit():
-        raise VerificationError("add-checkpoint: first line must be 'old <size>'")
+        raise WitnessRefusal("add-checkpoint: first line must be 'old <size>'")
     if len(lines) - 1 > 63:
-        raise VerificationError(
+        raise WitnessRefusal(
             f"add-checkpoint: {len(lines) - 1} consistency proof lines, at most 63 allowed"
         )
     size_s = lines[0][4:]
     if size_s != "0" and size_s.startswith("0"):
-        raise VerificationError("add-checkpoint: old size has leading zeroes")
+        raise WitnessRefusal("add-checkpoint: old size has leading zeroes")
     proof = []
     for k, line in enumerate(lines[1:]):
         try:
             h = base64.b64decode(line, validate=True)
         except ValueError as exc:
-            raise VerificationError(f"add-checkpoint: proof line {k + 1} is not base64") from exc
+            raise WitnessRefusal(f"add-checkpoint: proof line {k + 1} is not base64") from exc
         if len(h) != 32:
-            raise VerificationError(f"add-checkpoint: proof line {k + 1} is not a 32-byte hash")
+            raise WitnessRefusal(f"add-checkpoint: proof line {k + 1} is not a 32-byte hash")
         proof.append(h)
     return int(lines[0][4:]), proof, note
 
@@ -101,18 +120,27 @@ class Witness:
         """Handle an add-checkpoint request; return the cosignature line.
 
         Raises:
-            VerificationError: why the checkpoint is refused (unknown log, bad signature,
-                stale ``old`` size, inconsistency).
+            WitnessRefusal: why the checkpoint is refused, with its tlog-witness status
+                (malformed, unknown log, bad signature, stale ``old`` size, split view,
+                inconsistency).
         """
         old_size, proof, note = parse_add_checkpoint(body)
         first = note.split("\n", 1)[0]
         keys = self.logs.get(first)
         if not keys:
-            raise VerificationError(f"unknown log {first!r}: this witness does not follow it")
-        text, _, _ = open_note(note, keys)
-        cp = Checkpoint.parse(text)
+            raise WitnessRefusal(
+                f"unknown log {first!r}: this witness does not follow it", status=404
+            )
+        try:
+            text, _, _ = open_note(note, keys)
+        except VerificationError as exc:
+            raise WitnessRefusal(f"checkpoint signature: {exc}", status=403) from exc
+        try:
+            cp = Checkpoint.parse(text)
+        except VerificationError as exc:
+            raise WitnessRefusal(f"checkpoint: {exc}") from exc
         if old_size > cp.size:
-            raise VerificationError(
+            raise WitnessRefusal(
                 f"old size {old_size} is larger than the checkpoint size {cp.size} "
                 "(tlog-witness answers 400 Bad Request)"
             )
@@ -128,15 +156,22 @@ class Witness:
         last = self.last_seen(cp.origin)
         seen_size, seen_root = last if last is not None else (0, merkle.EMPTY_ROOT)
         if old_size != seen_size:
-            raise VerificationError(
+            raise WitnessRefusal(
                 f"old size {old_size} does not match the size {seen_size} this witness last "
-                "saw (tlog-witness answers 409 Conflict)"
+                "saw (tlog-witness answers 409 Conflict)",
+                status=409,
+                size=seen_size,
             )
-        if cp.size < seen_size:
-            raise VerificationError(
-                f"checkpoint size {cp.size} is smaller than the {seen_size} already cosigned"
+        if cp.size == seen_size and cp.root != seen_root:
+            raise WitnessRefusal(
+                f"checkpoint at size {cp.size} has another root than the one this witness "
+                "cosigned at that size: a split view (tlog-witness answers 409 Conflict)",
+                status=409,
             )
-        merkle.verify_consistency(seen_size, cp.size, seen_root, cp.root, proof)
+        try:
+            merkle.verify_consistency(seen_size, cp.size, seen_root, cp.root, proof)
+        except VerificationError as exc:
+            raise WitnessRefusal(f"consistency proof: {exc}", status=422) from exc
         p = self._state_path(cp.origin)
         tmp = p.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
