@@ -211,3 +211,30 @@ def test_cli_serve_and_witness(tmp_path: Path) -> None:
     cosigned = Ledger.open(db).cosigned_checkpoint()
     _, verified, _ = open_note(cosigned, [w_vkey])
     assert [v.name for v in verified] == ["w1.example"]
+
+
+def test_concurrent_requests_never_roll_the_witness_back(
+    tmp_path: Path, served: list[WitnessServer]
+) -> None:
+    # tlog-witness: checking the old size and persisting must be atomic, or a slow request
+    # for size N could overwrite a fast one for N + K. Requests for every size race here.
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = _ledger(tmp_path, 1)
+    notes = {1: led.checkpoint([LOG_KEY])}
+    for size in range(2, 25):
+        led.append(signed_entry(size))
+        notes[size] = led.checkpoint([LOG_KEY])
+    w = served[1]
+    assert _post(w, format_add_checkpoint(0, [], notes[1]).encode())[0] == 200
+    bodies = [
+        (new, format_add_checkpoint(old, led.consistency_proof(old, new), notes[new]).encode())
+        for old in range(1, 24)
+        for new in range(old + 1, min(old + 4, 25))
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda b: (b[0], _post(w, b[1])[0]), bodies))
+    accepted = [size for size, status in results if status == 200]
+    assert {status for _, status in results} <= {200, 409}
+    assert accepted and len(accepted) == len(set(accepted))  # each size cosigned once at most
+    assert w.witness.last_seen(ORIGIN) == (max(accepted), led.root(max(accepted)))
