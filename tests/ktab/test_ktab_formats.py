@@ -283,3 +283,28 @@ def test_empty_csv_position_means_no_position_and_round_trips() -> None:
     # a case with a missing position also survives the XML form
     xml_case = ktab.read_ktab_xml(ktab.write_ktab_xml(case), "again.xml")[0]
     assert xml_case.positions == case.positions
+
+
+def test_xml_model_parameters_apply_to_smp_unless_overridden(tmp_path: Path) -> None:
+    from detente.errors import ModelError
+    from detente.forecast.run import case_params, forecast
+    from detente.uncertainty._models import resolve_models
+
+    name = "smpExample.xml"
+    text = (ASSETS / "ktab" / name).read_text(encoding="utf-8-sig")
+    case = ktab.read_ktab_xml(text, name)[0]
+    used = forecast(case, ["smp"]).to_dict()["models"]["smp"]["params_used"]
+    assert (used["pce"], used["voting_rule"], used["state_transitions"]) == (
+        "MarkovIncentive",
+        "PropCbc",
+        "Stochastic",
+    )
+    mine = {"smp": {"voting_rule": "Binary"}}
+    assert forecast(case, ["smp"], mine).params["smp"]["voting_rule"] == "Binary"
+    assert dict(resolve_models(["smp"], mine, case))["smp"]["pce"] == "MarkovIncentive"
+    assert dict(resolve_models(["smp"], None))["smp"]["pce"] == "Conditional"  # no case
+    # Other models are untouched; a value smp does not offer is refused by name.
+    assert "smp" not in forecast(case, ["compromise"]).params
+    bad = ktab.read_ktab_xml(text.replace(">PropCbc<", ">Plurality<"), name)[0]
+    with pytest.raises(ModelError, match="ModelParameters/VotingRule is 'Plurality'"):
+        case_params(bad)

@@ -15,7 +15,7 @@ from detente.case.model import Case, Issue
 from detente.errors import ModelError
 from detente.forecast.registry import ModelInput, available_models, get_model
 
-__all__ = ["DEFAULT_MODELS", "Forecast", "forecast", "nearest_anchor"]
+__all__ = ["DEFAULT_MODELS", "Forecast", "case_params", "forecast", "nearest_anchor"]
 
 DEFAULT_MODELS = ("compromise", "median", "nash")
 
@@ -152,6 +152,55 @@ def _rounds(
     return out
 
 
+KTAB_MODEL_PARAMETERS = {
+    "VictoryProbModel": "victory_prob",
+    "PCEModel": "pce",
+    "StateTransitions": "state_transitions",
+    "VotingRule": "voting_rule",
+    "BigRAdjust": "big_r_adjust",
+    "BigRRange": "big_r_range",
+    "ThirdPartyCommit": "third_party_commit",
+    "InterVecBrgn": "inter_vec_bargain",
+    "BargnModel": "bargain_model",
+}
+"""KTAB scenario ``ModelParameters`` elements and the ``smp`` parameters they set."""
+
+
+def case_params(
+    case: Case, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per-model parameters: the caller's, then those the case file itself sets.
+
+    A KTAB XML scenario carries its model's settings (``ModelParameters``: victory
+    probability model, voting rule, state transitions, ...); they apply to ``smp`` on that
+    case unless the caller sets the same parameter (``-p smp.NAME=VALUE`` wins). KTAB's
+    ``prngSeed`` is not mapped: detente's stochastic transitions draw from numpy, not from
+    KTAB's generator, so the same seed would not give KTAB's draws.
+
+    Raises:
+        ModelError: If the case file sets a value the model does not offer.
+    """
+    out = {name: dict(p) for name, p in (params or {}).items()}
+    ktab = case.extensions.get("ktab") if case.extensions else None
+    settings = ktab.get("ModelParameters") if isinstance(ktab, Mapping) else None
+    if not isinstance(settings, Mapping) or not settings:
+        return out
+    spec = get_model("smp")
+    smp = out.setdefault("smp", {})
+    for tag, value in settings.items():
+        name = KTAB_MODEL_PARAMETERS.get(str(tag))
+        if name is None or name in smp:
+            continue
+        choices = spec.params[name].choices
+        if choices and value not in choices:
+            raise ModelError(
+                f"the case file's KTAB ModelParameters/{tag} is {value!r}; smp offers "
+                f"{', '.join(map(str, choices))} (override it with -p smp.{name}=VALUE)"
+            )
+        smp[name] = value
+    return out
+
+
 def forecast(
     case: Case,
     models: Sequence[str] | None = None,
@@ -179,6 +228,7 @@ def forecast(
     names = list(models or DEFAULT_MODELS)
     available_models()
     specs = [get_model(n) for n in names]
+    params = case_params(case, params) if "smp" in names else params
     arrays = case_arrays(case)
     inp = ModelInput.from_arrays(arrays)
     outcomes: dict[str, dict[str, float | None]] = {i.id: {} for i in case.issues}

@@ -6,8 +6,9 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from detente.case.model import Case
 from detente.forecast.registry import ModelSpec, available_models, get_model
-from detente.forecast.run import DEFAULT_MODELS
+from detente.forecast.run import DEFAULT_MODELS, case_params
 
 __all__ = ["default_models", "ensure_registered", "resolve_models"]
 
@@ -34,9 +35,14 @@ def default_models() -> list[str]:
 
 
 def resolve_models(
-    models: Sequence[str] | None, params: Mapping[str, Mapping[str, Any]] | None = None
+    models: Sequence[str] | None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    case: Case | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """``[(name, resolved params)]``; ``["all"]`` means every registered model.
+
+    With ``case``, the parameters its file sets for a model (KTAB ``ModelParameters`` for
+    ``smp``, :func:`detente.forecast.run.case_params`) fill in those not given.
 
     Raises:
         ModelError: For an unknown model or parameter.
@@ -46,4 +52,6 @@ def resolve_models(
         names = sorted(registered)
     else:
         names = list(models) if models else default_models()
+    if case is not None and "smp" in names:
+        params = case_params(case, params)
     return [(n, get_model(n).resolve_params((params or {}).get(n))) for n in names]

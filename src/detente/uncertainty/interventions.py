@@ -41,6 +41,7 @@ from detente.case.checks import did_you_mean
 from detente.case.model import Case
 from detente.errors import Diagnostic
 from detente.forecast.registry import ModelInput, get_model
+from detente.forecast.run import case_params
 from detente.uncertainty._models import ensure_registered
 from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function, verdict_function
 from detente.uncertainty.errors import UncertaintyError
@@ -455,7 +456,8 @@ def search_interventions(
     if not levers:
         raise UncertaintyError(f"none of {', '.join(by)} has a position on '{issue}'")
     base = ModelInput.from_arrays(arr)
-    goal = _Goal(base, levers, name, params or {}, i, target, tolerance)
+    model_params = case_params(case, {name: dict(params or {})}).get(name, {})
+    goal = _Goal(base, levers, name, model_params, i, target, tolerance)
     cur = np.array([lv.current for lv in levers])
     units = np.array([lv.unit for lv in levers])
     out0, code0, met0 = goal(cur[None, :])

@@ -162,7 +162,7 @@ def tornado(
         UncertaintyError: The case has no ranges.
     """
     space = _space_with_ranges(case, source)
-    resolved = resolve_models(models, params)
+    resolved = resolve_models(models, params, case)
     p = space.size
     rows = np.tile(space.mode, (2 * p + 1, 1))
     rows[np.arange(p), np.arange(p)] = space.low
@@ -333,7 +333,7 @@ def sobol(
             f"{1 << max(1, (max(n, 2) - 1).bit_length())}"
         )
     space = _space_with_ranges(case, source)
-    resolved = resolve_models(models, params)
+    resolved = resolve_models(models, params, case)
     names = space.names
     problem = {"num_vars": space.size, "names": names, "bounds": [[0.0, 1.0]] * space.size}
     with warnings.catch_warnings():

@@ -456,7 +456,7 @@ def run_sweep(
     check_draws(draws)
     if chunk_size < 1 or bins < 1:
         raise UncertaintyError("chunk_size and bins must be at least 1")
-    resolved = resolve_models(models, params)
+    resolved = resolve_models(models, params, case)
     names = [n for n, _ in resolved]
     space = input_space(case)
     use_verdicts = diagnosis and "bdm" in names and verdict_function() is not None
