@@ -102,8 +102,15 @@ def test_every_status_of_add_checkpoint(tmp_path: Path, served: list[WitnessServ
     assert _post(w, format_add_checkpoint(0, [], stranger).encode())[0] == 404
     tampered = note5.replace("\n5\n", "\n6\n", 1)
     assert _post(w, format_add_checkpoint(4, [], tampered).encode())[0] == 403
-    # Other paths and methods.
+    # Other paths and methods; a negative length is refused, not waited for.
     assert _post(w, b"", path="/nothing")[0] == 404
+    host, port = w.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=10)
+    conn.putrequest("POST", "/add-checkpoint")
+    conn.putheader("Content-Length", "-5")
+    conn.endheaders()
+    assert conn.getresponse().status == 400
+    conn.close()
     assert _post(w, b"", method="GET")[0] == 405
     # After all that, the honest update still goes through from size 4.
     ok = format_add_checkpoint(4, led.consistency_proof(4, 5), note5).encode()
@@ -207,6 +214,7 @@ def test_cli_serve_and_witness(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err
+    assert "POST /add-checkpoint 200" in err  # one line per request answered
     assert run("ledger", "show", db, "--format", "json")  # the ledger is still readable
     cosigned = Ledger.open(db).cosigned_checkpoint()
     _, verified, _ = open_note(cosigned, [w_vkey])

@@ -558,7 +558,7 @@ def witness_serve(
 
     w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
     try:
-        server = WitnessServer(w, (host, port), prefix)
+        server = WitnessServer(w, (host, port), prefix, log=lambda m: click.echo(m, err=True))
     except OSError as exc:
         raise VerificationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo(f"witness {key_name} listening on {server.url}/add-checkpoint", nl=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -45,13 +45,22 @@ class WitnessServer(ThreadingHTTPServer):
         witness: The cosigner and its state.
         address: ``(host, port)``; port 0 picks a free port (see :attr:`url`).
         prefix: The submission prefix, e.g. ``/witness/v1`` (default: none).
+        log: Called with one line per request answered (method, path, status, and the
+            reason of a refusal); None for silence.
     """
 
     daemon_threads = True
 
-    def __init__(self, witness: Witness, address: tuple[str, int], prefix: str = "") -> None:
+    def __init__(
+        self,
+        witness: Witness,
+        address: tuple[str, int],
+        prefix: str = "",
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.witness = witness
         self.prefix = prefix.rstrip("/")
+        self.log = log
         super().__init__(address, _Handler)
 
     @property
@@ -73,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "detente-witness"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
-        pass  # the command line prints its own one-line summaries
+        pass  # one line per answer goes to the server's ``log`` instead (see _reply)
 
     def _reply(
         self, status: int, body: str, content_type: str = "text/plain; charset=utf-8"
@@ -84,6 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        if self.server.log is not None:
+            detail = "" if status == 200 else " " + body.strip().splitlines()[0][:200]
+            self.server.log(f"{self.client_address[0]} {self.command} {self.path} {status}{detail}")
 
     def _path_ok(self) -> bool:
         return self.path.split("?", 1)[0] == self.server.prefix + "/add-checkpoint"
@@ -99,6 +111,10 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
             self._reply(411, "Content-Length required\n")
+            return
+        if length < 0:
+            self.close_connection = True
+            self._reply(400, "negative Content-Length\n")
             return
         if length > MAX_BODY:
             self.close_connection = True
