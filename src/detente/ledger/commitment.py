@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -54,16 +54,6 @@ __all__ = [
 
 ILLUSTRATIVE = "ILLUSTRATIVE EXAMPLE \u2014 not a real agreement"
 
-EVENT_KINDS = (
-    "proposed",
-    "signed",
-    "countersigned",
-    "in_force",
-    "compliance_claim",
-    "fulfilled",
-    "breached",
-    "withdrawn",
-)
 EventKind = Literal[
     "proposed",
     "signed",
@@ -74,6 +64,8 @@ EventKind = Literal[
     "breached",
     "withdrawn",
 ]
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+"""The event kinds, in lifecycle order."""
 
 _PARTY_CONTEXT = b"detente-commitment/v1\n"
 _COUNTER_CONTEXT = b"detente-countersignature/v1\n"

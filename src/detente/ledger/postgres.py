@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeGuard
 
 from detente.errors import StorageError
-from detente.ledger.merkle import leaf_hash
 from detente.ledger.storage import (
     StoredCheckpoint,
     active_log_keys,
-    new_nodes,
+    append_rows,
     refuse_stale_checkpoint,
 )
 
@@ -160,11 +160,30 @@ class PostgresStorage:
     def _lock(self) -> None:
         self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
 
-    def _one(self, sql: str, args: Sequence[object] = ()) -> Any:
+    @contextmanager
+    def _writing(self, what: str = "write") -> Iterator[None]:
+        """A transaction under the writers' lock, committed on leaving.
+
+        Any error rolls it back; a refusal by the server becomes a :class:`StorageError`
+        naming ``what`` failed.
+        """
         try:
-            return self._db.execute(sql, args).fetchone()
+            with self._db.transaction():
+                self._lock()
+                yield
+        except self._errors as exc:
+            raise StorageError(f"{self.path}: {what} failed: {_first_line(exc)}") from exc
+
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[Any]:
+        try:
+            rows: list[Any] = self._db.execute(sql, args).fetchall()
         except self._errors as exc:
             raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+        return rows
+
+    def _one(self, sql: str, args: Sequence[object] = ()) -> Any:
+        rows = self._rows(sql, args)
+        return rows[0] if rows else None
 
     # -- entries and nodes -------------------------------------------------------------
     def size(self) -> int:
@@ -177,25 +196,11 @@ class PostgresStorage:
         Raises:
             StorageError: if the database refuses the write.
         """
-        try:
-            with self._db.transaction():
-                self._lock()
-                first = self.size()
-                hashes = [leaf_hash(e) for e in entries]
-                nodes = new_nodes(first, hashes, {}, self.node)
-                with self._db.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO leaves(idx, data, hash) VALUES (%s, %s, %s)",
-                        [
-                            (first + k, bytes(e), h)
-                            for k, (e, h) in enumerate(zip(entries, hashes, strict=True))
-                        ],
-                    )
-                    cur.executemany(
-                        "INSERT INTO nodes(level, idx, hash) VALUES (%s, %s, %s)", nodes
-                    )
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
+        with self._writing("append"), self._db.cursor() as cur:
+            first = self.size()
+            leaves, nodes = append_rows(first, entries, self.node)
+            cur.executemany("INSERT INTO leaves(idx, data, hash) VALUES (%s, %s, %s)", leaves)
+            cur.executemany("INSERT INTO nodes(level, idx, hash) VALUES (%s, %s, %s)", nodes)
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -216,13 +221,10 @@ class PostgresStorage:
         stop = self.size() if end is None else end
         pos = start
         while pos < stop:
-            try:
-                rows = self._db.execute(
-                    "SELECT idx, data, hash FROM leaves WHERE idx >= %s AND idx < %s ORDER BY idx",
-                    (pos, min(stop, pos + 4096)),
-                ).fetchall()
-            except self._errors as exc:
-                raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+            rows = self._rows(
+                "SELECT idx, data, hash FROM leaves WHERE idx >= %s AND idx < %s ORDER BY idx",
+                (pos, min(stop, pos + 4096)),
+            )
             if not rows:
                 return
             for r in rows:
@@ -245,14 +247,11 @@ class PostgresStorage:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
-        try:
-            rows = self._db.execute(
-                "SELECT n.level, n.idx, n.hash FROM unnest(%s::integer[], %s::bigint[]) "
-                "AS v(level, idx) JOIN nodes AS n ON n.level = v.level AND n.idx = v.idx",
-                ([k[0] for k in unique], [k[1] for k in unique]),
-            ).fetchall()
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+        rows = self._rows(
+            "SELECT n.level, n.idx, n.hash FROM unnest(%s::integer[], %s::bigint[]) "
+            "AS v(level, idx) JOIN nodes AS n ON n.level = v.level AND n.idx = v.idx",
+            ([k[0] for k in unique], [k[1] for k in unique]),
+        )
         return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
 
     def node_count(self) -> int:
@@ -271,19 +270,15 @@ class PostgresStorage:
         Raises:
             StorageError: if it is already set to another value.
         """
-        try:
-            with self._db.transaction():
-                self._lock()
-                old = self.get_meta(key)
-                if old == value:
-                    return
-                if old is not None:
-                    raise StorageError(
-                        f"{self.path}: setting {key!r} is already {old!r}; it never changes"
-                    )
-                self._db.execute("INSERT INTO meta(key, value) VALUES (%s, %s)", (key, value))
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: write failed: {_first_line(exc)}") from exc
+        with self._writing():
+            old = self.get_meta(key)
+            if old == value:
+                return
+            if old is not None:
+                raise StorageError(
+                    f"{self.path}: setting {key!r} is already {old!r}; it never changes"
+                )
+            self._db.execute("INSERT INTO meta(key, value) VALUES (%s, %s)", (key, value))
 
     def add_log_key(self, vkey: str, action: str) -> None:
         """Record a log key being added or retired."""
@@ -294,10 +289,7 @@ class PostgresStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        try:
-            rows = self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n").fetchall()
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+        rows = self._rows("SELECT vkey, action FROM log_keys ORDER BY n")
         return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
@@ -309,32 +301,23 @@ class PostgresStorage:
         Raises:
             StaleCheckpointError: if the checkpoint would go backwards.
         """
-        try:
-            with self._db.transaction():
-                self._lock()
-                last = self._db.execute(
-                    "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                refuse_stale_checkpoint(
-                    self.path, None if last is None else (int(last[0]), bytes(last[1])), size, root
-                )
-                row = self._db.execute(
-                    "INSERT INTO checkpoints(size, root, note, created) VALUES (%s, %s, %s, %s) "
-                    "RETURNING seq",
-                    (size, root, note, time.time()),
-                ).fetchone()
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: write failed: {_first_line(exc)}") from exc
+        with self._writing():
+            last = self._db.execute(
+                "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            refuse_stale_checkpoint(
+                self.path, None if last is None else (int(last[0]), bytes(last[1])), size, root
+            )
+            row = self._db.execute(
+                "INSERT INTO checkpoints(size, root, note, created) VALUES (%s, %s, %s, %s) "
+                "RETURNING seq",
+                (size, root, note, time.time()),
+            ).fetchone()
         return int(row[0])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""
-        try:
-            rows = self._db.execute(
-                "SELECT seq, size, root, note FROM checkpoints ORDER BY seq"
-            ).fetchall()
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+        rows = self._rows("SELECT seq, size, root, note FROM checkpoints ORDER BY seq")
         return [(int(r[0]), int(r[1]), bytes(r[2]), str(r[3])) for r in rows]
 
     def add_cosignature(self, seq: int, line: str) -> None:
@@ -346,21 +329,12 @@ class PostgresStorage:
 
     def cosignatures(self, seq: int) -> list[str]:
         """Cosignature lines of checkpoint ``seq``."""
-        try:
-            rows = self._db.execute(
-                "SELECT line FROM cosignatures WHERE seq = %s ORDER BY n", (seq,)
-            ).fetchall()
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: read failed: {_first_line(exc)}") from exc
+        rows = self._rows("SELECT line FROM cosignatures WHERE seq = %s ORDER BY n", (seq,))
         return [str(r[0]) for r in rows]
 
     def _write(self, sql: str, args: tuple[object, ...]) -> None:
-        try:
-            with self._db.transaction():
-                self._lock()
-                self._db.execute(sql, args)
-        except self._errors as exc:
-            raise StorageError(f"{self.path}: write failed: {_first_line(exc)}") from exc
+        with self._writing():
+            self._db.execute(sql, args)
 
     def execute_raw(self, sql: str, args: tuple[object, ...] = ()) -> None:
         """Run raw SQL (tests use it to show the triggers refusing tampering).

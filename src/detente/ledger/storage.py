@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -31,6 +32,7 @@ __all__ = [
     "StaleCheckpointError",
     "StoredCheckpoint",
     "active_log_keys",
+    "append_rows",
     "new_nodes",
     "refuse_stale_checkpoint",
 ]
@@ -74,6 +76,23 @@ def new_nodes(
             known[(level, idx)] = h
             out.append((level, idx, h))
     return out
+
+
+def append_rows(
+    first: int, entries: Sequence[bytes], fetch: Callable[[int, int], bytes]
+) -> tuple[list[tuple[int, bytes, bytes]], list[tuple[int, int, bytes]]]:
+    """The rows an append writes: ``(idx, data, leaf hash)`` per entry, and the new nodes.
+
+    Args:
+        first: The tree size before the append (the first new index).
+        entries: The new entries' data.
+        fetch: Reads a stored complete-subtree hash (see :func:`new_nodes`).
+    """
+    hashes = [leaf_hash(e) for e in entries]
+    leaves = [
+        (first + k, bytes(e), h) for k, (e, h) in enumerate(zip(entries, hashes, strict=True))
+    ]
+    return leaves, new_nodes(first, hashes, {}, fetch)
 
 
 class StaleCheckpointError(StorageError):
@@ -256,28 +275,11 @@ class SQLiteStorage:
         Raises:
             StorageError: if the database refuses the write.
         """
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                first = self.size()
-                hashes = [leaf_hash(e) for e in entries]
-                nodes = new_nodes(first, hashes, {}, self.node)
-                db.executemany(
-                    "INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)",
-                    [
-                        (first + k, bytes(e), h)
-                        for k, (e, h) in enumerate(zip(entries, hashes, strict=True))
-                    ],
-                )
-                db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: append failed: {exc}") from exc
+        with self._immediate("append") as db:
+            first = self.size()
+            leaves, nodes = append_rows(first, entries, self.node)
+            db.executemany("INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)", leaves)
+            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -380,27 +382,17 @@ class SQLiteStorage:
         Raises:
             StaleCheckpointError: if the checkpoint would go backwards.
         """
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                last = db.execute(
-                    "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                refuse_stale_checkpoint(
-                    self.path, None if last is None else (int(last[0]), _blob(last[1])), size, root
-                )
-                cur = db.execute(
-                    "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
-                    (size, root, note, time.time()),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: write failed: {exc}") from exc
+        with self._immediate("write") as db:
+            last = db.execute(
+                "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            refuse_stale_checkpoint(
+                self.path, None if last is None else (int(last[0]), _blob(last[1])), size, root
+            )
+            cur = db.execute(
+                "INSERT INTO checkpoints(size, root, note, created) VALUES (?, ?, ?, ?)",
+                (size, root, note, time.time()),
+            )
         return int(cur.lastrowid or 0)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
@@ -424,18 +416,29 @@ class SQLiteStorage:
         ]
 
     def _write(self, sql: str, args: tuple[object, ...]) -> int:
+        with self._immediate("write") as db:
+            cur = db.execute(sql, args)
+        return int(cur.lastrowid or 0)
+
+    @contextmanager
+    def _immediate(self, what: str) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction, committed (and fsynced) on leaving.
+
+        Any error rolls it back; a refusal by the database becomes a :class:`StorageError`
+        naming ``what`` failed.
+        """
+        db = self._db
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
-                cur = self._db.execute(sql, args)
-                self._db.execute("COMMIT")
+                yield db
+                db.execute("COMMIT")
             except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: write failed: {exc}") from exc
-        return int(cur.lastrowid or 0)
+            raise StorageError(f"{self.path}: {what} failed: {exc}") from exc
 
     def execute_raw(self, sql: str, args: tuple[object, ...] = ()) -> None:
         """Run raw SQL (tests use it to show the triggers refusing tampering).
