@@ -1,8 +1,7 @@
-"""Shared fixtures: where test vectors and the shared data live."""
+"""Fixtures every test can use: where test vectors and the shipped data live."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "tests" / "assets"
 
 
-def shared_data_dir() -> Path:
-    """``../shared/data`` beside the clone (CI lays it there), or $DETENTE_SHARED/data."""
-    root = Path(os.environ.get("DETENTE_SHARED", REPO.parent / "shared"))
-    data = root / "data"
-    if not data.is_dir():
-        raise RuntimeError(
-            f"shared data not found at {data}; set DETENTE_SHARED to the shared/ folder"
-        )
-    return data
+DATA = REPO / "data"
+"""The public datasets shipped with the repository (``data/README.md``)."""
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +29,8 @@ def assets() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    return shared_data_dir()
+def data_dir() -> Path:
+    return DATA
 
 
 @pytest.fixture(scope="session")

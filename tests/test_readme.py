@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, shared_data_dir
+from tests.conftest import REPO
 
 
 def _examples() -> list[tuple[str, list[str]]]:
@@ -43,8 +43,6 @@ def test_readme_command(command: str, shown: list[str], tmp_path: Path) -> None:
         redirect = REPO / argv[argv.index(">") + 1]
         argv = argv[: argv.index(">")]
     assert argv[0] == "detente"
-    shared = shared_data_dir().parent
-    argv = [a.replace("../shared", str(shared)) for a in argv]
     r = subprocess.run(
         [sys.executable, "-m", "detente", *argv[1:]],
         cwd=REPO,

@@ -44,8 +44,8 @@ def handmade(assets: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def public_file(shared_data: Path) -> Path:
-    return shared_data / "deu3" / "deu3-public.csv"
+def public_file(data_dir: Path) -> Path:
+    return data_dir / "deu3" / "deu3-public.csv"
 
 
 def test_compromise_known_scores(handmade: Path) -> None:

@@ -91,8 +91,8 @@ def test_intervals_scale_with_the_issue() -> None:
     assert res.extras["interval_high"][0, 0] == pytest.approx(50.0 + HALF_WIDTH[0.8])
 
 
-def test_split_is_by_proposal_and_fixed(shared_data: Path) -> None:
-    bench = load_benchmark(shared_data / "deu3" / "deu3-public.csv")
+def test_split_is_by_proposal_and_fixed(data_dir: Path) -> None:
+    bench = load_benchmark(data_dir / "deu3" / "deu3-public.csv")
     dev = split_by_proposal(bench.proposal)
     assert np.array_equal(dev, split_by_proposal(bench.proposal))
     train_p = {p for p, d in zip(bench.proposal, dev, strict=True) if not d}
@@ -110,8 +110,8 @@ def test_conformal_half_width() -> None:
     assert conformal_half_width(r, 0.95) == 10.0
 
 
-def test_shipped_parameters_are_what_the_protocol_chooses(shared_data: Path) -> None:
-    result = evaluate(str(shared_data / "deu3" / "deu3-public.csv"), n_boot=200)
+def test_shipped_parameters_are_what_the_protocol_chooses(data_dir: Path) -> None:
+    result = evaluate(str(data_dir / "deu3" / "deu3-public.csv"), n_boot=200)
     rows = {r["variant"]: r for r in result["variants"]}
     assert len(rows) == len(VARIANTS)
     best = min(result["variants"], key=lambda r: r["train_cv_mae"])

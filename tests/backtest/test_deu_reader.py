@@ -18,8 +18,8 @@ from detente.errors import CaseError
 
 
 @pytest.fixture(scope="module")
-def public_file(shared_data: Path) -> Path:
-    return shared_data / "deu3" / "deu3-public.csv"
+def public_file(data_dir: Path) -> Path:
+    return data_dir / "deu3" / "deu3-public.csv"
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,9 @@ def test_examples_found() -> None:
 
 
 @pytest.mark.parametrize("line", _examples())
-def test_doc_example_runs(line: str, shared_data: Path) -> None:
-    args = shlex.split(line.replace("../shared/data", str(shared_data)))[1:]
+def test_doc_example_runs(line: str, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)  # the docs name files relative to the repository root
+    args = shlex.split(line)[1:]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert result.output.strip()

@@ -18,8 +18,8 @@ from detente.errors import CaseError
 
 
 @pytest.fixture(scope="module")
-def emissions_path(shared_data: Path) -> Path:
-    return shared_data / "bdm" / "bdm1994-eu-emissions.csv"
+def emissions_path(data_dir: Path) -> Path:
+    return data_dir / "bdm" / "bdm1994-eu-emissions.csv"
 
 
 @pytest.fixture(scope="module")

@@ -41,8 +41,8 @@ def make_input(x: list[float], c: list[float], s: list[float]) -> ModelInput:
 
 
 @pytest.fixture(scope="module")
-def emissions_rounds(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
-    case = read_any(shared_data / "bdm" / "bdm1994-eu-emissions.csv")
+def emissions_rounds(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    case = read_any(data_dir / "bdm" / "bdm1994-eu-emissions.csv")
     result = forecast(case, ["bdm"], {"bdm": {"rounds": 8}}, trajectory=True)
     rounds = result.extras["bdm"]["issue"]["rounds"]
     med = np.array([r["median"] for r in rounds])
@@ -81,8 +81,8 @@ def test_replication_gate_rounds_1_to_5_within_005(
     assert np.max(np.abs(med[1:6] - PUBLISHED_MEDIAN[:5])) <= 0.05
 
 
-def _emissions_table(shared_data: Path) -> tuple[list[float], list[float], list[float]]:
-    rows = list(csv.DictReader((shared_data / "bdm" / "bdm1994-eu-emissions.csv").open()))
+def _emissions_table(data_dir: Path) -> tuple[list[float], list[float], list[float]]:
+    rows = list(csv.DictReader((data_dir / "bdm" / "bdm1994-eu-emissions.csv").open()))
     return (
         [float(r["Position"]) for r in rows],
         [float(r["Capability"]) for r in rows],
@@ -95,7 +95,7 @@ def _median(x: list[float], c: list[float], s: list[float]) -> float:
     return float(weighted_median(np.array(x)[None, :, None], w[None, :, None])[0, 0])
 
 
-def test_why_round_two_misses_belgiums_risk_exponent(shared_data: Path) -> None:
+def test_why_round_two_misses_belgiums_risk_exponent(data_dir: Path) -> None:
     """The diagnosis in docs/models/bdm.md, pinned: only Belgium's exponent matters.
 
     Round 1 lands within 0.05 of the published 8.4 only in a narrow window of
@@ -103,7 +103,7 @@ def test_why_round_two_misses_belgiums_risk_exponent(shared_data: Path) -> None:
     Belgium close to risk-neutral (r >= 0.955) to land within 0.05 of 9.9; eq. 10-11
     give 0.817 there, hence 9.61.
     """
-    x, c, s = _emissions_table(shared_data)
+    x, c, s = _emissions_table(data_dir)
     bel = 1
 
     def round1(r: float | None) -> float:
@@ -355,8 +355,8 @@ def test_q_below_one_uses_the_median() -> None:
     assert not np.array_equal(a, b)
 
 
-def test_cli_forecast_trajectory(shared_data: Path) -> None:
-    path = shared_data / "bdm" / "bdm1994-eu-emissions.csv"
+def test_cli_forecast_trajectory(data_dir: Path) -> None:
+    path = data_dir / "bdm" / "bdm1994-eu-emissions.csv"
     result = CliRunner().invoke(
         cli,
         [

@@ -164,9 +164,9 @@ def test_batched_verdict_codes_agree_with_diagnose(istanbul_case_path: Path) -> 
         assert np.array_equal(whole[k], verdict_codes(noisy.take(k), rounds=4)[0])
 
 
-def test_docs_cli_examples_run(istanbul_case_path: Path, shared_data: Path, tmp_path: Path) -> None:
+def test_docs_cli_examples_run(istanbul_case_path: Path, data_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    table = shared_data / "bdm" / "bdm1994-eu-emissions.csv"
+    table = data_dir / "bdm" / "bdm1994-eu-emissions.csv"
     examples = [
         ["forecast", str(table), "--model", "bdm", "--rounds", "8", "--trajectory"],
         ["forecast", str(table), "--model", "bdm", "-p", "bdm.offer_selection=least_move"],

@@ -102,11 +102,6 @@ def test_csv_to_xml_to_case_keeps_the_case(name: str) -> None:
     assert via_xml.model_dump(exclude={"extensions"}) == case.model_dump(exclude={"extensions"})
 
 
-def test_shared_samples_match_the_test_copies(shared_data: Path) -> None:
-    for name in ["SOE-Policy.csv", "SOE-Competitive.csv", "dummyData_3Dim.csv", "smpExample.xml"]:
-        assert (shared_data / "ktab" / name).read_bytes() == (KTAB / name).read_bytes()
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 1_000_000), st.integers(0, 4))
 def test_salience_text_reads_back_exactly(units: int, decimals: int) -> None:

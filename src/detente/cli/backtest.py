@@ -67,7 +67,7 @@ def deu(
 
     \b
     Example:
-      detente backtest deu ../shared/data/deu3/deu3-public.csv --format json
+      detente backtest deu data/deu3/deu3-public.csv --format json
     """
     names = [n.strip() for item in models for n in item.split(",") if n.strip()] or default_models()
     bench = load_benchmark(file, capability)

@@ -1,6 +1,6 @@
 """DEU III: the Decision-making in the European Union dataset, one case per issue.
 
-Reads the tab-separated layout described in ``../shared/data/README.md`` (Arregui &
+Reads the tab-separated layout described in ``data/deu3/README.md`` (Arregui &
 Perarnaud 2021, "The Decision-making in the European Union (DEU III) dataset", data DOI
 10.34810/data53): a header row, a second row with each actor's GDP under its position
 column (used as capability), then one row per issue with proposal metadata, the
