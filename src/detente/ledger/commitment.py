@@ -18,20 +18,25 @@ commitment's canonical JSON).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from detente.errors import Diagnostic, VerificationError
-from detente.ledger.canonical import canonicalize, loads_canonical
-from detente.ledger.note import ALG_ED25519, NoteSigner, parse_verifier_key
+from detente.errors import VerificationError
+from detente.ledger.canonical import canonicalize
+from detente.ledger.entries import (
+    EntryInfo,
+    EntrySigner,
+    check_signature,
+    model_error,
+    register_entry_type,
+    sign_message,
+    verify_entry,
+)
+from detente.ledger.note import NoteSigner
 
 __all__ = [
     "EVENT_KINDS",
@@ -173,31 +178,12 @@ def commitment_id(commitment: Commitment) -> str:
 def _sign(
     signer: NoteSigner, actor: str, role: Literal["party", "mediator"], msg: bytes
 ) -> PartySignature:
-    if signer.alg != ALG_ED25519:
-        raise VerificationError("commitments are signed with Ed25519 note keys (type 0x01)")
-    sig = base64.b64encode(signer.private_key.sign(msg)).decode("ascii")
-    return PartySignature(actor=actor, role=role, key=signer.vkey, sig=sig)
-
-
-@functools.lru_cache(maxsize=1024)
-def _public_key(vkey: str) -> tuple[str, int, Ed25519PublicKey]:
-    """Parse a verifier key once; entries from the same signer repeat it."""
-    v = parse_verifier_key(vkey)
-    return v.name, v.key_id, Ed25519PublicKey.from_public_bytes(v.public_key)
+    sig = sign_message(signer, actor, role, msg)
+    return PartySignature(actor=actor, role=role, key=sig.key, sig=sig.sig)
 
 
 def _check(sig: PartySignature, msg: bytes, what: str) -> None:
-    name, kid, pub = _public_key(sig.key)
-    try:
-        raw = base64.b64decode(sig.sig, validate=True)
-    except ValueError as exc:
-        raise VerificationError(f"{what} by {sig.actor}: signature is not base64") from exc
-    try:
-        pub.verify(raw, msg)
-    except InvalidSignature as exc:
-        raise VerificationError(
-            f"{what} by {sig.actor} (key {name}+{kid:08x}) does not verify"
-        ) from exc
+    check_signature(sig.actor, sig.key, sig.sig, msg, what)
 
 
 def _counter_message(sc: SignedCommitment) -> bytes:
@@ -316,56 +302,42 @@ def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
     )
 
 
-class EntryInfo(BaseModel):
-    """What a verified entry says."""
-
-    type: Literal["commitment", "event"]
-    id: str = Field(description="The commitment id (for events: the commitment referred to).")
-    summary: dict[str, Any]
+def _signers(sigs: Sequence[PartySignature]) -> list[EntrySigner]:
+    return [EntrySigner(actor=s.actor, role=s.role, key=s.key) for s in sigs]
 
 
-def _model_error(exc: ValidationError, what: str) -> VerificationError:
-    items = [
-        Diagnostic(message=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}", code="entry-schema")
-        for e in exc.errors()
-    ]
-    return VerificationError(f"{what} does not match its schema", items)
-
-
-def verify_entry(
-    data: bytes,
-    trusted: Mapping[str, Sequence[str]] | None = None,
+@register_entry_type("commitment", "a written guarantee with its signatures")
+def _verify_commitment_entry(
+    doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:
-    """Check a ledger entry: canonical JSON, schema and every signature.
+    if set(doc) != {"type", "signed"}:
+        raise VerificationError(f"commitment entry has unexpected fields {sorted(doc)}")
+    try:
+        sc = SignedCommitment.model_validate(doc["signed"])
+    except ValidationError as exc:
+        raise model_error(exc, "commitment entry") from exc
+    if commitment_entry(sc) != data:
+        raise VerificationError("commitment entry does not round-trip through its schema")
+    verify_signed_commitment(sc, trusted)
+    c = sc.commitment
+    return EntryInfo(
+        type="commitment",
+        id=commitment_id(c),
+        summary={
+            "commitment": c.id,
+            "label": c.label,
+            "committing_party": c.committing_party,
+            "signed_by": [s.actor for s in sc.signatures],
+            "countersigned_by": [s.actor for s in sc.countersignatures],
+        },
+        signers=_signers([*sc.signatures, *sc.countersignatures]),
+    )
 
-    Raises:
-        VerificationError: why the entry is refused.
-    """
-    doc = loads_canonical(data)
-    if not isinstance(doc, dict) or doc.get("type") not in ("commitment", "event"):
-        raise VerificationError("entry must be an object with type 'commitment' or 'event'")
-    if doc["type"] == "commitment":
-        if set(doc) != {"type", "signed"}:
-            raise VerificationError(f"commitment entry has unexpected fields {sorted(doc)}")
-        try:
-            sc = SignedCommitment.model_validate(doc["signed"])
-        except ValidationError as exc:
-            raise _model_error(exc, "commitment entry") from exc
-        if commitment_entry(sc) != data:
-            raise VerificationError("commitment entry does not round-trip through its schema")
-        verify_signed_commitment(sc, trusted)
-        c = sc.commitment
-        return EntryInfo(
-            type="commitment",
-            id=commitment_id(c),
-            summary={
-                "commitment": c.id,
-                "label": c.label,
-                "committing_party": c.committing_party,
-                "signed_by": [s.actor for s in sc.signatures],
-                "countersigned_by": [s.actor for s in sc.countersignatures],
-            },
-        )
+
+@register_entry_type("event", "a signed lifecycle event about a commitment")
+def _verify_event_entry(
+    doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
+) -> EntryInfo:
     if set(doc) != {"type", "event", "signatures"}:
         raise VerificationError(f"event entry has unexpected fields {sorted(doc)}")
     try:
@@ -373,7 +345,7 @@ def verify_entry(
         sigs = [PartySignature.model_validate(s) for s in doc["signatures"]]
     except (ValidationError, TypeError) as exc:
         if isinstance(exc, ValidationError):
-            raise _model_error(exc, "event entry") from exc
+            raise model_error(exc, "event entry") from exc
         raise VerificationError("event entry signatures must be a list") from exc
     if event_entry(ev, sigs) != data:
         raise VerificationError("event entry does not round-trip through its schema")
@@ -386,4 +358,5 @@ def verify_entry(
         type="event",
         id=ev.commitment,
         summary={"kind": ev.kind, "by": ev.by, "at": ev.at.isoformat()},
+        signers=_signers(sigs),
     )

@@ -1,0 +1,217 @@
+r"""Ledger entry types: one registry, so each capability defines its own signed records.
+
+Every ledger entry is an RFC 8785 canonical JSON object whose ``type`` names its kind
+(``commitment``, ``event``, and the kinds other capabilities register: dataset records,
+compliance verdicts, statements, reviews...). A kind registers a verifier that checks the
+entry's schema and signatures and returns an :class:`EntryInfo`; :func:`verify_entry`
+dispatches on ``type``. Every verifier reports who signed the entry (``signers``), so the
+ledger can check each signature against the key registered for its actor at that point of
+the log, whatever the kind.
+
+Signatures over any record are Ed25519 (RFC 8032) over a fixed, kind-specific context line
+followed by the canonical JSON of the signed body (``context || JCS(body)``), so that a
+signature made for one purpose can never be replayed as another.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from detente.errors import Diagnostic, VerificationError
+from detente.ledger.canonical import canonicalize, loads_canonical
+from detente.ledger.note import ALG_ED25519, NoteSigner, parse_verifier_key
+
+__all__ = [
+    "BUILTIN_ENTRY_MODULES",
+    "EntryInfo",
+    "EntrySigner",
+    "EntryType",
+    "Signature",
+    "check_signature",
+    "entry_types",
+    "model_error",
+    "register_entry_type",
+    "sign_body",
+    "sign_message",
+    "verify_entry",
+]
+
+
+class EntrySigner(BaseModel):
+    """Who signed an entry, in which role, with which verifier key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: str
+    role: str
+    key: str = Field(description="The C2SP verifier key (``name+hexid+base64``).")
+
+
+class EntryInfo(BaseModel):
+    """What a verified entry says.
+
+    Attributes:
+        type: The entry's kind (its ``type`` field).
+        id: The entry's subject: a commitment's id (for events, the commitment referred
+            to), or the record's own id for other kinds.
+        summary: A short, kind-specific description for listings and verdicts.
+        signers: Every signature the verifier checked, in entry order.
+    """
+
+    type: str
+    id: str = Field(description="The commitment id (for events: the commitment referred to).")
+    summary: dict[str, Any]
+    signers: list[EntrySigner] = Field(default_factory=list)
+
+
+class Signature(BaseModel):
+    """An Ed25519 signature by an actor over ``context || JCS(body)``.
+
+    Attributes:
+        actor: The signing actor's id.
+        role: The role the actor signs in (kind-specific: ``party``, ``mediator``,
+            ``importer``, ``reviewer``...).
+        key: The signer's C2SP verifier key (``name+hexid+base64``).
+        sig: Base64 Ed25519 signature.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    key: str
+    sig: str
+
+
+@dataclass(frozen=True)
+class EntryType:
+    """A registered entry kind: its ``type`` string and the function that verifies it."""
+
+    name: str
+    verify: Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]
+    summary: str
+
+
+_TYPES: dict[str, EntryType] = {}
+
+BUILTIN_ENTRY_MODULES: tuple[str, ...] = ("detente.ledger.commitment",)
+"""Modules whose import registers the built-in entry kinds."""
+
+
+def register_entry_type(
+    name: str, summary: str
+) -> Callable[
+    [Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]],
+    Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo],
+]:
+    """Register the verifier of entries whose ``type`` is ``name``.
+
+    The verifier gets the parsed entry, its exact bytes and the optional map of trusted
+    keys per actor; it raises :class:`VerificationError` or returns an :class:`EntryInfo`
+    that lists every signer it checked.
+    """
+
+    def deco(
+        fn: Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo],
+    ) -> Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]:
+        if name in _TYPES:
+            raise ValueError(f"ledger entry type '{name}' registered twice")
+        _TYPES[name] = EntryType(name=name, verify=fn, summary=summary)
+        return fn
+
+    return deco
+
+
+def entry_types() -> dict[str, EntryType]:
+    """Every registered entry kind by name (loading the built-in ones first)."""
+    for module in BUILTIN_ENTRY_MODULES:
+        importlib.import_module(module)
+    return dict(_TYPES)
+
+
+def verify_entry(
+    data: bytes,
+    trusted: Mapping[str, Sequence[str]] | None = None,
+) -> EntryInfo:
+    """Check a ledger entry: canonical JSON, a known type, its schema and every signature.
+
+    Args:
+        data: The entry's bytes (RFC 8785 canonical JSON).
+        trusted: Optional map from actor id to the verifier keys trusted for it.
+
+    Raises:
+        VerificationError: why the entry is refused.
+    """
+    doc = loads_canonical(data)
+    types = entry_types()
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if not isinstance(kind, str) or kind not in types:
+        known = ", ".join(f"'{t}'" for t in sorted(types))
+        raise VerificationError(f"entry must be an object with a type, one of {known}")
+    assert isinstance(doc, dict)
+    return types[kind].verify(doc, data, trusted)
+
+
+def model_error(exc: ValidationError, what: str) -> VerificationError:
+    """A :class:`VerificationError` listing each schema problem of ``what``."""
+    items = [
+        Diagnostic(message=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}", code="entry-schema")
+        for e in exc.errors()
+    ]
+    return VerificationError(f"{what} does not match its schema", items)
+
+
+def sign_message(signer: NoteSigner, actor: str, role: str, msg: bytes) -> Signature:
+    """Sign ``msg`` (already prefixed with its context line) for ``actor`` in ``role``.
+
+    Raises:
+        VerificationError: if ``signer`` is not an Ed25519 note key (type 0x01).
+    """
+    if signer.alg != ALG_ED25519:
+        raise VerificationError("records are signed with Ed25519 note keys (type 0x01)")
+    sig = base64.b64encode(signer.private_key.sign(msg)).decode("ascii")
+    return Signature(actor=actor, role=role, key=signer.vkey, sig=sig)
+
+
+def sign_body(
+    signer: NoteSigner, actor: str, role: str, context: bytes, body: Mapping[str, Any]
+) -> Signature:
+    """Sign ``context || JCS(body)``."""
+    return sign_message(signer, actor, role, context + canonicalize(dict(body)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(vkey: str) -> tuple[str, int, Ed25519PublicKey]:
+    """Parse a verifier key once; entries from the same signer repeat it."""
+    v = parse_verifier_key(vkey)
+    if v.alg != ALG_ED25519:
+        raise VerificationError(f"key {v.name} is not an Ed25519 signing key (type 0x01)")
+    return v.name, v.key_id, Ed25519PublicKey.from_public_bytes(v.public_key)
+
+
+def check_signature(actor: str, key: str, sig_b64: str, msg: bytes, what: str) -> None:
+    """Verify one Ed25519 signature by ``actor`` with verifier key ``key`` over ``msg``.
+
+    Raises:
+        VerificationError: naming ``what`` and the actor when it does not verify.
+    """
+    name, kid, pub = _public_key(key)
+    try:
+        raw = base64.b64decode(sig_b64, validate=True)
+    except ValueError as exc:
+        raise VerificationError(f"{what} by {actor}: signature is not base64") from exc
+    try:
+        pub.verify(raw, msg)
+    except InvalidSignature as exc:
+        raise VerificationError(
+            f"{what} by {actor} (key {name}+{kid:08x}) does not verify"
+        ) from exc
