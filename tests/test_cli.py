@@ -141,7 +141,8 @@ def test_console_script_is_installed() -> None:
 
 def test_convert_writes_atomically(istanbul_case_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub" / "case.json"
+    out.parent.mkdir()
     r = run("convert", str(istanbul_case_path), "--to", "json", "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["case"]["id"] == "istanbul-2025-round3"
-    assert not list(out.parent.glob("*.tmp"))
+    assert [p.name for p in out.parent.iterdir()] == ["case.json"]  # no temporary file left

@@ -16,6 +16,8 @@ __all__ = [
     "ModelError",
     "StorageError",
     "VerificationError",
+    "error_document",
+    "render_error_json",
 ]
 
 
@@ -88,6 +90,9 @@ class DetenteError(Exception):
     message: str
     items: list[Diagnostic] = field(default_factory=list)
 
+    code = "error"
+    """A short stable identifier of the error's kind, for scripts (``--format json``)."""
+
     def __post_init__(self) -> None:
         super().__init__(self.message)
 
@@ -105,14 +110,48 @@ class DetenteError(Exception):
 class CaseError(DetenteError):
     """A case file or imported table is malformed or inconsistent."""
 
+    code = "invalid-input"
+
 
 class ModelError(DetenteError):
     """A model cannot run on the given inputs or parameters."""
+
+    code = "model-error"
 
 
 class VerificationError(DetenteError):
     """A signature, proof, checkpoint or receipt does not verify."""
 
+    code = "verification-failed"
+
 
 class StorageError(DetenteError):
     """A ledger or database operation failed or found corrupt data."""
+
+    code = "storage-error"
+
+
+def error_document(
+    code: str, message: str, diagnostics: list[Diagnostic] | None = None, status: int = 2
+) -> dict[str, object]:
+    """The one JSON error shape of detente: the CLI's ``--format json`` and the web API.
+
+    ``{"error": {"status", "code", "message", "diagnostics": [...]}}``; ``status`` is the
+    exit status on the command line and the HTTP status in the web API.
+    """
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "diagnostics": [d.to_dict() for d in diagnostics or []],
+        }
+    }
+
+
+def render_error_json(exc: DetenteError, status: int = 2) -> str:
+    """``exc`` in the one error shape, as indented JSON."""
+    import json
+
+    doc = error_document(exc.code, exc.message, exc.items, status)
+    return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -59,7 +59,7 @@ def deu(
     params: tuple[str, ...],
     fmt: str,
 ) -> None:
-    r"""Backtest on a DEU III file: MAE, RMSE, median absolute error, 95% intervals.
+    """Backtest on a DEU III file: MAE, RMSE, median absolute error, 95% intervals.
 
     Issues without an outcome or with fewer than 3 actors holding a position are
     skipped. Intervals resample whole proposals; `vs_compromise` is each model's metric
@@ -68,7 +68,7 @@ def deu(
     \b
     Example:
       detente backtest deu data/deu3/deu3-public.csv --format json
-    """
+    """  # noqa: D301 - click's \b (no rewrap) must be a real backspace
     names = [n.strip() for item in models for n in item.split(",") if n.strip()] or default_models()
     bench = load_benchmark(file, capability)
     result = run_backtest(bench, names, parse_params(params), seed=seed, n_boot=n_boot)

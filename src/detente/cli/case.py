@@ -8,17 +8,16 @@ from pathlib import Path
 
 import click
 
-from detente.case.formats import read_cases, write_case
-from detente.case.loader import validate_case_text
-from detente.case.schema import case_json_schema
 from detente.cli._common import (
     case_argument,
     case_id_option,
+    emit,
     format_option,
     input_format_option,
     load_one,
+    output_option,
     render_json,
-    render_table,
+    write_output,
 )
 from detente.errors import CaseError, Diagnostic
 
@@ -28,6 +27,8 @@ __all__ = ["commands"]
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of case files (for editors and CI)."""
+    from detente.case.schema import case_json_schema
+
     click.echo(json.dumps(case_json_schema(), indent=2))
 
 
@@ -38,6 +39,9 @@ def schema() -> None:
 @click.pass_context
 def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt: str) -> None:
     """Check a case file and report every problem at once (exit 2 if any error)."""
+    from detente.case.formats import read_cases
+    from detente.case.loader import validate_case_text
+
     diags: list[Diagnostic]
     n_cases = 0
     if input_format in (None, "yaml", "json") and case_file.suffix.lower() in (
@@ -99,27 +103,21 @@ def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default: stdout).",
-)
+@output_option("-o", "--out", what="converted case", help="Write here (default: stdout).")
 @input_format_option
 @case_id_option
 def convert(
     case_file: Path, to_format: str, out: Path | None, input_format: str | None, case_id: str | None
 ) -> None:
     """Convert a case between formats (import KTAB/BDM/DEU III, export YAML/JSON/CSV...)."""
+    from detente.case.formats import write_case
+
     case = load_one(case_file, input_format, case_id)
     text = write_case(case, to_format)
     if out is None:
         sys.stdout.write(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)  # never leave a half-written file behind
+        write_output(out, text)  # never a half-written file
         click.echo(f"wrote {out}", err=True)
 
 
@@ -129,6 +127,8 @@ def convert(
 @format_option("table", "json")
 def cases(case_file: Path, input_format: str | None, fmt: str) -> None:
     """List the cases a file holds (a DEU III file holds one per issue)."""
+    from detente.case.formats import read_cases
+
     found = read_cases(case_file, input_format)
     rows = [
         {
@@ -140,7 +140,7 @@ def cases(case_file: Path, input_format: str | None, fmt: str) -> None:
         }
         for c in found
     ]
-    click.echo(render_json(rows) if fmt == "json" else render_table(rows))
+    emit(fmt, rows)
 
 
 commands = [schema, validate, convert, cases]

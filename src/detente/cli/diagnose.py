@@ -7,22 +7,24 @@ from pathlib import Path
 import click
 
 from detente.cli._common import (
+    FiniteFloat,
     case_argument,
     case_id_option,
+    emit,
     format_option,
     input_format_option,
     load_one,
-    render_json,
     render_table,
 )
 from detente.cli.forecast import parse_params
-from detente.diagnose import diagnose as run_diagnose
 from detente.errors import ModelError
 
 __all__ = ["commands"]
 
 
-@click.command()
+@click.command(
+    short_help="Diagnose deadlocks with the expected-utility model (Scholz et al. 2011)."
+)
 @case_argument
 @click.option(
     "--rounds", type=click.IntRange(min=1), default=None, help="Model rounds (default 8)."
@@ -42,14 +44,14 @@ __all__ = ["commands"]
 )
 @click.option(
     "--deadlock-gap",
-    type=click.FloatRange(0.0, 1.0),
+    type=FiniteFloat(0.0, 1.0),
     default=0.25,
     show_default=True,
     help="Final distance between principals, as a share of the scale, above which: deadlock.",
 )
 @click.option(
     "--agreement-gap",
-    type=click.FloatRange(0.0, 1.0),
+    type=FiniteFloat(0.0, 1.0),
     default=0.05,
     show_default=True,
     help="Final distance at or below which: agreement likely.",
@@ -85,6 +87,8 @@ def diagnose(
     pair = None
     if principals is not None:
         pair = [p.strip() for p in principals.split(",") if p.strip()]
+    from detente.diagnose import diagnose as run_diagnose
+
     result = run_diagnose(
         case,
         principals=pair,
@@ -92,28 +96,28 @@ def diagnose(
         agreement_gap=agreement_gap,
         **model_params,
     )
-    if fmt == "json":
-        click.echo(render_json(result.to_dict()))
-        return
-    click.echo(f"{case.case.title}  ({case_file})")
-    for issue_id, d in result.issues.items():
-        click.echo("")
-        click.echo(f"== {issue_id}: {d.verdict.replace('_', ' ').upper()}")
-        click.echo(d.explanation)
-        rows = [
-            {
-                "initiator": p.initiator,
-                "receiver": p.receiver,
-                "eu_initiator": p.eu_initiator,
-                "eu_receiver": p.eu_receiver,
-                "initiator_view": p.octant_initiator_view,
-                "receiver_view": p.octant_receiver_view,
-            }
-            for p in d.pairs
-        ]
-        click.echo(render_table(rows))
-    for issue_id, why in result.skipped.items():
-        click.echo(f"\n== {issue_id}: no diagnosis ({why})")
+
+    def text() -> list[str]:
+        lines = [f"{case.case.title}  ({case_file})"]
+        for issue_id, d in result.issues.items():
+            lines += ["", f"== {issue_id}: {d.verdict.replace('_', ' ').upper()}", d.explanation]
+            rows = [
+                {
+                    "initiator": p.initiator,
+                    "receiver": p.receiver,
+                    "eu_initiator": p.eu_initiator,
+                    "eu_receiver": p.eu_receiver,
+                    "initiator_view": p.octant_initiator_view,
+                    "receiver_view": p.octant_receiver_view,
+                }
+                for p in d.pairs
+            ]
+            lines.append(render_table(rows))
+        for issue_id, why in result.skipped.items():
+            lines.append(f"\n== {issue_id}: no diagnosis ({why})")
+        return lines
+
+    emit(fmt, result, text=text)
 
 
 commands = [diagnose]

@@ -11,16 +11,13 @@ import click
 from detente.cli._common import (
     case_argument,
     case_id_option,
+    emit,
     format_option,
     input_format_option,
     load_one,
-    render_csv,
-    render_json,
     render_table,
 )
 from detente.errors import ModelError
-from detente.forecast import available_models, get_model
-from detente.forecast import forecast as run_forecast
 
 __all__ = ["commands", "parse_params"]
 
@@ -86,6 +83,9 @@ def forecast(
 
     CASE may be a case file or any import format (KTAB CSV/XML, BDM table, DEU III).
     """
+    from detente.forecast import forecast as run_forecast
+    from detente.forecast import get_model
+
     case = load_one(case_file, input_format, case_id)
     model_params = parse_params(params)
     if rounds is not None:
@@ -93,27 +93,23 @@ def forecast(
             if "rounds" in get_model(name).params:
                 model_params.setdefault(name, {})["rounds"] = rounds
     result = run_forecast(case, models or None, model_params, trajectory=trajectory)
-    if fmt == "json":
-        click.echo(render_json(result.to_dict()))
-    elif fmt == "csv":
-        click.echo(render_csv(result.rows()), nl=False)
-    else:
-        click.echo(f"{case.case.title}  ({case_file})")
-        click.echo(
-            render_table(
-                result.rows(),
-                ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"],
-            )
-        )
+    columns = ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"]
+    emit(
+        fmt,
+        result,
+        text=lambda: [f"{case.case.title}  ({case_file})", render_table(result.rows(), columns)],
+    )
 
 
 @click.command()
 @format_option("table", "json")
 def models(fmt: str) -> None:
     """List the registered models and their contracts."""
+    from detente.forecast import available_models
+
     specs = available_models()
     if fmt == "json":
-        click.echo(render_json({n: s.metadata() for n, s in sorted(specs.items())}))
+        emit(fmt, {n: s.metadata() for n, s in sorted(specs.items())})
         return
     rows = [
         {
@@ -125,7 +121,7 @@ def models(fmt: str) -> None:
         }
         for n, s in sorted(specs.items())
     ]
-    click.echo(render_table(rows))
+    emit(fmt, rows)
 
 
 commands = [forecast, models]

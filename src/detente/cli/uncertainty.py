@@ -10,13 +10,14 @@ from typing import Any
 import click
 
 from detente.cli._common import (
+    FiniteFloat,
     case_argument,
     case_id_option,
+    emit,
     format_option,
     input_format_option,
     load_one,
-    render_csv,
-    render_json,
+    output_option,
     render_table,
 )
 from detente.cli.forecast import parse_params
@@ -133,15 +134,15 @@ class _Progress:
 )
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Worker processes (default: all CPUs; 1 runs in this process).",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address for --engine dask.")
-@click.option(
+@output_option(
     "--draws-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+    suffixes=(".csv", ".parquet"),
+    what="draws file",
     help="Write every draw (inputs, outcomes, verdicts) to a .csv or .parquet file.",
 )
 @click.option(
@@ -210,19 +211,19 @@ def sweep(
             "the results below cover those draws",
             err=True,
         )
-    if fmt == "json":
-        click.echo(render_json(result.to_dict()))
-    elif fmt == "csv":
-        click.echo(render_csv(result.rows()), nl=False)
-    else:
-        click.echo(
+
+    def text() -> list[str]:
+        lines = [
             f"{case.case.title}\n{result.draws_done:,} draws, seed {result.seed}, "
             f"engine {result.engine} x{result.workers}, {result.seconds:.2f} s "
-            f"({result.rate:,.0f} draws/s)"
-        )
-        click.echo(render_table(result.rows()))
+            f"({result.rate:,.0f} draws/s)",
+            render_table(result.rows()),
+        ]
         if result.p_verdict is None and diagnosis:
-            click.echo("(no P(deadlock): the diagnosis needs the bdm model in the sweep)")
+            lines.append("(no P(deadlock): the diagnosis needs the bdm model in the sweep)")
+        return lines
+
+    emit(fmt, result, text=text)
     if draws_out is not None:
         click.echo(f"draws written to {draws_out}", err=True)
     if result.interrupted:
@@ -240,7 +241,7 @@ def sweep(
 )
 @click.option(
     "--samples",
-    type=int,
+    type=click.IntRange(min=2),
     default=256,
     show_default=True,
     help="Sobol base sample N, a power of 2 (N x (inputs + 2) model runs).",
@@ -324,11 +325,7 @@ def sensitivity(
             if bar is not None:
                 bar.close()
     if fmt == "json":
-        click.echo(
-            render_json(
-                {"tornado": t.to_dict() if t else None, "sobol": s.to_dict() if s else None}
-            )
-        )
+        emit(fmt, {"tornado": t.to_dict() if t else None, "sobol": s.to_dict() if s else None})
         return
     if t is not None:
         click.echo(f"Tornado (one at a time), top {top} per issue and model")
@@ -364,10 +361,8 @@ def whatif(
     case = load_one(case_file, input_format, case_id)
     wf = load_whatif(whatif_file)
     result = run_whatif(case, wf, list(models) or None, parse_params(params))
-    if fmt == "json":
-        click.echo(render_json(result.to_dict()))
-    elif fmt == "csv":
-        click.echo(render_csv(result.rows()), nl=False)
+    if fmt != "table":
+        emit(fmt, result)
     else:
         click.echo(f"What if: {wf.name}")
         for c in wf.changes:
@@ -391,13 +386,13 @@ def whatif(
 @_params_option
 @click.option(
     "--target",
-    type=float,
+    type=FiniteFloat(),
     default=None,
     help="Move the forecast to this value (default goal: out of deadlock).",
 )
 @click.option(
     "--tolerance",
-    type=float,
+    type=FiniteFloat(min=0.0, min_open=True),
     default=1.0,
     show_default=True,
     help="Scale points either side of --target.",
@@ -409,7 +404,13 @@ def whatif(
     type=click.Choice(["position", "salience", "capability"]),
     help="Inputs that may change (repeatable; default: all three).",
 )
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Interventions shown, best first.",
+)
 @click.option(
     "--robustness",
     "robustness_draws",
@@ -470,7 +471,7 @@ def interventions(
         )
         raise SystemExit(130) from None
     if fmt == "json":
-        click.echo(render_json(result.to_dict()))
+        emit(fmt, result)
         return
     click.echo(
         f"Goal: {result.goal}; before: outcome {result.before_outcome:.2f}, "
