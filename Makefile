@@ -5,11 +5,12 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.detente-installed
 OUT    ?= out/istanbul-2025
 
-.PHONY: help setup demo test lint typecheck fmt bench clean
+.PHONY: help setup demo test test-fast lint typecheck fmt bench clean
 
 help:
 	@echo "make demo   - set up, then validate, forecast and brief the flagship Istanbul case"
 	@echo "make test   - set up, then run the whole test suite"
+	@echo "make test-fast - the suite without the slow end-to-end and browser tests"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - run the benchmarks in bench/"
 
@@ -28,6 +29,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
