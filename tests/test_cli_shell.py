@@ -171,3 +171,10 @@ def test_interventions_refuse_bad_numbers(args: list[str]) -> None:
     )
     assert r.exit_code == 2, r.output
     assert "Invalid value" in r.output
+
+
+def test_the_cli_reference_in_the_docs_is_current() -> None:
+    from detente.cli.reference import render_reference
+
+    doc = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert doc == render_reference(), "regenerate: python -m detente.cli.reference > docs/cli.md"
