@@ -82,14 +82,15 @@ MIN_SIG_EDU = 1e-5  # SMPState::bestChallenge
 POS_TOL = 1e-3  # SMPModel::posTol, on the 0-1 scale
 MIN_SIG_DELTA = 1e-4  # smpStopFn
 
-BLOCK_ELEMENTS = 1 << 21
-"""Default size of one block of third-party terms, in float64 numbers (16 MiB).
+BLOCK_ELEMENTS = 1 << 15
+"""Default size of one block of third-party terms, in float64 numbers (256 KiB).
 
 A turn's third-party terms (challenger x target x third party, and voter x option x
 option in the elections) are ``A^3`` numbers per scenario: 8 GB at 1,000 actors. They
 are computed in blocks of about this many numbers, in buffers reused across blocks and
-turns, so that peak memory grows as ``A^2`` times the block; the block size changes no
-bit of any result (``docs/models/smp.md``, "Memory")."""
+turns, so that peak memory grows as ``A^2`` (the pairwise arrays) plus a few blocks;
+the block size changes no bit of any result (``docs/models/smp.md``, "Memory"). A few
+such blocks fit a core's L2 cache, which is what makes blocking faster as well."""
 
 
 @dataclass(frozen=True)
@@ -170,13 +171,24 @@ class _Workspace:
         return buf[:size].reshape(shape)
 
 
-def _rows(block: int | None, per_row: int, total: int) -> int:
-    """Rows (voters, challengers) per block: ``block``, or as many as fit the budget."""
-    if block is not None:
-        if block < 1:
-            raise ModelError(f"smp: block size must be at least 1, not {block}")
-        return min(block, total)
-    return max(1, min(total, BLOCK_ELEMENTS // max(1, per_row)))
+def _split(block: int | None, lead: int, rows: int, cols: int, width: int) -> tuple[int, int]:
+    """Block shape ``(rows, cols)`` for ``lead x rows x cols x width`` numbers.
+
+    As many whole rows as fit ``block`` numbers (default :data:`BLOCK_ELEMENTS`), else
+    one row cut into columns; at least one ``width``-long line per block.
+    """
+    budget = BLOCK_ELEMENTS if block is None else block
+    if budget < 1:
+        raise ModelError(f"smp: block size must be at least 1, not {block}")
+    per_row = lead * cols * width
+    if per_row <= budget:
+        return min(rows, budget // per_row), cols
+    return 1, max(1, min(cols, budget // max(1, lead * width)))
+
+
+ANTISYMMETRIC_RULES = ("Binary", "PropBin", "Prop", "PropCbc", "Cubic")
+"""Voting rules with ``vote(w, a, b) == -vote(w, b, a)`` to the bit: the votes against
+``i`` in ``(i, j)`` are the votes for ``j`` in ``(j, i)``, so one sum serves both."""
 
 
 def coalitions(
@@ -195,7 +207,7 @@ def coalitions(
         w: ``(..., K)`` voter weights.
         u: ``(..., K, O)`` utility to each voter of each option.
         valid: ``(..., O)`` options taking part (others get zero strength).
-        block: Voters per block (``None``: as many as fit :data:`BLOCK_ELEMENTS`).
+        block: Numbers per block of votes (``None``: :data:`BLOCK_ELEMENTS`).
         ws: Buffers to reuse (a fresh set when ``None``).
 
     Returns:
@@ -203,45 +215,47 @@ def coalitions(
         lower triangle as KTAB does (matters only for the asymmetric rule).
 
     The votes of ``K`` voters on ``O x O`` contests take ``K O^2`` numbers; they are
-    made ``block`` voters at a time, and each block's votes are added to the running
-    sums one voter after another, which is the order numpy's own sum over that axis
-    uses (for ``O >= 2``), so every block size gives the same bits.
+    made for a block of voters and contests at a time, and each block's votes are added
+    to the running sums one voter after another, the order numpy's own sum over that
+    axis uses (for ``O >= 2``), so every block size gives the same bits.
     """
     n_voters, n = u.shape[-2], u.shape[-1]
     lead = u.shape[:-2]
     n_lead = int(np.prod(lead, dtype=np.int64))
-    # with one option numpy sums the voters pairwise: never split them (and nothing
-    # large is made there: K numbers per problem)
-    kb = n_voters if n == 1 else _rows(block, n_lead * n * n, n_voters)
+    if n == 1:  # numpy sums the voters pairwise here: never split them (K numbers)
+        kb, ib = n_voters, 1
+    else:
+        kb, ib = _split(block, n_lead, n_voters, n, n)
     ws = ws or _Workspace()
-    pos: F | None = None
-    neg: F | None = None
-    for k0 in range(0, n_voters, kb):
-        k1 = min(n_voters, k0 + kb)
-        m = k1 - k0
-        v = _vote_into(
-            rule,
-            w[..., k0:k1, None, None],
-            u[..., k0:k1, :, None],
-            u[..., k0:k1, None, :],
-            ws.get("coal_v", (*lead, m, n, n)),
-        )
-        if pos is None or neg is None:
-            pos = np.maximum(v, 0.0).sum(axis=-3)
-            np.negative(v, out=v)
-            neg = np.maximum(v, 0.0).sum(axis=-3)
-            continue
-        part = ws.get("coal_sum", (*lead, m + 1, n, n))
-        part[..., 0, :, :] = pos
-        np.maximum(v, 0.0, out=part[..., 1:, :, :])
-        pos = part.sum(axis=-3)
-        part[..., 0, :, :] = neg
-        np.negative(v, out=v)
-        np.maximum(v, 0.0, out=part[..., 1:, :, :])
-        neg = part.sum(axis=-3)
-    assert pos is not None and neg is not None
+    both = rule not in ANTISYMMETRIC_RULES
+    pos = np.empty((*lead, n, n))
+    neg = np.empty((*lead, n, n)) if both else pos
+    for i0 in range(0, n, ib):
+        i1 = min(n, i0 + ib)
+        for k0 in range(0, n_voters, kb):
+            k1 = min(n_voters, k0 + kb)
+            m = k1 - k0
+            v = _vote_into(
+                rule,
+                w[..., k0:k1, None, None],
+                u[..., k0:k1, i0:i1, None],
+                u[..., k0:k1, None, :],
+                ws.get("coal_v", (*lead, m, i1 - i0, n)),
+            )
+            for acc, sign in ((pos, 1.0), (neg, -1.0)) if both else ((pos, 1.0),):
+                if sign < 0:
+                    np.negative(v, out=v)
+                if k0 == 0:
+                    acc[..., i0:i1, :] = np.maximum(v, 0.0).sum(axis=-3)
+                    continue
+                part = ws.get("coal_sum", (*lead, m + 1, i1 - i0, n))
+                part[..., 0, :, :] = acc[..., i0:i1, :]
+                np.maximum(v, 0.0, out=part[..., 1:, :, :])
+                acc[..., i0:i1, :] = part.sum(axis=-3)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
-    c = np.where(lower, pos, np.swapaxes(neg, -1, -2)) + MIN_COALITION
+    # antisymmetric rules: the votes against j in (j, i) are i's in (i, j)
+    against = np.swapaxes(neg, -1, -2) if both else pos
+    c = np.where(lower, pos, against) + MIN_COALITION
     c = np.where(np.eye(n, dtype=bool), MIN_COALITION, c)
     if valid is not None:
         c = np.where(valid[..., :, None] & valid[..., None, :], c, 0.0)
@@ -575,11 +589,11 @@ def _challenges(
     """Every challenge ``i -> j`` from the challenger's own view (``h = k = i``).
 
     The same numbers as ``prob_edu_challenge`` with ``h = k = i`` over all pairs,
-    with the third-party terms (``A^3`` per scenario) made for ``block`` challengers
-    at a time in reused buffers: memory ``4 B block A^2`` numbers. Each element is the
-    same floating-point expression in both, and the sum over third parties runs over
-    one contiguous row per contest as numpy's sum over the last axis does, so the
-    block size changes no bit.
+    with the third-party terms (``A^3`` per scenario) made for a block of challengers
+    and targets at a time in reused buffers: memory about five blocks of ``block``
+    numbers. Each element is the same floating-point expression in both, and the sum
+    over third parties runs over one contiguous row per contest as numpy's sum over
+    the last axis does, so the block size changes no bit.
 
     Returns:
         ``(prob, gain)``, each ``(B, A, A)`` indexed ``[b, i, j]``.
@@ -598,41 +612,47 @@ def _challenges(
         one_minus_dt = 1.0 - dt
         uni_all = bs_util(dt, rhi)  # [b, i, n] = au[b, i, n, i]
         unn_all = bs_util(d[:, ar, ar][:, None, :], rhi)  # [b, i, n] = au[b, i, n, n]
+        d_win_all = unn_all - uni_all
         wn = (stot * cap)[:, None, None, :]
-        kb = _rows(block, bsz * n_act * n_act, n_act)
+        kb, jb = _split(block, bsz, n_act, n_act, n_act)
         add_i, add_j = np.empty_like(chij), np.empty_like(chji)
         for i0 in range(0, n_act, kb):
             i1 = min(n_act, i0 + kb)
-            m = i1 - i0
-            shape = (bsz, m, n_act, n_act)  # [b, i, j, n]
-            unj = _bs_util_into(
-                dt[:, None], one_minus_dt[:, None], rhi[:, i0:i1, None, :], ws.get("unj", shape)
-            )
-            uni = uni_all[:, i0:i1, None, :]
-            unn = unn_all[:, i0:i1, None, :]
-            # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0)
-            cn = _vote_into(rule, wn, uni, unj, ws.get("cn", shape))
-            cni = np.maximum(cn, 0.0, out=ws.get("cni", shape))
-            cni += chij[:, i0:i1, :, None]
-            cnj = np.negative(cn, out=cn)
-            np.maximum(cnj, 0.0, out=cnj)
-            cnj += chji[:, i0:i1, :, None]
-            tot = np.add(cni, cnj, out=ws.get("tot", shape))
-            pin = np.divide(cni, tot, out=cni)
-            # thirdPartyVoteSU: pin (unn - uni) + (1 - pin)(unj - unn)
-            d_lose = np.subtract(unj, unn, out=unj)
-            rest = np.subtract(1.0, pin, out=tot)
-            rest *= d_lose
-            x = np.multiply(pin, unn - uni, out=pin)
-            x += rest
-            vn = _vote_into(rule, wn, x, 0.0, x)
-            vn[:, ar[:m], :, ar[i0:i1]] = 0.0  # n == i
-            vn[:, :, ar, ar] = 0.0  # n == j
-            pos = np.maximum(vn, 0.0, out=rest)
-            add_i[:, i0:i1] = pos.sum(axis=-1)
-            np.negative(vn, out=vn)
-            neg = np.maximum(vn, 0.0, out=vn)
-            add_j[:, i0:i1] = neg.sum(axis=-1)
+            for j0 in range(0, n_act, jb):
+                j1 = min(n_act, j0 + jb)
+                shape = (bsz, i1 - i0, j1 - j0, n_act)  # [b, i, j, n]
+                unj = _bs_util_into(
+                    dt[:, None, j0:j1],
+                    one_minus_dt[:, None, j0:j1],
+                    rhi[:, i0:i1, None, :],
+                    ws.get("unj", shape),
+                )
+                # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0), the
+                # latter as chji - min(cn, 0) (the same bits)
+                cn = _vote_into(rule, wn, uni_all[:, i0:i1, None, :], unj, ws.get("cn", shape))
+                cni = np.maximum(cn, 0.0, out=ws.get("cni", shape))
+                cni += chij[:, i0:i1, j0:j1, None]
+                cnj = np.minimum(cn, 0.0, out=cn)
+                np.subtract(chji[:, i0:i1, j0:j1, None], cnj, out=cnj)
+                tot = np.add(cni, cnj, out=cnj)
+                pin = np.divide(cni, tot, out=cni)
+                # thirdPartyVoteSU: pin (unn - uni) + (1 - pin)(unj - unn)
+                d_lose = np.subtract(unj, unn_all[:, i0:i1, None, :], out=unj)
+                rest = np.subtract(1.0, pin, out=tot)
+                rest *= d_lose
+                x = np.multiply(pin, d_win_all[:, i0:i1, None, :], out=pin)
+                x += rest
+                # vote(x, 0): for Prop w * (x - 0) is w * x to the bit
+                vn = (
+                    np.multiply(x, wn, out=x) if rule == "Prop" else _vote_into(rule, wn, x, 0.0, x)
+                )
+                ri = ar[i0:i1]
+                vn[:, ri - i0, :, ri] = 0.0  # n == i
+                rj = ar[j0:j1]
+                vn[:, :, rj - j0, rj] = 0.0  # n == j
+                add_i[:, i0:i1, j0:j1] = np.maximum(vn, 0.0, out=rest).sum(axis=-1)
+                # sum of max(-vn, 0) = -(sum of min(vn, 0)), to the bit
+                add_j[:, i0:i1, j0:j1] = -np.minimum(vn, 0.0, out=vn).sum(axis=-1)
         chij = chij + add_i
         chji = chji + add_j
     return _expected_gain(chij, chji, uki, ukj, sj)
@@ -837,9 +857,9 @@ def run_smp(
         salience: ``(B, A, D)`` saliences in [0, 1], summing to at most 1 per actor.
         capability: ``(B, A)`` capabilities (> 0 for a voting actor).
         params: Model parameters (KTAB defaults when ``None``).
-        block: Rows (challengers, voters) per block of third-party terms; ``None``
-            chooses as many as fit :data:`BLOCK_ELEMENTS` numbers. Changes memory and
-            speed only, never a bit of the results.
+        block: Numbers per block of third-party terms (at least one line of ``A``
+            is taken); ``None`` for :data:`BLOCK_ELEMENTS`. Changes memory and speed
+            only, never a bit of the results.
 
     Returns:
         ``trajectory`` ``(B, T+1, A, D)`` (draws that stop early repeat their last
