@@ -38,6 +38,7 @@ position's probability shared equally by the actors holding it. See
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +164,7 @@ class _Workspace:
         self._bufs: dict[str, F] = {}
 
     def get(self, name: str, shape: tuple[int, ...]) -> F:
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         buf = self._bufs.get(name)
         if buf is None or buf.size < size:
             buf = np.empty(size)
