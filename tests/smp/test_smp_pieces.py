@@ -24,6 +24,7 @@ from detente.forecast.smp import (
     coalitions,
     cond_pce,
     estimate_nra,
+    estimator_utilities,
     pce,
     prob_edu_challenge,
     victory_prob,
@@ -146,35 +147,36 @@ def test_s2p2_bargain_by_hand() -> None:
 
 
 @pytest.fixture(scope="module")
-def turn0() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def turn0() -> tuple[np.ndarray, ...]:
     name = "dummyData_3Dim.csv"
     text = (ASSETS / "ktab" / name).read_text(encoding="utf-8-sig")
     inp = ModelInput.from_arrays(case_arrays(ktab.read_ktab_csv(text, name)[0]))
     pos, sal, cap, _lo, _hi = _prepare(inp)
-    d, nra, au = _utilities(pos, sal, cap, SMPParams())
-    return pos, sal, cap, nra, au
+    d, nra, rhi = _utilities(pos, sal, cap, SMPParams())
+    return pos, sal, cap, nra, d, rhi
 
 
 def test_inferred_risk_attitudes_turn0(turn0: tuple[np.ndarray, ...]) -> None:
-    _pos, _sal, _cap, nra, _au = turn0
+    _pos, _sal, _cap, nra, _d, _rhi = turn0
     printed = ["-0.500", "-0.459", "-0.499", "-0.274", "+1.000", "-0.232", "-0.430"]
     assert [f"{r:+.3f}" for r in nra[0]] == printed
 
 
 def test_estimator_utility_matrix_turn0(turn0: tuple[np.ndarray, ...]) -> None:
-    *_, au = turn0
+    *_, d, rhi = turn0
+    au = estimator_utilities(d, rhi)
     # "Estimate by 4 of risk-aware utility matrix", first row
     printed = ["+1.0000", "+0.9468", "+0.7540", "+0.9266", "+0.9619", "+0.9339", "+0.9389"]
     assert [f"{u:+.4f}" for u in au[0, 4, 0]] == printed
 
 
 def test_challenge_estimates_turn0(turn0: tuple[np.ndarray, ...]) -> None:
-    pos, sal, cap, _nra, au = turn0
+    pos, sal, cap, _nra, d, rhi = turn0
     stot = sal.sum(axis=-1)
 
     def est(h: int, k: int, i: int, j: int) -> tuple[str, str]:
         hh, kk, ii, jj = (np.array([[x]]) for x in (h, k, i, j))
-        p, g = prob_edu_challenge(au, cap, stot, hh, kk, ii, jj, SMPParams())
+        p, g = prob_edu_challenge(d, rhi, cap, stot, hh, kk, ii, jj, SMPParams())
         return f"{p.item():.4f}", f"{g.item():+.4f}"
 
     # "Est by 0 of prob 0.7643 that [ 0> 6], with expected gain to 0 of +0.0947" etc.
@@ -184,7 +186,7 @@ def test_challenge_estimates_turn0(turn0: tuple[np.ndarray, ...]) -> None:
     assert est(6, 6, 0, 6) == ("0.7660", "-0.1514")
     # bargain [1006, 0:6] from 0's perspective
     zero, six = np.array([[0]]), np.array([[6]])
-    pr, _ = prob_edu_challenge(au, cap, stot, zero, zero, zero, six, SMPParams())
+    pr, _ = prob_edu_challenge(d, rhi, cap, stot, zero, zero, zero, six, SMPParams())
     bi, bj = bargain_interpolate(
         "S2P2", pos[:, 0], sal[:, 0], pr[:, 0], pos[:, 6], sal[:, 6], 1 - pr[:, 0]
     )

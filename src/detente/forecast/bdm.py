@@ -30,10 +30,12 @@ from detente.forecast.registry import ModelInput, ModelResult, Param, register
 __all__ = [
     "OCTANTS",
     "BdmOptions",
+    "Convergence",
     "PairState",
     "bdm_pairs",
     "bdm_round",
     "bdm_run",
+    "bdm_run_counted",
 ]
 
 F = NDArray[np.float64]
@@ -218,6 +220,7 @@ class _Block:
     all_present: bool
     not_eye: B_  # (A, A, 1)
     keep: B_ | None  # (A, A, A) voters kept per contest [k, i, j], None = all vote
+    keep_receiver_out: bool  # the receiver j abstains too (voters="others")
     zeros: F  # (A, A, n), read-only: np.maximum with an array runs much faster than
     # with the scalar 0.0 (numpy has no vectorised loop for a scalar there)
 
@@ -242,6 +245,7 @@ def _block(c: F, s: F, present: B_, opts: BdmOptions) -> _Block:
         all_present=bool(present.all()),
         not_eye=~np.eye(a, dtype=bool)[:, :, None],
         keep=keep,
+        keep_receiver_out=opts.voters == "others",
         zeros=np.zeros((a, a, c.shape[1])),
     )
 
@@ -268,16 +272,105 @@ def _sum_pairs(z: F) -> F:
     return out
 
 
-def _probability(dist: F, blk: _Block, opts: BdmOptions) -> F:
+@dataclass
+class _VoterOrder:
+    """Voters sorted by position, and where each contest's midpoint falls among them.
+
+    For a contest between ``x_i < x_j`` the voters that prefer ``x_i`` are those below
+    the midpoint, a prefix of the sorted voters; for ``x_i > x_j`` those above it, a
+    suffix. Distances raised to a voter's risk exponent keep that order (``r > 0``).
+    """
+
+    order: NDArray[np.intp]  # (A, n) voter indices by position
+    below: NDArray[np.intp]  # (A, A, n) voters strictly below the midpoint of (i, j)
+    upto: NDArray[np.intp]  # (A, A, n) voters at or below it
+    less: B_  # (A, A, n) x_i < x_j
+    more: B_  # (A, A, n) x_i > x_j
+
+
+SORTED_FROM_ACTORS = 40
+"""From this many actors the votes of eq. 2-3 are summed over sorted voters
+(``O(A^2 log A)`` per problem) instead of voter by voter (``O(A^3)``). Below it the
+voter loop is as fast and gives the numbers of the replication to the bit; above it
+the two agree to rounding (``tests/bdm``), which the octant tolerances absorb."""
+
+
+def _voter_order(x: F) -> _VoterOrder:
+    """:class:`_VoterOrder` of batch-last positions ``x`` ``(A, n)``."""
+    a, n = x.shape
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    mid = 0.5 * (x[:, None, :] + x[None, :, :])
+    below = np.empty((a, a, n), dtype=np.intp)
+    # one search per problem: many actors come with few problems
+    for col in range(n):
+        below[:, :, col] = np.searchsorted(xs[:, col], mid[:, :, col], side="left")
+    # voters exactly at a midpoint (rare): count them for the suffix that starts above
+    upto = below.copy()
+    at_mid = xs.reshape(-1)[np.minimum(below, a - 1) * n + np.arange(n)] == mid
+    less = x[:, None, :] < x[None, :, :]
+    more = x[:, None, :] > x[None, :, :]
+    at_mid &= less | more  # a pair at one position has no contest
+    for col in np.unique(np.nonzero(at_mid)[2]):
+        upto[:, :, col] = np.searchsorted(xs[:, col], mid[:, :, col], side="right")
+    return _VoterOrder(order, below, upto, less, more)
+
+
+def _votes_sorted(dist: F, blk: _Block, vo: _VoterOrder) -> tuple[F, F]:
+    """``top[i, j] = sum_k w_k max(dist_kj - dist_ki, 0)`` and the net votes, sorted.
+
+    The voters preferring ``x_i`` form a prefix (or suffix) of the voters sorted by
+    position (:class:`_VoterOrder`), so ``top`` is a difference of two running sums of
+    ``w_k dist_kc`` over that prefix (suffix). Voters left out of a contest
+    (``voters`` other than ``all``) are the contenders themselves: their votes are
+    taken back out.
+    """
+    a, _, n = dist.shape
+    w = blk.w
+    wd = w[:, None, :] * dist  # [k, c, n]
+    ws = np.take_along_axis(wd, vo.order[:, None, :], axis=0)
+    # runs[0, m, c]: the first m + 1 sorted voters; runs[1, m, c]: voters m..A-1
+    runs = np.empty((2, a, a, n))
+    np.cumsum(ws, axis=0, out=runs[0])
+    np.cumsum(ws[::-1], axis=0, out=runs[1, ::-1])
+    flat = runs.reshape(-1)
+    lo = vo.less & (vo.below > 0)
+    hi = vo.more & (vo.upto < a)
+    # one index per pair into runs: the prefix below the midpoint or the suffix above
+    m = np.where(lo, vo.below - 1, np.where(hi, vo.upto + a, 0))  # + a: runs[1]
+    base = m * (a * n) + np.arange(n)
+    top = flat[base + (np.arange(a) * n)[None, :, None]]  # at c = j
+    top -= flat[base + (np.arange(a) * n)[:, None, None]]  # at c = i
+    top = np.where(lo | hi, top, 0.0)
+    big_d = wd.sum(axis=0)  # D_c = sum_k w_k dist_kc
+    net = big_d[None, :, :] - big_d[:, None, :]
+    if blk.keep is not None:  # the initiator (and for "others" the receiver) abstain
+        diag = dist[np.arange(a), np.arange(a)]  # (A, n) dist_ii
+        v_i = dist - diag[:, None, :]  # voter i in (i, j): dist_ij - dist_ii
+        top = top - w[:, None, :] * np.maximum(v_i, 0.0)
+        net = net - w[:, None, :] * v_i
+        if blk.keep_receiver_out:
+            v_j = diag[None, :, :] - dist.transpose(1, 0, 2)  # voter j: dist_jj - dist_ji
+            top = top - w[None, :, :] * np.maximum(v_j, 0.0)
+            net = net - w[None, :, :] * v_j
+    np.maximum(top, 0.0, out=top)  # a sum of non-negative votes, up to rounding
+    return top, net
+
+
+def _probability(dist: F, blk: _Block, opts: BdmOptions, order: _VoterOrder | None = None) -> F:
     """``P_ij``: share of capability x salience weighted votes for ``x_i`` over ``x_j`` (eq. 3).
 
     ``dist[k, i, n]`` is voter ``k``'s distance to ``x_i`` (raised to its risk exponent
     for risk-averse or -acceptant voters). Absent actors neither vote (their weight is
-    zero) nor contend (their contests are left out of every denominator).
+    zero) nor contend (their contests are left out of every denominator). With
+    ``order`` (many actors) the votes are summed over voters sorted by position
+    (:func:`_votes_sorted`, ``O(A^2 log A)``), else voter by voter (``O(A^3)``).
     """
     a, _, n = dist.shape
     w = blk.w
     keep = blk.keep
+    if order is not None:
+        return _shares(*_votes_sorted(dist, blk, order), blk, opts)
     # Only the positive part is summed: with w >= 0, |v| = 2 max(v, 0) - v, so the
     # denominator follows from ``top`` and the weighted distance sums ``D``.
     # Voter by voter: memory stays (A, A, n) however many actors there are, and the
@@ -300,6 +393,11 @@ def _probability(dist: F, blk: _Block, opts: BdmOptions) -> F:
     if net is None:  # all voters: sum_k v = D_j - D_i with D_i = sum_k w_k |x_k - x_i|
         big_d = (w[:, None, :] * dist).sum(axis=0)
         net = big_d[None, :, :] - big_d[:, None, :]
+    return _shares(top, net, blk, opts)
+
+
+def _shares(top: F, net: F, blk: _Block, opts: BdmOptions) -> F:
+    """``P_ij`` from the votes for ``i`` over ``j`` (``top``) and their net sum (eq. 3)."""
     if not blk.all_present:
         top = np.where(blk.contest, top, 0.0)
         net = np.where(blk.contest, net, 0.0)
@@ -442,16 +540,19 @@ def _pairs(x: F, blk: _Block, dx: F, r: F | None, opts: BdmOptions) -> tuple[F, 
     q_s = 1.0 - s_resist
     parts = _utility_parts(d, blk.zeros)
     risky_votes = opts.vote_utility == "risk"
+    order = _voter_order(x) if x.shape[0] >= SORTED_FROM_ACTORS else None
 
     # Scholz steps 2-9: evaluate with the starting exponents (r = 1, or the previous
     # round's when risk_reset is off), then set r from the security levels.
-    p1 = _probability(d ** r[:, None, :] if (risky_votes and r is not None) else d, blk, opts)
+    p1 = _probability(
+        d ** r[:, None, :] if (risky_votes and r is not None) else d, blk, opts, order
+    )
     own1 = _expected_utility(
         d, dm, p1, 1.0 - p1, s_resist, q_s, None if r is None else r[:, None, :], parts, opts
     )
     r = _risk(own1, valid, blk.present, opts.security)
     # Step 10: everything again with the new exponents.
-    p = _probability(d ** r[:, None, :] if risky_votes else d, blk, opts)
+    p = _probability(d ** r[:, None, :] if risky_votes else d, blk, opts, order)
     q_p = 1.0 - p
     r_own = r[:, None, :]  # the initiator's exponent
     r_recv = r[None, :, :]  # the receiver's
@@ -657,10 +758,39 @@ _ONE_BY_ONE_ACTORS = 16
 """From this many actors, blocks of fewer problems than actors run one problem at a time."""
 
 
+@dataclass(frozen=True)
+class Convergence:
+    """The opt-in convergence stop (``docs/models/bdm.md``, "Convergence stop").
+
+    A problem stops once its median voter position has moved less than ``tol`` times
+    its issue's scale range in each of ``rounds`` consecutive rounds.
+
+    ``tol = 0`` (the default) never stops early: the model runs its fixed rounds, as
+    the replication of Scholz et al. (2011) needs.
+    """
+
+    tol: float = 0.0
+    rounds: int = 2
+
+
 def _run_block(
-    x: F, c: F, s: F, present: B_, lo: F, hi: F, rounds: int, opts: BdmOptions, keep: str
-) -> tuple[F, list[PairState]]:
-    """All rounds for a block of problems ``(n, A)``; trajectory ``(n, T + 1, A)``."""
+    x: F,
+    c: F,
+    s: F,
+    present: B_,
+    lo: F,
+    hi: F,
+    rounds: int,
+    opts: BdmOptions,
+    keep: str,
+    stop: Convergence,
+) -> tuple[F, list[PairState], NDArray[np.int64]]:
+    """All rounds for a block of problems ``(n, A)``.
+
+    Returns:
+        The trajectory ``(n, T + 1, A)`` (a problem that stopped repeats its last
+        state), the kept states and the rounds each problem ran ``(n,)``.
+    """
     inf = np.inf
     x = np.ascontiguousarray(x.T)  # batch-last inside: (A, n)
     present = np.ascontiguousarray(present.T)
@@ -674,7 +804,16 @@ def _run_block(
     traj = [x.copy()]
     states: list[PairState] = []
     r: F | None = None
+    n = x.shape[1]
+    ran = np.zeros(n, dtype=np.int64)
+    active = np.ones(n, dtype=bool)
+    calm = np.zeros(n, dtype=np.int64)
+    eps = stop.tol * (hi - lo)
+    med = _median(x, blk.w) if stop.tol > 0 else None
     for _ in range(rounds):
+        if not active.any():  # every problem of the block has converged
+            traj.append(x)
+            continue
         if opts.range_basis == "current":
             cmax = np.max(np.where(present, x, -inf), axis=0)
             cmin = np.min(np.where(present, x, inf), axis=0)
@@ -685,11 +824,17 @@ def _run_block(
         safe = np.where(ok, dx, 1.0)
         st = _round(x, blk, safe, r, opts)
         r = st[1]
-        x = np.where(ok[None, :] & present, st[6], x)
+        x = np.where(ok[None, :] & present & active[None, :], st[6], x)
+        ran += active
+        if med is not None:  # the convergence stop, problem by problem
+            new_med = _median(x, blk.w)
+            calm = np.where(np.abs(new_med - med) < eps, calm + 1, 0)
+            med = new_med
+            active &= calm < stop.rounds
         if keep == "all" or (keep == "first" and not states):
             states.append(_state(st))
         traj.append(x)
-    return np.stack(traj, axis=0).transpose(2, 0, 1), states
+    return np.stack(traj, axis=0).transpose(2, 0, 1), states, ran
 
 
 def _concat_states(parts: list[list[PairState]]) -> list[PairState]:
@@ -706,23 +851,48 @@ def _concat_states(parts: list[list[PairState]]) -> list[PairState]:
 
 
 def bdm_run(
-    inp: ModelInput, rounds: int, opts: BdmOptions, keep_states: str = "all"
+    inp: ModelInput,
+    rounds: int,
+    opts: BdmOptions,
+    keep_states: str = "all",
+    stop: Convergence | None = None,
 ) -> tuple[F, list[PairState]]:
     """Run ``rounds`` rounds on every draw and issue.
 
     Args:
         inp: Batched model input.
-        rounds: Number of rounds.
+        rounds: Number of rounds (the most, with a convergence stop).
         opts: The model's choices.
         keep_states: Which rounds' :class:`PairState` to return: ``all``, ``first`` or
             ``none`` (large batches: the states hold several ``(N, A, A)`` arrays each).
+        stop: The opt-in convergence stop (:class:`Convergence`); ``None`` runs every
+            round. A problem that stops repeats its last state to the end of the
+            trajectory; :func:`bdm_run_counted` also says how many rounds each ran.
 
     Returns:
         The trajectory ``(B, rounds + 1, A, I)`` (round 0 = the initial positions) and
-        the per-round :class:`PairState` (on the merged ``N = B * I`` axis).
+        the per-round :class:`PairState` (on the merged ``N = B * I`` axis; with a
+        stop, the states of rounds that some problem of its block ran).
     """
+    traj, states, _ran = bdm_run_counted(inp, rounds, opts, keep_states, stop)
+    return traj, states
+
+
+def bdm_run_counted(
+    inp: ModelInput,
+    rounds: int,
+    opts: BdmOptions,
+    keep_states: str = "all",
+    stop: Convergence | None = None,
+) -> tuple[F, list[PairState], NDArray[np.int64]]:
+    """:func:`bdm_run`, and the rounds each draw and issue ran, ``(B, I)``."""
     if rounds < 0:
         raise ModelError(f"model 'bdm': rounds must be >= 0, not {rounds}")
+    stop = stop or Convergence()
+    if not (np.isfinite(stop.tol) and stop.tol >= 0):
+        raise ModelError(f"model 'bdm': converge_tol must be a number >= 0, not {stop.tol}")
+    if stop.rounds < 1:
+        raise ModelError(f"model 'bdm': converge_rounds must be >= 1, not {stop.rounds}")
     b, a, n_issues = inp.position.shape
     x, c, s, present, lo, hi = _flatten(inp)
     x = np.where(present, x, lo[:, None])
@@ -734,16 +904,19 @@ def bdm_run(
         step = 1
     trajs: list[F] = []
     parts: list[list[PairState]] = []
+    counts: list[NDArray[np.int64]] = []
     for k in range(0, n, step):
         sl = slice(k, k + step)
-        tr, st = _run_block(
-            x[sl], c[sl], s[sl], present[sl], lo[sl], hi[sl], rounds, opts, keep_states
+        tr, st, ran = _run_block(
+            x[sl], c[sl], s[sl], present[sl], lo[sl], hi[sl], rounds, opts, keep_states, stop
         )
         trajs.append(tr)
         parts.append(st)
+        counts.append(ran)
     arr = np.concatenate(trajs, axis=0) if len(trajs) > 1 else trajs[0]  # (N, T+1, A)
     out = arr.reshape(b, n_issues, rounds + 1, a).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(out), _concat_states(parts)
+    ran_all = np.concatenate(counts).reshape(b, n_issues)
+    return np.ascontiguousarray(out), _concat_states(parts), ran_all
 
 
 def options_from_params(params: dict[str, Any]) -> BdmOptions:
@@ -780,6 +953,12 @@ _DOCS = {
 _DEFAULTS = BdmOptions()
 _PARAMS: dict[str, Param] = {
     "rounds": Param(8, "Number of bargaining rounds (Scholz et al. report 8)."),
+    "converge_tol": Param(
+        0.0,
+        "Opt-in convergence stop: stop once the median moves less than this share of the "
+        "scale in converge_rounds consecutive rounds (0: always run every round).",
+    ),
+    "converge_rounds": Param(2, "Consecutive calm rounds before the convergence stop."),
     "q": Param(_DEFAULTS.q, _DOCS["q"]),
     "t": Param(_DEFAULTS.t, _DOCS["t"]),
     **{
@@ -798,17 +977,31 @@ _PARAMS: dict[str, Param] = {
     trajectory=True,
     params=_PARAMS,
 )
-def _bdm(inp: ModelInput, rounds: Any = 8, **params: Any) -> ModelResult:
+def _bdm(
+    inp: ModelInput,
+    rounds: Any = 8,
+    converge_tol: Any = 0.0,
+    converge_rounds: Any = 2,
+    **params: Any,
+) -> ModelResult:
     try:
         n_rounds = int(rounds)
     except (TypeError, ValueError):
         raise ModelError(f"model 'bdm': rounds must be an integer, not {rounds!r}") from None
+    try:
+        stop = Convergence(float(converge_tol), int(converge_rounds))
+    except (TypeError, ValueError):
+        raise ModelError(
+            "model 'bdm': converge_tol must be a number and converge_rounds an integer"
+        ) from None
     opts = options_from_params(params)
-    traj, states = bdm_run(inp, n_rounds, opts, keep_states="first")
+    traj, states, ran = bdm_run_counted(inp, n_rounds, opts, keep_states="first", stop=stop)
     w = np.where(inp.present, inp.capability * inp.salience, 0.0)
     final = traj[:, -1]
     outcome = weighted_median(final, w)
     extras: dict[str, Any] = {"trajectory": traj, "mean": weighted_mean(final, w)}
+    if stop.tol > 0:
+        extras["rounds_run"] = ran
     if states:
         # What the deadlock verdict reads besides the trajectory (detente.diagnose.
         # verdicts_from_run), so that a sweep need not run the model a second time.

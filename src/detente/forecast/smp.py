@@ -38,6 +38,7 @@ position's probability shared equally by the actors holding it. See
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "coalitions",
     "cond_pce",
     "estimate_nra",
+    "estimator_utilities",
     "pce",
     "run_smp",
     "victory_prob",
@@ -80,6 +82,16 @@ MIN_CHALLENGE_COALITION = 1e-10  # SMPState::probEduChlg
 MIN_SIG_EDU = 1e-5  # SMPState::bestChallenge
 POS_TOL = 1e-3  # SMPModel::posTol, on the 0-1 scale
 MIN_SIG_DELTA = 1e-4  # smpStopFn
+
+BLOCK_ELEMENTS = 1 << 15
+"""Default size of one block of third-party terms, in float64 numbers (256 KiB).
+
+A turn's third-party terms (challenger x target x third party, and voter x option x
+option in the elections) are ``A^3`` numbers per scenario: 8 GB at 1,000 actors. They
+are computed in blocks of about this many numbers, in buffers reused across blocks and
+turns, so that peak memory grows as ``A^2`` (the pairwise arrays) plus a few blocks;
+the block size changes no bit of any result (``docs/models/smp.md``, "Memory"). A few
+such blocks fit a core's L2 cache, which is what makes blocking faster as well."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,64 @@ def vote(rule: str, w: F, ui: F, uj: F) -> F:
     raise ModelError(f"smp: unknown voting rule {rule!r}")
 
 
-def coalitions(rule: str, w: F, u: F, valid: B_ | None = None) -> F:
+def _vote_into(rule: str, w: F, ui: F, uj: F | float, out: F) -> F:
+    """:func:`vote` written into ``out`` (the same floating-point operations)."""
+    if rule == "Prop":  # w * (ui - uj), without a temporary
+        np.subtract(ui, uj, out=out)
+        np.multiply(out, w, out=out)
+    else:
+        out[...] = vote(rule, w, ui, np.asarray(uj, dtype=float))
+    return out
+
+
+class _Workspace:
+    """Flat float64 buffers reused across blocks and turns (no fresh pages per turn).
+
+    ``get(name, shape)`` returns a C-contiguous view of the named buffer, grown when a
+    larger shape is asked for; views of one name must not be alive at the same time.
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, F] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> F:
+        size = math.prod(shape)
+        buf = self._bufs.get(name)
+        if buf is None or buf.size < size:
+            buf = np.empty(size)
+            self._bufs[name] = buf
+        return buf[:size].reshape(shape)
+
+
+def _split(block: int | None, lead: int, rows: int, cols: int, width: int) -> tuple[int, int]:
+    """Block shape ``(rows, cols)`` for ``lead x rows x cols x width`` numbers.
+
+    As many whole rows as fit ``block`` numbers (default :data:`BLOCK_ELEMENTS`), else
+    one row cut into columns; at least one ``width``-long line per block.
+    """
+    budget = BLOCK_ELEMENTS if block is None else block
+    if budget < 1:
+        raise ModelError(f"smp: block size must be at least 1, not {block}")
+    per_row = lead * cols * width
+    if per_row <= budget:
+        return min(rows, budget // per_row), cols
+    return 1, max(1, min(cols, budget // max(1, lead * width)))
+
+
+ANTISYMMETRIC_RULES = ("Binary", "PropBin", "Prop", "PropCbc", "Cubic")
+"""Voting rules with ``vote(w, a, b) == -vote(w, b, a)`` to the bit: the votes against
+``i`` in ``(i, j)`` are the votes for ``j`` in ``(j, i)``, so one sum serves both."""
+
+
+def coalitions(
+    rule: str,
+    w: F,
+    u: F,
+    valid: B_ | None = None,
+    *,
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> F:
     """Coalition strengths ``c[i, j]`` for option i against j (``Model::coalitions``).
 
     Args:
@@ -139,17 +208,55 @@ def coalitions(rule: str, w: F, u: F, valid: B_ | None = None) -> F:
         w: ``(..., K)`` voter weights.
         u: ``(..., K, O)`` utility to each voter of each option.
         valid: ``(..., O)`` options taking part (others get zero strength).
+        block: Numbers per block of votes (``None``: :data:`BLOCK_ELEMENTS`).
+        ws: Buffers to reuse (a fresh set when ``None``).
 
     Returns:
         ``(..., O, O)``; ``1e-8`` plus the votes of i's supporters, computed on the
         lower triangle as KTAB does (matters only for the asymmetric rule).
+
+    The votes of ``K`` voters on ``O x O`` contests take ``K O^2`` numbers; they are
+    made for a block of voters and contests at a time, and each block's votes are added
+    to the running sums one voter after another, the order numpy's own sum over that
+    axis uses (for ``O >= 2``), so every block size gives the same bits.
     """
-    v = vote(rule, w[..., :, None, None], u[..., :, :, None], u[..., :, None, :])
-    pos = np.maximum(v, 0.0).sum(axis=-3)
-    neg = np.maximum(-v, 0.0).sum(axis=-3)
-    n = u.shape[-1]
+    n_voters, n = u.shape[-2], u.shape[-1]
+    lead = u.shape[:-2]
+    n_lead = int(np.prod(lead, dtype=np.int64))
+    if n == 1:  # numpy sums the voters pairwise here: never split them (K numbers)
+        kb, ib = n_voters, 1
+    else:
+        kb, ib = _split(block, n_lead, n_voters, n, n)
+    ws = ws or _Workspace()
+    both = rule not in ANTISYMMETRIC_RULES
+    pos = np.empty((*lead, n, n))
+    neg = np.empty((*lead, n, n)) if both else pos
+    for i0 in range(0, n, ib):
+        i1 = min(n, i0 + ib)
+        for k0 in range(0, n_voters, kb):
+            k1 = min(n_voters, k0 + kb)
+            m = k1 - k0
+            v = _vote_into(
+                rule,
+                w[..., k0:k1, None, None],
+                u[..., k0:k1, i0:i1, None],
+                u[..., k0:k1, None, :],
+                ws.get("coal_v", (*lead, m, i1 - i0, n)),
+            )
+            for acc, sign in ((pos, 1.0), (neg, -1.0)) if both else ((pos, 1.0),):
+                if sign < 0:
+                    np.negative(v, out=v)
+                if k0 == 0:
+                    acc[..., i0:i1, :] = np.maximum(v, 0.0).sum(axis=-3)
+                    continue
+                part = ws.get("coal_sum", (*lead, m + 1, i1 - i0, n))
+                part[..., 0, :, :] = acc[..., i0:i1, :]
+                np.maximum(v, 0.0, out=part[..., 1:, :, :])
+                acc[..., i0:i1, :] = part.sum(axis=-3)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
-    c = np.where(lower, pos, np.swapaxes(neg, -1, -2)) + MIN_COALITION
+    # antisymmetric rules: the votes against j in (j, i) are i's in (i, j)
+    against = np.swapaxes(neg, -1, -2) if both else pos
+    c = np.where(lower, pos, against) + MIN_COALITION
     c = np.where(np.eye(n, dtype=bool), MIN_COALITION, c)
     if valid is not None:
         c = np.where(valid[..., :, None] & valid[..., None, :], c, 0.0)
@@ -241,9 +348,18 @@ def pce(model: str, c: F, pv: F, valid: B_) -> F:
     raise ModelError(f"smp: unknown PCE model {model!r}")
 
 
-def scalar_pce(w: F, u: F, valid: B_, p: SMPParams, rule: str | None = None) -> F:
+def scalar_pce(
+    w: F,
+    u: F,
+    valid: B_,
+    p: SMPParams,
+    rule: str | None = None,
+    *,
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> F:
     """``Model::scalarPCE``: coalitions, victory probabilities, then PCE."""
-    c = coalitions(rule or p.voting_rule, w, u, valid)
+    c = coalitions(rule or p.voting_rule, w, u, valid, block=block, ws=ws)
     pv = victory_prob(p.victory_prob, c)
     return pce(p.pce, c, pv, valid)
 
@@ -335,18 +451,87 @@ def bargain_interpolate(method: str, ti: F, si: F, pi: F, tj: F, sj: F, pj: F) -
     raise ModelError(f"smp: unknown bargain interpolation {method!r}")
 
 
-def _take(a: F, *idx: Any) -> F:
-    out: F = a[idx]
-    return out
+def _au(d: F, rhi: F, b: Any, h: Any, x: Any, y: Any) -> F:
+    """Estimator ``h``'s risk-aware utility to ``x`` of ``y``'s position, at index arrays.
+
+    ``au[b, h, x, y] = bs_util(d[b, x, y], rhi[b, h, x])``: the utility matrix that
+    ``SMPState::setAllAUtil`` gives each estimator, read where it is needed instead of
+    stored (``A^3`` numbers per scenario).
+    """
+    return bs_util(d[b, x, y], rhi[b, h, x])
+
+
+def estimator_utilities(d: F, rhi: F) -> F:
+    """Every estimator's full risk-aware utility matrix, ``(B, H, A, A)``.
+
+    ``A^3`` numbers per scenario: for inspecting small cases only; the model itself
+    reads the entries it needs (:func:`_au`) or builds them a block at a time.
+    """
+    return bs_util(d[:, None, :, :], rhi[:, :, :, None])
+
+
+def _principals(
+    d: F, rhi: F, cap: F, stot: F, b: Any, h: Any, k: Any, i: Any, j: Any, rule: str
+) -> tuple[F, F, F, F, F]:
+    """The two principals' votes in ``h``'s estimate of the contest ``i`` against ``j``."""
+    uii, uij = _au(d, rhi, b, h, i, i), _au(d, rhi, b, h, i, j)
+    uji, ujj = _au(d, rhi, b, h, j, i), _au(d, rhi, b, h, j, j)
+    uki, ukj = _au(d, rhi, b, h, k, i), _au(d, rhi, b, h, k, j)
+    si, sj = stot[b, i], stot[b, j]
+    ci, cj = cap[b, i], cap[b, j]
+    con_i = vote(rule, si * ci, uii, uij)
+    con_j = vote(rule, sj * cj, uji, ujj)
+    chij = MIN_CHALLENGE_COALITION + np.maximum(con_i, 0.0) + np.maximum(con_j, 0.0)
+    chji = MIN_CHALLENGE_COALITION + np.maximum(-con_i, 0.0) + np.maximum(-con_j, 0.0)
+    return chij, chji, uki, ukj, sj
+
+
+def _expected_gain(chij: F, chji: F, uki: F, ukj: F, sj: F) -> tuple[F, F]:
+    """P[i beats j] and k's expected gain over the status quo (``probEduChlg``'s end)."""
+    phij = chij / (chij + chji)
+    eu_sq = uki + ukj
+    eu_vict = 2.0 * uki
+    eu_cntst = phij * (2.0 * uki) + (1.0 - phij) * (2.0 * ukj)
+    eu_chlg = (1.0 - sj) * eu_vict + sj * eu_cntst
+    return phij, eu_chlg - eu_sq
+
+
+def _third_party_votes(
+    rule: str, tpc: str, wn: F, uni: F, unn: F, unj: F, chij: F, chji: F
+) -> tuple[F, F]:
+    """Third parties' votes ``(for i, for j)`` per contest, before excluding i and j.
+
+    ``Actor::vProbLittle``: n judges the little contest (i:j) with only itself added;
+    ``Actor::thirdPartyVoteSU``: n votes on (utility of "i with n beats j" or "j beats
+    i with n") against ("i beats j with n" or "j with n beats i"); every voting rule
+    depends only on the difference, so the terms are differenced first.
+    """
+    cn = vote(rule, wn, uni, unj)
+    cni = chij[..., None] + np.maximum(cn, 0.0)
+    cnj = chji[..., None] + np.maximum(-cn, 0.0)
+    pin = cni / (cni + cnj)
+    del cn, cni, cnj
+    if tpc == "SemiCommit":  # u(ik>j) = 2uni+unn, u(j>ik) = 3unj, u(i>jk) = 3uni, ...
+        d_win, d_lose = unn - uni, unj - unn
+    else:  # FullCommit, NoCommit: both pairs of states coincide: no vote
+        d_win, d_lose = np.zeros_like(uni), np.zeros_like(unj)
+    vn = vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
+    return vn, pin
+
+
+def _check_commit(tpc: str) -> None:
+    if tpc not in THIRD_PARTY_COMMIT:
+        raise ModelError(f"smp: unknown third-party commitment {tpc!r}")
 
 
 def prob_edu_challenge(
-    au: F, cap: F, stot: F, h: I_, k: I_, i: I_, j: I_, p: SMPParams
+    d: F, rhi: F, cap: F, stot: F, h: I_, k: I_, i: I_, j: I_, p: SMPParams
 ) -> tuple[F, F]:
     """``SMPState::probEduChlg``: h's estimate of P[i beats j] and k's expected gain.
 
     Args:
-        au: ``(B, H, A, A)`` each estimator's risk-aware utility matrix.
+        d: ``(B, A, A)`` distances from each actor's ideal to each position.
+        rhi: ``(B, H, A)`` each estimator's estimate of each actor's risk attitude.
         cap: ``(B, A)`` capabilities.
         stot: ``(B, A)`` each actor's total salience.
         h: The estimator, an index array of shape ``(1 or B, ...)``; ``h``, ``k``,
@@ -357,66 +542,121 @@ def prob_edu_challenge(
         p: Model parameters (voting rule, third-party commitment).
 
     Returns:
-        ``(prob, gain)``, each of the challenges' shape.
+        ``(prob, gain)``, each of the challenges' shape. The third parties add an axis
+        of ``A`` to the challenges' shape: for every pair from the challenger's own
+        view use :func:`_challenges`, which takes them in blocks.
     """
+    _check_commit(p.third_party_commit)
     bsz, n_act = cap.shape
     nd = max(x.ndim for x in (h, k, i, j))
     h, k, i, j = (x.reshape(x.shape[:1] + (1,) * (nd - x.ndim) + x.shape[1:]) for x in (h, k, i, j))
     b = np.arange(bsz).reshape((bsz,) + (1,) * (nd - 1))
     rule = p.voting_rule
-    uii, uij = au[b, h, i, i], au[b, h, i, j]
-    uji, ujj = au[b, h, j, i], au[b, h, j, j]
-    uki, ukj = au[b, h, k, i], au[b, h, k, j]
-    si, sj = stot[b, i], stot[b, j]
-    ci, cj = cap[b, i], cap[b, j]
-    con_i = vote(rule, si * ci, uii, uij)
-    con_j = vote(rule, sj * cj, uji, ujj)
-    chij = MIN_CHALLENGE_COALITION + np.maximum(con_i, 0.0) + np.maximum(con_j, 0.0)
-    chji = MIN_CHALLENGE_COALITION + np.maximum(-con_i, 0.0) + np.maximum(-con_j, 0.0)
-    # third parties n, each judging the little contest (i:j) with only itself added;
-    # index arrays broadcast, so terms that do not depend on j are not repeated over j
+    chij, chji, uki, ukj, sj = _principals(d, rhi, cap, stot, b, h, k, i, j, rule)
     n = np.arange(n_act).reshape((1,) * nd + (n_act,))
     b3, h3, i3, j3 = b[..., None], h[..., None], i[..., None], j[..., None]
-    uni, unn = au[b3, h3, n, i3], au[b3, h3, n, n]
-    every_pair = (
-        tuple(h.shape) == tuple(i.shape) == (1, n_act, 1)
-        and bool((h == i).all())
-        and tuple(j.shape) == (1, 1, n_act)
-        and bool((i[0, :, 0] == np.arange(n_act)).all())
-        and bool((j[0, 0, :] == np.arange(n_act)).all())
-    )
-    # all challenges from the challenger's own view: unj[b, i, j, n] = au[b, i, n, j],
-    # a transposed view instead of an A^3 gather
-    unj = np.swapaxes(au, -1, -2) if every_pair else au[b3, h3, n, j3]
+    uni, unn = _au(d, rhi, b3, h3, n, i3), _au(d, rhi, b3, h3, n, n)
+    unj = _au(d, rhi, b3, h3, n, j3)
     wn = (stot * cap).reshape((bsz,) + (1,) * (nd - 1) + (n_act,))
-    cn = vote(rule, wn, uni, unj)
-    ci0, cj0 = chij[..., None], chji[..., None]
-    cni = ci0 + np.maximum(cn, 0.0)  # Actor::vProbLittle
-    cnj = cj0 + np.maximum(-cn, 0.0)
-    pin = cni / (cni + cnj)
-    del cn, cni, cnj
-    # Actor::thirdPartyVoteSU: n votes on (utility of "i with n beats j" or "j beats i
-    # with n") against ("i beats j with n" or "j with n beats i"); every voting rule
-    # depends only on the difference, so the terms are differenced first
-    tpc = p.third_party_commit
-    if tpc == "SemiCommit":  # u(ik>j) = 2uni+unn, u(j>ik) = 3unj, u(i>jk) = 3uni, ...
-        d_win, d_lose = unn - uni, unj - unn
-    elif tpc in ("FullCommit", "NoCommit"):  # both pairs of states coincide: no vote
-        d_win, d_lose = np.zeros_like(uni), np.zeros_like(unj)
-    else:
-        raise ModelError(f"smp: unknown third-party commitment {tpc!r}")
-    vn = vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
-    del pin
+    vn, _pin = _third_party_votes(rule, p.third_party_commit, wn, uni, unn, unj, chij, chji)
     third = (n != i3) & (n != j3)
     vn = np.where(third, vn, 0.0)
     chij = chij + np.maximum(vn, 0.0).sum(axis=-1)
     chji = chji + np.maximum(-vn, 0.0).sum(axis=-1)
-    phij = chij / (chij + chji)
-    eu_sq = uki + ukj
-    eu_vict = 2.0 * uki
-    eu_cntst = phij * (2.0 * uki) + (1.0 - phij) * (2.0 * ukj)
-    eu_chlg = (1.0 - sj) * eu_vict + sj * eu_cntst
-    return phij, eu_chlg - eu_sq
+    return _expected_gain(chij, chji, uki, ukj, sj)
+
+
+def _bs_util_into(d: F, one_minus_d: F, r: F, out: F) -> F:
+    """:func:`bs_util` into ``out`` (the same floating-point operations, no temporary)."""
+    np.multiply(d, r, out=out)
+    np.add(1.0, out, out=out)
+    np.multiply(one_minus_d, out, out=out)
+    far = ~(d <= 1.0)
+    if far.any():
+        np.copyto(out, one_minus_d * (1.0 + r), where=far)
+    return out
+
+
+def _challenges(
+    d: F,
+    rhi: F,
+    cap: F,
+    stot: F,
+    p: SMPParams,
+    *,
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> tuple[F, F]:
+    """Every challenge ``i -> j`` from the challenger's own view (``h = k = i``).
+
+    The same numbers as ``prob_edu_challenge`` with ``h = k = i`` over all pairs,
+    with the third-party terms (``A^3`` per scenario) made for a block of challengers
+    and targets at a time in reused buffers: memory about five blocks of ``block``
+    numbers. Each element is the same floating-point expression in both, and the sum
+    over third parties runs over one contiguous row per contest as numpy's sum over
+    the last axis does, so the block size changes no bit.
+
+    Returns:
+        ``(prob, gain)``, each ``(B, A, A)`` indexed ``[b, i, j]``.
+    """
+    tpc = p.third_party_commit
+    _check_commit(tpc)
+    bsz, n_act = cap.shape
+    rule = p.voting_rule
+    ar = np.arange(n_act)
+    b = np.arange(bsz).reshape(bsz, 1, 1)
+    ii, jj = ar.reshape(1, n_act, 1), ar.reshape(1, 1, n_act)
+    chij, chji, uki, ukj, sj = _principals(d, rhi, cap, stot, b, ii, ii, ii, jj, rule)
+    if tpc == "SemiCommit":  # otherwise third parties cast no vote (sums of exact zeros)
+        ws = ws or _Workspace()
+        dt = np.ascontiguousarray(np.swapaxes(d, -1, -2))  # dt[b, j, n] = d[b, n, j]
+        one_minus_dt = 1.0 - dt
+        uni_all = bs_util(dt, rhi)  # [b, i, n] = au[b, i, n, i]
+        unn_all = bs_util(d[:, ar, ar][:, None, :], rhi)  # [b, i, n] = au[b, i, n, n]
+        d_win_all = unn_all - uni_all
+        wn = (stot * cap)[:, None, None, :]
+        kb, jb = _split(block, bsz, n_act, n_act, n_act)
+        add_i, add_j = np.empty_like(chij), np.empty_like(chji)
+        for i0 in range(0, n_act, kb):
+            i1 = min(n_act, i0 + kb)
+            for j0 in range(0, n_act, jb):
+                j1 = min(n_act, j0 + jb)
+                shape = (bsz, i1 - i0, j1 - j0, n_act)  # [b, i, j, n]
+                unj = _bs_util_into(
+                    dt[:, None, j0:j1],
+                    one_minus_dt[:, None, j0:j1],
+                    rhi[:, i0:i1, None, :],
+                    ws.get("unj", shape),
+                )
+                # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0), the
+                # latter as chji - min(cn, 0) (the same bits)
+                cn = _vote_into(rule, wn, uni_all[:, i0:i1, None, :], unj, ws.get("cn", shape))
+                cni = np.maximum(cn, 0.0, out=ws.get("cni", shape))
+                cni += chij[:, i0:i1, j0:j1, None]
+                cnj = np.minimum(cn, 0.0, out=cn)
+                np.subtract(chji[:, i0:i1, j0:j1, None], cnj, out=cnj)
+                tot = np.add(cni, cnj, out=cnj)
+                pin = np.divide(cni, tot, out=cni)
+                # thirdPartyVoteSU: pin (unn - uni) + (1 - pin)(unj - unn)
+                d_lose = np.subtract(unj, unn_all[:, i0:i1, None, :], out=unj)
+                rest = np.subtract(1.0, pin, out=tot)
+                rest *= d_lose
+                x = np.multiply(pin, d_win_all[:, i0:i1, None, :], out=pin)
+                x += rest
+                # vote(x, 0): for Prop w * (x - 0) is w * x to the bit
+                vn = (
+                    np.multiply(x, wn, out=x) if rule == "Prop" else _vote_into(rule, wn, x, 0.0, x)
+                )
+                ri = ar[i0:i1]
+                vn[:, ri - i0, :, ri] = 0.0  # n == i
+                rj = ar[j0:j1]
+                vn[:, :, rj - j0, rj] = 0.0  # n == j
+                add_i[:, i0:i1, j0:j1] = np.maximum(vn, 0.0, out=rest).sum(axis=-1)
+                # sum of max(-vn, 0) = -(sum of min(vn, 0)), to the bit
+                add_j[:, i0:i1, j0:j1] = -np.minimum(vn, 0.0, out=vn).sum(axis=-1)
+        chij = chij + add_i
+        chji = chji + add_j
+    return _expected_gain(chij, chji, uki, ukj, sj)
 
 
 # ---------------------------------------------------------------------- one turn
@@ -426,27 +666,46 @@ def prob_edu_challenge(
 class _Turn:
     new_pos: F  # (B, A, D)
     mover: I_  # (B, A, 2) initiator and receiver of the bargain adopted; -1 for status quo
-    au: F  # (B, A, A, A)
     nra: F  # (B, A)
 
 
-def _utilities(pos: F, sal: F, cap: F, p: SMPParams) -> tuple[F, F, F]:
-    """Step 1-2: distances, risk attitudes and every estimator's utility matrix."""
+def _utilities(
+    pos: F,
+    sal: F,
+    cap: F,
+    p: SMPParams,
+    *,
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> tuple[F, F, F]:
+    """Step 1-2: distances, risk attitudes and every estimator's risk estimates.
+
+    Returns:
+        ``(d, nra, rhi)``: distances ``(B, A, A)``, risk attitudes ``(B, A)`` and
+        ``rhi[b, h, i]``, h's estimate of i's risk attitude; estimator h's utility
+        matrix is ``bs_util(d, rhi[:, h, :, None])`` (:func:`estimator_utilities`).
+    """
     d = weighted_distance(pos, pos, sal)  # (B, A, A); ideals track positions
     u0 = bs_util(d, np.zeros_like(d))
-    n_act = pos.shape[-2]
     allv = np.ones(pos.shape[:-1], dtype=bool)
-    c = coalitions(p.voting_rule, cap, u0)
+    c = coalitions(p.voting_rule, cap, u0, block=block, ws=ws)
     pv = victory_prob(p.victory_prob, c)
     win = pce(p.pce, c, pv, allv)
     nra = big_r_from_prob(win, p.big_r_range)
     rhi = estimate_nra(nra[:, :, None], nra[:, None, :], p.big_r_adjust)  # (B, H, I)
-    au = bs_util(d[:, None, :, :], rhi[:, :, :, None])  # (B, H, I, J)
-    del n_act
-    return d, nra, au
+    return d, nra, rhi
 
 
-def _win_prob(pos: F, sal: F, cap: F, nra: F, p: SMPParams) -> tuple[F, F, F]:
+def _win_prob(
+    pos: F,
+    sal: F,
+    cap: F,
+    nra: F,
+    p: SMPParams,
+    *,
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> tuple[F, F, F]:
     """``SMPState::pDist(-1)``: winning probability of each distinct position.
 
     Positions closer than ``posTol`` count as one; the first actor holding it stands
@@ -464,21 +723,28 @@ def _win_prob(pos: F, sal: F, cap: F, nra: F, p: SMPParams) -> tuple[F, F, F]:
     n = pos.shape[1]
     earlier = np.tril(np.ones((n, n), dtype=bool), -1)
     rep = ~(equiv & earlier).any(axis=-1)
-    prob = scalar_pce(cap, uself, rep, p, rule="Prop")
+    prob = scalar_pce(cap, uself, rep, p, rule="Prop", block=block, ws=ws)
     first = np.argmax(equiv & (rep[:, None, :]), axis=-1)
     per_actor = np.take_along_axis(prob, first, axis=-1)
     size = (first[:, :, None] == first[:, None, :]).sum(axis=-1)
     return per_actor, prob, per_actor / size
 
 
-def _turn(pos: F, sal: F, cap: F, stot: F, p: SMPParams, rngs: list[np.random.Generator]) -> _Turn:
+def _turn(
+    pos: F,
+    sal: F,
+    cap: F,
+    stot: F,
+    p: SMPParams,
+    rngs: list[np.random.Generator],
+    block: int | None = None,
+    ws: _Workspace | None = None,
+) -> _Turn:
     bsz, n_act, n_dim = pos.shape
     b = np.arange(bsz)[:, None]
-    d, nra, au = _utilities(pos, sal, cap, p)
+    d, nra, rhi = _utilities(pos, sal, cap, p, block=block, ws=ws)
     # Step 3: challenges i -> j from i's own perspective (h = k = i)
-    ii = np.arange(n_act).reshape(1, n_act, 1)
-    jj = np.arange(n_act).reshape(1, 1, n_act)
-    prob, edu = prob_edu_challenge(au, cap, stot, ii, ii, ii, jj, p)
+    prob, edu = _challenges(d, rhi, cap, stot, p, block=block, ws=ws)
     ok = (edu > MIN_SIG_EDU) & ~np.eye(n_act, dtype=bool)
     target = np.argmax(np.where(ok, edu, -np.inf), axis=-1)  # first best j
     has = ok.any(axis=-1)  # (B, A)
@@ -495,7 +761,7 @@ def _turn(pos: F, sal: F, cap: F, stot: F, p: SMPParams, rngs: list[np.random.Ge
     else:
         # KTAB passes j's estimated *gain* of i (get<1> of probEduChlg) where the
         # interpolation expects a probability; kept to reproduce KTAB.
-        _pj, gain_j = prob_edu_challenge(au, cap, stot, target, ai, ai, target, p)
+        _pj, gain_j = prob_edu_challenge(d, rhi, cap, stot, target, ai, ai, target, p)
         jij_i, jij_j = bargain_interpolate(p.inter_vec_bargain, ti, si, gain_j, tj, sj, 1 - gain_j)
         if p.bargain_model == "InitRcvrInterp":
             kinds = [(iij_i, iij_j), (jij_i, jij_j)]
@@ -545,7 +811,7 @@ def _turn(pos: F, sal: F, cap: F, stot: F, p: SMPParams, rngs: list[np.random.Ge
         slots = order[bb, kk, :n_opt]  # (G, n)
         u = bu[bb[:, None, None], np.arange(n_act)[None, :, None], slots[:, None, :]]
         w = cap[bb]
-        probs = scalar_pce(w, u, np.ones(slots.shape, dtype=bool), p)
+        probs = scalar_pce(w, u, np.ones(slots.shape, dtype=bool), p, block=block, ws=ws)
         if p.state_transitions == "Deterministic":
             pick = np.argmax(probs, axis=-1)
         elif p.state_transitions == "Stochastic":
@@ -571,14 +837,19 @@ def _turn(pos: F, sal: F, cap: F, stot: F, p: SMPParams, rngs: list[np.random.Ge
         np.where(take_init[..., None], pinit[b, chosen], prcvr[b, chosen]),
     )
     mover = np.stack([np.where(ch_sq, -1, ch_init), np.where(ch_sq, -1, ch_rcvr)], axis=-1)
-    return _Turn(new, mover, au, nra)
+    return _Turn(new, mover, nra)
 
 
 # ---------------------------------------------------------------------- the run
 
 
 def run_smp(
-    position: F, salience: F, capability: F, params: SMPParams | None = None
+    position: F,
+    salience: F,
+    capability: F,
+    params: SMPParams | None = None,
+    *,
+    block: int | None = None,
 ) -> dict[str, Any]:
     """Run KTAB's SMP on a batch of scenarios (KTAB's internal 0-1 scales).
 
@@ -587,6 +858,9 @@ def run_smp(
         salience: ``(B, A, D)`` saliences in [0, 1], summing to at most 1 per actor.
         capability: ``(B, A)`` capabilities (> 0 for a voting actor).
         params: Model parameters (KTAB defaults when ``None``).
+        block: Numbers per block of third-party terms (at least one line of ``A``
+            is taken); ``None`` for :data:`BLOCK_ELEMENTS`. Changes memory and speed
+            only, never a bit of the results.
 
     Returns:
         ``trajectory`` ``(B, T+1, A, D)`` (draws that stop early repeat their last
@@ -611,11 +885,14 @@ def run_smp(
     active = np.ones(bsz, dtype=bool)
     d01 = np.zeros(bsz)
     current = pos.copy()
+    ws = _Workspace()  # buffers shared by every turn
     t = 0
     while active.any():
         t += 1
         idx = np.nonzero(active)[0]
-        step = _turn(current[idx], sal[idx], cap[idx], stot[idx], p, [rngs[k] for k in idx])
+        step = _turn(
+            current[idx], sal[idx], cap[idx], stot[idx], p, [rngs[k] for k in idx], block, ws
+        )
         new = current.copy()
         new[idx] = step.new_pos
         mv = np.full((bsz, n_act, 2), -1, dtype=np.intp)
@@ -631,8 +908,8 @@ def run_smp(
         current = new
         active = active & ~stop
     # final winning probabilities (SMPState::pDist(-1)) on each draw's last state
-    _d, nra, _au = _utilities(current, sal, cap, p)
-    per_actor, _prob, share = _win_prob(current, sal, cap, nra, p)
+    _d, nra, _rhi = _utilities(current, sal, cap, p, block=block, ws=ws)
+    per_actor, _prob, share = _win_prob(current, sal, cap, nra, p, block=block, ws=ws)
     outcome = (share[..., None] * current).sum(axis=1)
     return {
         "trajectory": np.stack(history, axis=1),
