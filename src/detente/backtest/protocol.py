@@ -306,6 +306,8 @@ def crps_discrete(value: F, prob: F, y: F) -> F:
 def _conformal(point: F, residuals: F) -> tuple[F, F]:
     """Atoms ``clip(point + r_k)`` with equal weights (split-conformal predictive system)."""
     r = residuals[~np.isnan(residuals)]
+    if r.size == 0:  # no training forecast to learn the spread from: no distribution
+        return np.full((len(point), 1), np.nan), np.zeros((len(point), 1))
     value = np.clip(point[:, None] + r[None, :], 0.0, 100.0)
     prob = np.full(value.shape, 1.0 / len(r))
     return value, prob
@@ -313,6 +315,8 @@ def _conformal(point: F, residuals: F) -> tuple[F, F]:
 
 def _half_width(abs_res: F, level: float) -> float:
     r = np.sort(abs_res[~np.isnan(abs_res)])
+    if r.size == 0:
+        return float("nan")
     k = int(np.ceil((len(r) + 1) * level)) - 1
     return float(r[min(k, len(r) - 1)])
 
@@ -369,7 +373,7 @@ def nested_cv(
                 q = _half_width(np.abs(res), lv)
                 lo[lv][te] = np.clip(pred.point - q, 0.0, 100.0)
                 hi[lv][te] = np.clip(pred.point + q, 0.0, 100.0)
-        ok = ~np.isnan(pred.point)
+        ok = ~np.isnan(pred.point) & (prob.sum(axis=1) > 0)
         c = np.full(len(y), np.nan)
         ls = np.full(len(y), np.nan)
         c[ok] = crps_discrete(value[ok], prob[ok], y[ok])

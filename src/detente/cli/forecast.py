@@ -105,6 +105,21 @@ def forecast(
                 ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"],
             )
         )
+        options = [
+            {
+                "issue": i,
+                "model": m,
+                "option": o["value"],
+                "label": o["label"],
+                "probability": f"{o['probability']:.0%}",
+            }
+            for i, issue in result.to_dict()["issues"].items()
+            for m, entry in issue["models"].items()
+            for o in entry.get("option_probabilities", [])
+        ]
+        if options:
+            click.echo("\nProbability of each labelled option:")
+            click.echo(render_table(options))
 
 
 @click.command()

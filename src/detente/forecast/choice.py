@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import ModelError
-from detente.forecast.closed_form import weighted_mean, weighted_median
+from detente.forecast.closed_form import weighted_median
 from detente.forecast.registry import ModelInput, ModelResult, Param, register
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "distribution_median",
     "fit_choice",
     "nearest_candidate",
+    "option_probabilities",
     "shipped_coefficients",
 ]
 
@@ -128,8 +129,15 @@ def candidate_set(
     anchors = np.full((r, 0), np.nan) if anchors is None else anchors
     w = np.where(present, weight, 0.0)
     pos = np.where(present, position, np.nan)
-    # The closed-form models take (B, A, I): here one batch, rows as issues.
-    comp = weighted_mean(np.where(present, position, 0.0).T[None], w.T[None])[0]
+    # The compromise (Achen 2006), summed along a contiguous actor axis so that a row's
+    # value does not depend on how many rows are computed with it (batched = one by one).
+    w = np.ascontiguousarray(w)
+    total_w = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp = np.where(
+            total_w > 0, (w * np.where(present, position, 0.0)).sum(axis=1) / total_w, np.nan
+        )
+    # The closed-form median takes (B, A, I): here one batch, rows as issues.
     med = weighted_median(np.where(present, position, np.inf).T[None], w.T[None])[0]
     raw = np.concatenate(
         [pos, status_quo[:, None], comp[:, None], scale_min[:, None], scale_max[:, None], anchors],
@@ -409,3 +417,35 @@ def _choice(
             "candidate_probability": prob.reshape(bsz, n, c),
         },
     )
+
+
+def option_probabilities(
+    anchors: Sequence[tuple[float, str]], value: F, prob: F
+) -> list[dict[str, Any]]:
+    """Probability of each labelled option: the mass of the candidates nearest to it.
+
+    Every candidate's probability goes to the labelled point of the scale nearest to it
+    (the lower one on ties), so the options' probabilities sum to one. The labelled
+    points are candidates themselves, so an option's own mass stays with it.
+
+    Args:
+        anchors: ``(value, label)`` of the issue's labelled points.
+        value: ``(C,)`` candidate values (NaN padding).
+        prob: ``(C,)`` their probabilities.
+
+    Returns:
+        ``[{"value", "label", "probability"}]`` in the order of ``anchors``.
+    """
+    if not anchors:
+        return []
+    at = np.array([a for a, _ in anchors], dtype=float)
+    ok = ~np.isnan(value)
+    d = np.abs(value[ok, None] - at[None, :])
+    # Lower anchor on ties: order candidates by (distance, anchor value).
+    key = d + 1e-12 * (at[None, :] - at.min()) / max(float(np.ptp(at)), 1.0)
+    nearest = np.argmin(key, axis=1)
+    mass = np.bincount(nearest, weights=prob[ok], minlength=len(at))
+    return [
+        {"value": float(v), "label": label, "probability": float(m)}
+        for (v, label), m in zip(anchors, mass, strict=True)
+    ]
