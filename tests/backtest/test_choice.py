@@ -187,3 +187,30 @@ def test_cli_forecast_shows_option_probabilities(istanbul_case_path: Path) -> No
     )
     data = json.loads(run.output)
     assert data["issues"]["guarantee"]["models"]["choice"]["option_probabilities"]
+
+
+def test_bad_parameters_are_clean_errors(istanbul_case_path: Path) -> None:
+    for param in (
+        'choice.anchors=[[1, "x"]]',
+        "choice.anchors=[[1, 2]]",
+        "choice.rule=majority",
+        'choice.setters="AFG"',
+    ):
+        run = CliRunner().invoke(
+            cli, ["forecast", str(istanbul_case_path), "-m", "choice", "-p", param]
+        )
+        assert run.exit_code == 2, (param, run.output)
+        assert "choice:" in run.output and "Traceback" not in run.output
+
+
+def test_backtest_passes_the_council_rule_issue_by_issue(data_dir: Path) -> None:
+    from detente.backtest import load_benchmark
+    from detente.backtest.scoring import predict
+
+    bench = load_benchmark(data_dir / "deu3" / "deu3-public.csv")
+    per_issue = predict(bench, "choice")
+    all_unan = predict(bench, "choice", {"rule": "unanimity"})
+    all_qmv = predict(bench, "choice", {"rule": "qmv"})
+    unan = np.array([v.startswith("Unan") for v in bench.vote])
+    assert np.array_equal(per_issue[unan], all_unan[unan])
+    assert np.array_equal(per_issue[~unan], all_qmv[~unan])

@@ -335,6 +335,9 @@ def choice_model(
     """
     bsz, a, n = inp.position.shape
     ids = list(inp.actor_ids) if inp.actor_ids else [""] * a
+    for name, given in (("setters", setters), ("mediators", mediators)):
+        if isinstance(given, str) or not all(isinstance(x, str) for x in given):
+            raise ModelError(f"choice: {name} must be a list of actor ids, not {given!r}")
     role_setter = np.array([x in set(setters) for x in ids])
     role_med = np.array([x in set(mediators) for x in ids])
 
@@ -343,15 +346,26 @@ def choice_model(
         return out
 
     present = np.broadcast_to(inp.present.T[None], (bsz, n, a)).reshape(bsz * n, a)
-    un = np.broadcast_to(np.asarray(unanimity, dtype=bool), (n,))
+    un_arr = np.asarray(unanimity, dtype=bool)
+    if un_arr.shape not in ((), (n,)):
+        raise ModelError(f"choice: a decision rule for {un_arr.size} issues, the input has {n}")
+    un = np.broadcast_to(un_arr, (n,))
     anc = np.full((n, 0), np.nan)
     if anchors is not None:
-        if len(anchors) != n:
-            raise ModelError(f"choice: anchors for {len(anchors)} issues, the case has {n}")
-        m = max((len(x) for x in anchors), default=0)
+        try:
+            rows_ = [np.asarray(x, dtype=float).reshape(-1) for x in anchors]
+        except (TypeError, ValueError) as exc:
+            raise ModelError(
+                f"choice: anchors must be lists of numbers per issue ({exc})"
+            ) from None
+        if len(rows_) != n:
+            raise ModelError(f"choice: anchors for {len(rows_)} issues, the input has {n}")
+        if any(not np.isfinite(r).all() for r in rows_):
+            raise ModelError("choice: anchors must be finite numbers")
+        m = max((len(r) for r in rows_), default=0)
         anc = np.full((n, m), np.nan)
-        for i, vals in enumerate(anchors):
-            anc[i, : len(vals)] = np.asarray(vals, dtype=float)
+        for i, r in enumerate(rows_):
+            anc[i, : len(r)] = r
     cand = candidate_set(
         rows(inp.position),
         rows(inp.weight),
@@ -367,6 +381,14 @@ def choice_model(
     return cand, choice_probabilities(cand, beta)
 
 
+def _ids(given: Any, name: str) -> list[str]:
+    if given is None:
+        return []
+    if isinstance(given, str) or not isinstance(given, list | tuple):
+        raise ModelError(f"choice: {name} must be a list of actor ids, not {given!r}")
+    return list(given)
+
+
 @register(
     "choice",
     summary="Conditional logit over the candidate outcomes (positions, reference point, "
@@ -375,8 +397,8 @@ def choice_model(
     params={
         "rule": Param(
             "unanimity",
-            "Decision rule: unanimity (every party must agree; bilateral talks) or qmv.",
-            ("unanimity", "qmv"),
+            "Decision rule: unanimity (every party must agree; bilateral talks) or qmv, "
+            "or a list with one per issue (the DEU backtest passes the Council's).",
         ),
         "setters": Param(["com"], "Actor ids whose position is an agenda setter's."),
         "mediators": Param(
@@ -395,12 +417,15 @@ def _choice(
     anchors: Any = None,
 ) -> ModelResult:
     beta = np.asarray(shipped_coefficients()["beta"], dtype=float)
+    rules = [rule] if isinstance(rule, str) else list(rule)
+    if not rules or any(r not in ("unanimity", "qmv") for r in rules):
+        raise ModelError(f"choice: rule must be unanimity or qmv (or one per issue), not {rule!r}")
     cand, prob = choice_model(
         inp,
         beta,
-        setters=list(setters or ()),
-        mediators=list(mediators or ()),
-        unanimity=rule == "unanimity",
+        setters=_ids(setters, "setters"),
+        mediators=_ids(mediators, "mediators"),
+        unanimity=[r == "unanimity" for r in rules] if len(rules) > 1 else rules[0] == "unanimity",
         anchors=anchors,
     )
     bsz, n = inp.batch, inp.position.shape[2]
