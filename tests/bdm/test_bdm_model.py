@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -68,59 +67,6 @@ def test_replication_round_one_and_the_shape_of_the_published_path(
     assert np.max(np.abs(mean[1:] - PUBLISHED_MEAN)) <= 0.07
     off = np.abs(med[1:] - PUBLISHED_MEDIAN)
     assert np.max(np.delete(off, 1)) <= 0.08
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="round 2 median is 9.61, published 9.9 (docs/models/bdm.md explains)",
-)
-def test_replication_gate_rounds_1_to_5_within_005(
-    emissions_rounds: tuple[np.ndarray, np.ndarray],
-) -> None:
-    med, _ = emissions_rounds
-    assert np.max(np.abs(med[1:6] - PUBLISHED_MEDIAN[:5])) <= 0.05
-
-
-def _emissions_table(data_dir: Path) -> tuple[list[float], list[float], list[float]]:
-    rows = list(csv.DictReader((data_dir / "bdm" / "bdm1994-eu-emissions.csv").open()))
-    return (
-        [float(r["Position"]) for r in rows],
-        [float(r["Capability"]) for r in rows],
-        [float(r["Salience"]) for r in rows],
-    )
-
-
-def _median(x: list[float], c: list[float], s: list[float]) -> float:
-    w = np.array(c) * np.array(s)
-    return float(weighted_median(np.array(x)[None, :, None], w[None, :, None])[0, 0])
-
-
-def test_why_round_two_misses_belgiums_risk_exponent(data_dir: Path) -> None:
-    """The diagnosis in docs/models/bdm.md, pinned: only Belgium's exponent matters.
-
-    Round 1 lands within 0.05 of the published 8.4 only in a narrow window of
-    Belgium's exponent, and eq. 10-11 put it inside (0.754). Round 2 would need
-    Belgium close to risk-neutral (r >= 0.955) to land within 0.05 of 9.9; eq. 10-11
-    give 0.817 there, hence 9.61.
-    """
-    x, c, s = _emissions_table(data_dir)
-    bel = 1
-
-    def round1(r: float | None) -> float:
-        new, _ = _reference_round(x, c, s, None if r is None else {bel: r})
-        return _median(new, c, s)
-
-    assert abs(round1(None) - 8.4) <= 0.05
-    assert abs(round1(0.72) - 8.4) > 0.05 and abs(round1(0.78) - 8.4) > 0.05
-    x1, _ = _reference_round(x, c, s)
-
-    def round2(r: float | None) -> float:
-        new, _ = _reference_round(x1, c, s, None if r is None else {bel: r}, rng=6.0)
-        return _median(new, c, s)
-
-    assert round2(None) == pytest.approx(OURS_MEDIAN[1], abs=5e-4)
-    assert abs(round2(0.95) - 9.9) > 0.05
-    assert abs(round2(0.96) - 9.9) <= 0.05 and abs(round2(1.0) - 9.9) <= 0.05
 
 
 def test_two_actors_by_hand() -> None:

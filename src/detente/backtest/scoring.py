@@ -83,7 +83,13 @@ def predict_with_extras(
             if len(idx) == bench.n_issues
             else bench.subset(np.isin(np.arange(bench.n_issues), idx))
         )
-        result = spec(sub.model_input(), **dict(params or {}))
+        given = dict(params or {})
+        if "rule" in spec.params and "rule" not in given:
+            # Models that read the decision rule get the Council's, issue by issue.
+            given["rule"] = [
+                "unanimity" if v.lower().startswith("unan") else "qmv" for v in sub.vote
+            ]
+        result = spec(sub.model_input(), **given)
         got = np.asarray(result.outcome, dtype=float)
         if got.shape != (1, len(idx)):
             raise ModelError(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from detente.backtest import CAPABILITY_OPTIONS, load_benchmark, run_backtest
+from detente.backtest.protocol import PROTOCOL_MODELS, markdown, run_protocol
 from detente.backtest.scoring import default_models
 from detente.cli._common import format_option, render_json, render_table
 from detente.cli.forecast import parse_params
@@ -49,7 +50,22 @@ def backtest() -> None:
 @click.option(
     "-p", "--param", "params", multiple=True, help="Model parameter MODEL.NAME=VALUE (repeatable)."
 )
-@format_option("table", "json")
+@click.option(
+    "--cv",
+    "cv",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Honest protocol: K-fold cross-validation grouped by proposal, every parameter "
+    "tuned inside the training folds (nested), probabilistic scores.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="With --cv: independent fold assignments, scores averaged per issue.",
+)
+@format_option("table", "json", "markdown")
 def deu(
     file: Path,
     models: tuple[str, ...],
@@ -57,6 +73,8 @@ def deu(
     seed: int,
     n_boot: int,
     params: tuple[str, ...],
+    cv: int | None,
+    repeats: int,
     fmt: str,
 ) -> None:
     """Backtest on a DEU III file: MAE, RMSE, median absolute error, 95% intervals.
@@ -65,12 +83,40 @@ def deu(
     skipped. Intervals resample whole proposals; `vs_compromise` is each model's metric
     minus the compromise model's on the same issues and resamples (negative = better).
 
+    With --cv K the models are scored by nested cross-validation grouped by proposal
+    (default models: compromise, median, deu-compromise, choice), with log score, CRPS
+    and the coverage of 50% and 80% intervals, overall and per subset.
+
     \b
-    Example:
+    Examples:
       detente backtest deu data/deu3/deu3-public.csv --format json
+      detente backtest deu data/deu3/deu3-public.csv --cv 5 --repeats 5
     """  # noqa: D301 - click's \b (no rewrap) must be a real backspace
-    names = [n.strip() for item in models for n in item.split(",") if n.strip()] or default_models()
+    names = [n.strip() for item in models for n in item.split(",") if n.strip()]
     bench = load_benchmark(file, capability)
+    if cv is not None:
+        if params:
+            raise click.UsageError("--param is not used with --cv: the protocol tunes parameters")
+        res = run_protocol(
+            bench, names or list(PROTOCOL_MODELS), k=cv, repeats=repeats, seed=seed, n_boot=n_boot
+        )
+        if fmt == "json":
+            click.echo(render_json(res.to_dict()))
+        elif fmt == "markdown":
+            click.echo(markdown(res))
+        else:
+            click.echo(
+                f"DEU III nested {cv}-fold CV of {file} grouped by proposal, {repeats} repeat(s): "
+                f"{bench.n_issues} issues in {len(set(bench.proposal))} proposals; "
+                f"bootstrap {n_boot} by proposal, seed {seed}"
+            )
+            click.echo(render_table(res.rows()))
+        return
+    if repeats != 1:
+        raise click.UsageError("--repeats needs --cv")
+    if fmt == "markdown":
+        raise click.UsageError("--format markdown needs --cv")
+    names = names or default_models()
     result = run_backtest(bench, names, parse_params(params), seed=seed, n_boot=n_boot)
     if fmt == "json":
         click.echo(render_json(result.to_dict()))

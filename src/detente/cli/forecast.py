@@ -94,11 +94,26 @@ def forecast(
                 model_params.setdefault(name, {})["rounds"] = rounds
     result = run_forecast(case, models or None, model_params, trajectory=trajectory)
     columns = ["issue", "model", "outcome", "nearest_anchor", "anchor_label", "note"]
-    emit(
-        fmt,
-        result,
-        text=lambda: [f"{case.case.title}  ({case_file})", render_table(result.rows(), columns)],
-    )
+
+    def text() -> list[str]:
+        lines = [f"{case.case.title}  ({case_file})", render_table(result.rows(), columns)]
+        options = [
+            {
+                "issue": i,
+                "model": m,
+                "option": o["value"],
+                "label": o["label"],
+                "probability": f"{o['probability']:.0%}",
+            }
+            for i, issue in result.to_dict()["issues"].items()
+            for m, entry in issue["models"].items()
+            for o in entry.get("option_probabilities", [])
+        ]
+        if options:
+            lines += ["\nProbability of each labelled option:", render_table(options)]
+        return lines
+
+    emit(fmt, result, text=text)
 
 
 @click.command()

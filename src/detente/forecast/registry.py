@@ -217,6 +217,7 @@ BUILTIN_MODULES = (
     "detente.forecast.deu_compromise",
     "detente.forecast.smp",
     "detente.forecast.bdm",
+    "detente.forecast.choice",
 )
 """Modules whose import registers the built-in models."""
 

@@ -201,6 +201,37 @@ def case_params(
     return out
 
 
+def _from_case(case: Case, declared: Mapping[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    """Fill the parameters a model reads from the case (labelled points, mediators) if unset."""
+    if "anchors" in declared and p.get("anchors") is None:
+        p["anchors"] = [[a.value for a in i.scale.anchors] for i in case.issues]
+    if "mediators" in declared and p.get("mediators") is None:
+        p["mediators"] = [a.id for a in case.actors if a.role == "mediator"]
+    return p
+
+
+def _options(case: Case, extras: Mapping[str, Any]) -> dict[str, Any]:
+    """Per issue: candidate probabilities, the distribution's mean, each labelled option's."""
+    from detente.forecast.choice import option_probabilities
+
+    out: dict[str, Any] = {}
+    for k, issue in enumerate(case.issues):
+        value = np.asarray(extras["candidate_value"])[0, k]
+        prob = np.asarray(extras["candidate_probability"])[0, k]
+        ok = ~np.isnan(value)
+        anchors = [(a.value, a.label) for a in issue.scale.anchors]
+        mean = float(np.asarray(extras["mean"])[0, k]) if "mean" in extras else None
+        out[issue.id] = {
+            "mean": None if mean is None or math.isnan(mean) else mean,
+            "candidates": [
+                {"value": float(v), "probability": float(q)}
+                for v, q in zip(value[ok], prob[ok], strict=True)
+            ],
+            "option_probabilities": option_probabilities(anchors, value, prob),
+        }
+    return out
+
+
 def forecast(
     case: Case,
     models: Sequence[str] | None = None,
@@ -237,9 +268,11 @@ def forecast(
     used: dict[str, dict[str, Any]] = {}
     no_weight = ~(inp.weight[0] > 0).any(axis=0)
     for spec in specs:
-        p = spec.resolve_params((params or {}).get(spec.name))
+        p = _from_case(case, spec.params, spec.resolve_params((params or {}).get(spec.name)))
         used[spec.name] = p
         result = spec.fn(inp, **p)
+        if "candidate_probability" in result.extras:
+            extras[spec.name] = _options(case, result.extras)
         if result.outcome.shape != (1, arrays.n_issues):
             raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
         traj = result.extras.get("trajectory")
