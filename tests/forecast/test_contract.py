@@ -163,6 +163,9 @@ def test_status_quo_is_read_only_when_declared(name: str) -> None:
     if spec.needs_status_quo:
         assert not np.array_equal(spec(other).outcome, spec(inp).outcome)
         assert np.isnan(spec(none).outcome).all()  # no disagreement point, no answer
+    elif spec.uses_status_quo:  # read when given, not needed: an answer either way
+        assert not np.array_equal(spec(other).outcome, spec(inp).outcome)
+        assert np.isfinite(spec(none).outcome).all()
     else:
         assert np.array_equal(spec(other).outcome, spec(inp).outcome, equal_nan=True)
         assert np.array_equal(spec(none).outcome, spec(inp).outcome, equal_nan=True)

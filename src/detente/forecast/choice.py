@@ -394,6 +394,7 @@ def _ids(given: Any, name: str) -> list[str]:
     summary="Conditional logit over the candidate outcomes (positions, reference point, "
     "compromise, scale ends and labelled points); forecast = median of its distribution.",
     reference="McFadden (1974); trained on DEU III public part (docs/models/choice.md)",
+    uses_status_quo=True,
     params={
         "rule": Param(
             "unanimity",

@@ -139,6 +139,8 @@ class ModelSpec:
     needs_status_quo: bool = False
     trajectory: bool = False
     params: Mapping[str, Param] = field(default_factory=dict)
+    uses_status_quo: bool = False
+    """Reads the status quo when the case gives one, and works without it."""
 
     def metadata(self) -> dict[str, Any]:
         """The contract as JSON-ready data."""
@@ -149,6 +151,7 @@ class ModelSpec:
             "deterministic": self.deterministic,
             "multi_issue": self.multi_issue,
             "needs_status_quo": self.needs_status_quo,
+            "uses_status_quo": self.uses_status_quo or self.needs_status_quo,
             "trajectory": self.trajectory,
             "params": {
                 k: {"default": p.default, "doc": p.doc, "choices": p.choices}
@@ -190,6 +193,7 @@ def register(
     needs_status_quo: bool = False,
     trajectory: bool = False,
     params: Mapping[str, Param] | None = None,
+    uses_status_quo: bool = False,
 ) -> Callable[[Callable[..., ModelResult]], Callable[..., ModelResult]]:
     """Register a model function under ``name`` with its contract."""
 
@@ -206,6 +210,7 @@ def register(
             needs_status_quo=needs_status_quo,
             trajectory=trajectory,
             params=dict(params or {}),
+            uses_status_quo=uses_status_quo,
         )
         return fn
 
