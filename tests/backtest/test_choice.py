@@ -25,6 +25,7 @@ from detente.forecast.choice import (
     distribution_median,
     fit_choice,
     option_probabilities,
+    read_coefficients,
     shipped_coefficients,
 )
 from detente.forecast.registry import ModelInput
@@ -143,12 +144,32 @@ def test_batched_equals_one_by_one(arrays: tuple[np.ndarray, np.ndarray, np.ndar
 
 def test_shipped_coefficients_come_from_the_documented_command(data_dir: Path) -> None:
     shipped = shipped_coefficients()
-    assert shipped["command"].startswith("python -m detente.backtest.choice_train ")
+    assert shipped.command.startswith("python -m detente.backtest.choice_train ")
     again = train(data_dir / "deu3" / "deu3-public.csv")
-    assert again["l2"] == shipped["l2"] and shipped["l2"] in L2_GRID
-    assert again["beta"] == pytest.approx(shipped["beta"], abs=1e-8)
-    assert again["data"]["sha256"] == shipped["data"]["sha256"]
-    assert shipped["issues"] == 213 and shipped["proposals"] == 82
+    assert again["l2"] == shipped.l2 and shipped.l2 in L2_GRID
+    assert again["beta"] == pytest.approx(list(shipped.beta), abs=1e-8)
+    assert again["data"]["sha256"] == shipped.data["sha256"]
+    assert shipped.issues == 213 and shipped.proposals == 82
+    # The record the command writes is what the package reads back.
+    assert read_coefficients(json.dumps(again)).beta == pytest.approx(shipped.beta, abs=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"beta": [1.0]}, "one finite number per feature"),
+        ({"features": ["x"]}, "other features"),
+        ({"l2": -1}, "l2"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_a_bad_coefficients_file_is_a_clean_error(change: dict[str, object], message: str) -> None:
+    record = shipped_coefficients().model_dump()
+    record.update(change)
+    with pytest.raises(ModelError, match=message):
+        read_coefficients(json.dumps(record))
+    with pytest.raises(ModelError, match="choice coefficients"):
+        read_coefficients("{not json")
 
 
 def test_option_probabilities_go_to_the_nearest_label() -> None:

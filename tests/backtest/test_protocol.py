@@ -190,3 +190,18 @@ def test_cli_refuses_bad_protocol_options(small_file: Path) -> None:
     assert run.exit_code == 2 and "--repeats needs --cv" in run.output
     run = CliRunner().invoke(cli, ["backtest", "deu", str(small_file), "--cv", "3", "-m", "oracle"])
     assert run.exit_code == 2 and "unknown model 'oracle'" in run.output
+
+
+@pytest.mark.slow
+def test_docs_tables_equal_the_command_on_the_public_file(repo: Path) -> None:
+    """docs/backtest.md holds the command's output verbatim (about 30 s)."""
+    line = next(
+        x
+        for x in (repo / "docs" / "backtest.md").read_text(encoding="utf-8").splitlines()
+        if x.startswith("detente backtest deu") and "--cv" in x and "--format markdown" in x
+    )
+    args = line.split()[1:]
+    args[args.index("data/deu3/deu3-public.csv")] = str(repo / "data/deu3/deu3-public.csv")
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    assert run.output.strip() in (repo / "docs" / "backtest.md").read_text(encoding="utf-8")

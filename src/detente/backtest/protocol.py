@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,8 +50,12 @@ __all__ = [
     "Audit",
     "Learner",
     "LeakError",
+    "ModelScores",
     "Prediction",
+    "ProtocolData",
     "ProtocolResult",
+    "Scores",
+    "VsCompromise",
     "crps_discrete",
     "learner",
     "log_score_binned",
@@ -410,13 +414,58 @@ def _boot_mean(loss: F, counts: NDArray[np.int64]) -> F:
     return out
 
 
-@dataclass
+class VsCompromise(TypedDict):
+    """Paired differences to the compromise model (negative = better), 95% bootstrap CIs."""
+
+    mae: float
+    mae_ci: list[float]
+    crps: float
+    crps_ci: list[float]
+    log_score: float
+    log_score_ci: list[float]
+    mae_by_repeat: list[float]
+
+
+class Scores(TypedDict, total=False):
+    """A model's scores on a set of issues (only ``n`` when it scores none of them)."""
+
+    n: int
+    mae: float
+    mae_ci: list[float]
+    rmse: float
+    median_ae: float
+    log_score: float
+    crps: float
+    coverage: dict[str, float]
+    width_median: dict[str, float]
+    width_mean: dict[str, float]
+    vs_compromise: VsCompromise
+
+
+class ModelScores(Scores, total=False):
+    """Scores on every issue, plus per subset and the parameters chosen per repeat and fold."""
+
+    missing: int
+    subsets: dict[str, Scores]
+    chosen_params: list[list[dict[str, Any]]]
+
+
+class ProtocolData(TypedDict):
+    """The JSON of ``detente backtest deu --cv``."""
+
+    issues: int
+    proposals: int
+    models: dict[str, ModelScores]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ProtocolResult:
     """Scores of the nested protocol; :meth:`to_dict` is the JSON."""
 
-    data: dict[str, Any]
+    data: ProtocolData
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ProtocolData:
         """JSON-ready scores (see :func:`run_protocol`)."""
         return self.data
 
@@ -424,13 +473,13 @@ class ProtocolResult:
         """One row per model for the table view."""
         out = []
         for name, s in self.data["models"].items():
-            vs = s.get("vs_compromise") or {}
+            vs = s.get("vs_compromise")
             out.append(
                 {
                     "model": name,
                     "n": s["n"],
                     "mae": s["mae"],
-                    "d_mae": vs.get("mae"),
+                    "d_mae": vs["mae"] if vs else None,
                     "d_mae_95ci": "[{:+.2f}, {:+.2f}]".format(*vs["mae_ci"]) if vs else "-",
                     "log_score": s["log_score"],
                     "crps": s["crps"],
@@ -447,7 +496,7 @@ def _summary(
     outs: list[FoldOutput],
     base: list[FoldOutput] | None,
     counts: NDArray[np.int64],
-) -> dict[str, Any]:
+) -> ModelScores:
     y = bench.outcome
     err = np.mean([np.abs(o.point - y) for o in outs], axis=0)
     crps = np.mean([o.crps for o in outs], axis=0)
@@ -459,46 +508,48 @@ def _summary(
     width = {lv: np.mean([o.hi[lv] - o.lo[lv] for o in outs], axis=0) for lv in LEVELS}
     ok = ~np.isnan(err)
 
-    def block(mask: B) -> dict[str, Any]:
+    def block(mask: B) -> Scores:
         m = mask & ok
-        entry: dict[str, Any] = {"n": int(m.sum())}
+        entry: Scores = {"n": int(m.sum())}
         if not m.any():
             return entry
-        entry.update(
-            {
-                "mae": float(np.mean(err[m])),
-                "mae_ci": _ci(_boot_mean(err[m], counts[:, m])),
-                "rmse": float(np.sqrt(np.mean(err[m] ** 2))),
-                "median_ae": float(np.median(err[m])),
-                "log_score": float(np.mean(logs[m])),
-                "crps": float(np.mean(crps[m])),
-                "coverage": {str(lv): float(np.mean(inside[lv][m])) for lv in LEVELS},
-                "width_median": {str(lv): float(np.median(width[lv][m])) for lv in LEVELS},
-                "width_mean": {str(lv): float(np.mean(width[lv][m])) for lv in LEVELS},
-            }
-        )
+        entry["mae"] = float(np.mean(err[m]))
+        entry["mae_ci"] = _ci(_boot_mean(err[m], counts[:, m]))
+        entry["rmse"] = float(np.sqrt(np.mean(err[m] ** 2)))
+        entry["median_ae"] = float(np.median(err[m]))
+        entry["log_score"] = float(np.mean(logs[m]))
+        entry["crps"] = float(np.mean(crps[m]))
+        entry["coverage"] = {str(lv): float(np.mean(inside[lv][m])) for lv in LEVELS}
+        entry["width_median"] = {str(lv): float(np.median(width[lv][m])) for lv in LEVELS}
+        entry["width_mean"] = {str(lv): float(np.mean(width[lv][m])) for lv in LEVELS}
         if base is not None:
             b_err = np.mean([np.abs(o.point - y) for o in base], axis=0)
             b_crps = np.mean([o.crps for o in base], axis=0)
             b_logs = np.mean([o.log_score for o in base], axis=0)
-            vs: dict[str, Any] = {}
-            for key, mine, theirs in (
-                ("mae", err, b_err),
-                ("crps", crps, b_crps),
-                ("log_score", logs, b_logs),
-            ):
+
+            def diff(mine: F, theirs: F) -> tuple[float, list[float]]:
                 d = mine[m] - theirs[m]
-                vs[key] = float(np.mean(d))
-                vs[f"{key}_ci"] = _ci(_boot_mean(d, counts[:, m]))
-            per_repeat = [
-                float(np.nanmean(np.abs(o.point - y)[m]) - np.nanmean(np.abs(b.point - y)[m]))
-                for o, b in zip(outs, base, strict=True)
-            ]
-            vs["mae_by_repeat"] = per_repeat
-            entry["vs_compromise"] = vs
+                return float(np.mean(d)), _ci(_boot_mean(d, counts[:, m]))
+
+            d_mae, d_mae_ci = diff(err, b_err)
+            d_crps, d_crps_ci = diff(crps, b_crps)
+            d_logs, d_logs_ci = diff(logs, b_logs)
+            entry["vs_compromise"] = {
+                "mae": d_mae,
+                "mae_ci": d_mae_ci,
+                "crps": d_crps,
+                "crps_ci": d_crps_ci,
+                "log_score": d_logs,
+                "log_score_ci": d_logs_ci,
+                "mae_by_repeat": [
+                    float(np.nanmean(np.abs(o.point - y)[m]) - np.nanmean(np.abs(b.point - y)[m]))
+                    for o, b in zip(outs, base, strict=True)
+                ],
+            }
         return entry
 
-    out = block(np.ones(bench.n_issues, dtype=bool))
+    whole = block(np.ones(bench.n_issues, dtype=bool))
+    out: ModelScores = {**whole}  # type: ignore[typeddict-item]
     out["missing"] = int((~ok).sum())
     out["subsets"] = {name: block(fn(bench)) for name, fn in SUBSETS.items()}
     out["chosen_params"] = [o.params for o in outs]

@@ -22,15 +22,16 @@ of DEU III (EU legislation); the file records the command and the data's digest.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from detente.errors import ModelError
 from detente.forecast.closed_form import weighted_median
@@ -39,6 +40,7 @@ from detente.forecast.registry import ModelInput, ModelResult, Param, register
 __all__ = [
     "FEATURES",
     "Candidates",
+    "ChoiceCoefficients",
     "ChoiceFit",
     "candidate_set",
     "choice_model",
@@ -47,6 +49,7 @@ __all__ = [
     "fit_choice",
     "nearest_candidate",
     "option_probabilities",
+    "read_coefficients",
     "shipped_coefficients",
 ]
 
@@ -305,18 +308,55 @@ def fit_choice(
     )
 
 
-@cache
-def shipped_coefficients() -> dict[str, Any]:
-    """The shipped fit: ``{"features", "beta", "l2", "command", ...}`` from the package data.
+class ChoiceCoefficients(BaseModel):
+    """The record ``python -m detente.backtest.choice_train`` writes (validated on read)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: Literal["choice"]
+    features: tuple[str, ...]
+    beta: tuple[float, ...]
+    l2: float = Field(gt=0, allow_inf_nan=False)
+    cv_mean_heldout_nll: dict[str, float]
+    cv: dict[str, int | str]
+    issues: int = Field(gt=0)
+    proposals: int = Field(gt=0)
+    data: dict[str, str]
+    command: str
+    detente_version: str
+
+    @model_validator(mode="after")
+    def _matches_the_code(self) -> ChoiceCoefficients:
+        if self.features != FEATURES:
+            raise ValueError("the file lists other features than detente.forecast.choice")
+        if len(self.beta) != len(FEATURES) or not all(math.isfinite(b) for b in self.beta):
+            raise ValueError("beta must hold one finite number per feature")
+        return self
+
+
+def read_coefficients(text: str) -> ChoiceCoefficients:
+    """Parse and check a coefficients file.
 
     Raises:
-        ModelError: If the file does not list the features this module expects.
+        ModelError: If it is not valid JSON or not a coefficients record for these features.
+    """
+    try:
+        return ChoiceCoefficients.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        raise ModelError(f"choice coefficients: {where}: {first['msg']}") from None
+
+
+@cache
+def shipped_coefficients() -> ChoiceCoefficients:
+    """The shipped fit, from ``choice_coefficients.json`` in the package.
+
+    Raises:
+        ModelError: If the file does not match this module's features.
     """
     text = resources.files("detente.forecast").joinpath("choice_coefficients.json").read_text()
-    data: dict[str, Any] = json.loads(text)
-    if tuple(data.get("features", ())) != FEATURES:
-        raise ModelError("choice_coefficients.json lists other features than detente's")
-    return data
+    return read_coefficients(text)
 
 
 def choice_model(
@@ -417,7 +457,7 @@ def _choice(
     mediators: Any = None,
     anchors: Any = None,
 ) -> ModelResult:
-    beta = np.asarray(shipped_coefficients()["beta"], dtype=float)
+    beta = np.asarray(shipped_coefficients().beta, dtype=float)
     rules = [rule] if isinstance(rule, str) else list(rule)
     if not rules or any(r not in ("unanimity", "qmv") for r in rules):
         raise ModelError(f"choice: rule must be unanimity or qmv (or one per issue), not {rule!r}")
