@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.case.formats import detect_format, read_cases, write_case
-from detente.case.formats.bdm import make_id, read_bdm, write_bdm
+from detente.case.formats.bdm import read_bdm, write_bdm
+from detente.case.ids import make_id
 from detente.case.formats.native import read_yaml
 from detente.case.model import Case
 from detente.cli import cli
@@ -64,8 +65,8 @@ def test_names_become_ids_and_are_kept() -> None:
     assert [a.id for a in case.actors] == ["Korea-Republic-of", "C-te-d-Ivoire", "C-te-d-Ivoire-2"]
     assert [a.name for a in case.actors][0] == "Korea, Republic of"
     assert read_bdm(write_bdm(case), "t.csv")[0] == case
-    assert make_id("  ") == "actor"
-    assert make_id("_x") == "x"
+    assert make_id("  ", "actor") == "actor"
+    assert make_id("_x", "actor") == "x"
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ H = "Actor,Capability,Position,Salience\n"
         (H + ",1,5,0.5\n", "bdm-empty-name", 2, 1),
         (H + "A,1,5,0.5\nA,1,6,0.5\n", "bdm-duplicate-actor", 3, 1),
         ("Actor,Capability,Position\nA,1,5\n", "bdm-header", 1, 1),
-        (H.strip() + ",Extra\nA,1,5,0.5,x\n", "bdm-header", 1, 36),
+        ("Actor,Capability,Position,Salience,Issue\nA,1,5,0.5,x\n", "bdm-header", 1, 1),
         ("", "bdm-empty", 1, 1),
         (H, "bdm-no-rows", 1, 1),
     ],

@@ -16,14 +16,25 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from detente.case.checks import Finding, check_case, did_you_mean
+from detente.case.limits import MAX_ALIAS_NODES, MAX_DEPTH
 from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Round, Source
 from detente.errors import CaseError, Diagnostic
 
-__all__ = ["finding_to_diagnostic", "load_case", "parse_case_text", "validate_case_text"]
+__all__ = [
+    "finding_to_diagnostic",
+    "load_case",
+    "load_yaml",
+    "parse_case_text",
+    "validate_case_text",
+    "yaml_error_diagnostic",
+]
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -68,12 +79,132 @@ class _Constructor(RoundTripConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
 
 
+class _BoundedComposer(Composer):
+    """Composer that refuses recursive aliases and bounds what aliases expand to.
+
+    ruamel.yaml keeps one node per anchor and returns it for every alias, so loading
+    a bomb is cheap; the blow-up happens later, when validation walks the expanded
+    tree. Counting here, while composing, refuses the bomb before anything walks it:
+    the nodes aliases add (:data:`MAX_ALIAS_NODES`) and the depth an alias reaches
+    once expanded (:data:`MAX_DEPTH`, as for nesting written out).
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader=loader)
+        self._measured: dict[int, tuple[int, int]] = {}
+        self._added = 0
+        self._events = 0
+        self._alias_mark: Any = None
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._events += 1
+        if self.parser.check_event(AliasEvent):
+            self._alias_mark = self.parser.peek_event().start_mark
+        return super().compose_node(parent, index)
+
+    def _measure(self, node: Node) -> tuple[int, int]:
+        """(nodes, depth) of ``node`` with every alias inside it expanded (memoised).
+
+        Recursion stops at nodes measured before (every alias target is), so it
+        goes no deeper than the nesting written in the file.
+        """
+        known = self._measured.get(id(node))
+        if known is not None:
+            return known
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        size, depth = 1, 0
+        for child in children:
+            s, d = self._measure(child)
+            size += s
+            depth = max(depth, d)
+        result = (size, depth + 1)
+        self._measured[id(node)] = result
+        return result
+
+    def return_alias(self, a: Any) -> Any:
+        mark = self._alias_mark or a.start_mark
+        if isinstance(a, SequenceNode | MappingNode) and a.end_mark is None:
+            raise ComposerError(
+                None,
+                None,
+                "recursive alias: it refers to a mapping or list that contains it",
+                mark,
+            )
+        size, depth = self._measure(a)
+        self._added += size
+        budget = max(MAX_ALIAS_NODES, self._events)
+        if self._added > budget:
+            raise ComposerError(
+                None,
+                None,
+                f"aliases expand the document by more than {budget} nodes (an alias bomb?)",
+                mark,
+            )
+        if self.depth + depth > MAX_DEPTH:
+            raise ComposerError(None, None, "maximum depth exceeded through an alias", mark)
+        return a
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
+    yaml.Composer = _BoundedComposer
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
     return yaml
+
+
+def yaml_error_diagnostic(exc: YAMLError, file: str) -> Diagnostic:
+    """A located diagnostic for a YAML parse error (syntax, depth, aliases)."""
+    if not isinstance(exc, MarkedYAMLError):  # pragma: no cover - ruamel marks its errors
+        return Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "malformed YAML"
+    hint = "check indentation and quoting near this point"
+    code = "yaml-syntax"
+    expected = "valid YAML 1.2"
+    if "duplicate key" in str(exc):
+        problem = "duplicate key" + (f": {exc.problem}" if exc.problem else "")
+        hint = "each key may appear once in a mapping"
+    elif "maximum depth" in problem:
+        problem = f"mappings and lists nest deeper than {MAX_DEPTH} levels"
+        expected = f"at most {MAX_DEPTH} levels of nesting"
+        hint = "a case file nests about six levels deep; this file is not a case"
+        code = "too-deep"
+    elif "alias" in problem and ("expand" in problem or "recursive" in problem):
+        expected = "anchors and aliases that repeat a value, not nest repetitions"
+        hint = "write the repeated part out, or use fewer nested aliases"
+        code = "alias-bomb" if "expand" in problem else "recursive-alias"
+    return Diagnostic(
+        f"cannot parse YAML: {problem}",
+        file,
+        mark.line + 1 if mark else None,
+        mark.column + 1 if mark else None,
+        expected=expected,
+        hint=hint,
+        code=code,
+    )
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """Parse YAML 1.2 (or JSON) text into round-trip nodes that remember their lines.
+
+    Nesting is bounded by :data:`~detente.case.limits.MAX_DEPTH` and alias expansion by
+    :data:`~detente.case.limits.MAX_ALIAS_NODES`.
+
+    Raises:
+        CaseError: With one located diagnostic when the text is not acceptable YAML.
+    """
+    try:
+        return _yaml().load(io.StringIO(text))
+    except YAMLError as exc:
+        diag = yaml_error_diagnostic(exc, file)
+        raise CaseError(f"{file}: not readable YAML", [diag]) from None
 
 
 def _locate(
@@ -155,6 +286,10 @@ def _pydantic_diagnostics(
         elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "not_a_number"):
             expected = "a number"
             code = "not-a-number"
+        elif kind == "finite_number":
+            expected = "a finite number"
+            code = "not-finite"
+            msg = f"{e.get('input')!r} is not a finite number (NaN and infinity are refused)"
         elif kind in ("string_type",):
             expected = "text (quote it if it looks like a number, date or boolean)"
             code = "not-text"
@@ -250,27 +385,9 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         warnings, in document order.
     """
     try:
-        root = _yaml().load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "malformed YAML"
-        hint = "check indentation and quoting near this point"
-        if "duplicate key" in str(exc):
-            problem = "duplicate key" + (f": {exc.problem}" if exc.problem else "")
-            hint = "each key may appear once in a mapping"
-        return None, [
-            Diagnostic(
-                f"cannot parse YAML: {problem}",
-                file,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-                expected="valid YAML 1.2",
-                hint=hint,
-                code="yaml-syntax",
-            )
-        ]
-    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors in practice
-        return None, [Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")]
+        root = load_yaml(text, file)
+    except CaseError as exc:
+        return None, list(exc.items)
     if not isinstance(root, dict):
         return None, [
             Diagnostic(

@@ -45,6 +45,7 @@ from detente.case.model import (
     Scale,
     Source,
 )
+from detente.case.formats._text import split_lines
 from detente.errors import CaseError, Diagnostic
 
 __all__ = ["ACTORS", "METADATA_COLUMNS", "SOURCE", "parse_deu_date", "read_deu"]
@@ -213,7 +214,7 @@ class _Reader:
         return value
 
     def read(self) -> list[Case]:
-        lines = self.text.splitlines()
+        lines = split_lines(self.text)
         rows = [(k + 1, ln) for k, ln in enumerate(lines) if ln.strip() != ""]
         if not rows:
             raise CaseError(
@@ -440,12 +441,13 @@ class _Reader:
             return None
 
 
-def read_deu(text: str, file: str) -> list[Case]:
+def read_deu(text: str, file: str, warnings: list[Diagnostic] | None = None) -> list[Case]:
     """Read a DEU III tab-separated file: one :class:`Case` per issue row.
 
     Args:
         text: The file's text.
         file: Its name, for diagnostics.
+        warnings: Receives warnings (none yet: every DEU III column has a place).
 
     Returns:
         The cases in file order; each has the 30 DEU actors, one issue, the positions
