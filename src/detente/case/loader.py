@@ -423,7 +423,10 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         findings = [
             f
             for f in check_case(_partial_case(root))
-            if f.severity == "error" and not (f.ref is not None and f.ref in known)
+            if f.severity == "error"
+            and not (f.ref is not None and f.ref in known)
+            # a section emptied by its malformed items is not an empty case
+            and not (f.code == "empty-case" and root.get(f.path[0]))
         ]
     diags += [finding_to_diagnostic(f, root, file) for f in findings]
     diags.sort(key=lambda d: (d.line or 0, d.column or 0))

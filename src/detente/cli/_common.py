@@ -14,7 +14,7 @@ import click
 
 from detente.case.formats import FORMATS, read_cases
 from detente.case.model import Case
-from detente.errors import CaseError
+from detente.errors import CaseError, Diagnostic
 
 __all__ = [
     "case_argument",
@@ -61,8 +61,14 @@ case_id_option = click.option(
 
 
 def load_one(path: Path, fmt: str | None = None, case_id: str | None = None) -> Case:
-    """Load one case from ``path``, choosing ``case_id`` in multi-case files."""
-    cases = read_cases(path, fmt)
+    """Load one case from ``path``, choosing ``case_id`` in multi-case files.
+
+    The reader's warnings (what an import ignored) are printed on stderr.
+    """
+    warnings: list[Diagnostic] = []
+    cases = read_cases(path, fmt, warnings)
+    for w in warnings:
+        click.echo(w.render(), err=True)
     if case_id is not None:
         for c in cases:
             if c.case.id == case_id:

@@ -216,7 +216,7 @@ class Param:
                 else None
             )
             raise param_error(
-                f"{value!r} is not one of the allowed values",
+                f"must be {expected}, not {value!r}",
                 where,
                 expected=expected,
                 hint=hint,

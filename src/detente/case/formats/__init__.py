@@ -118,6 +118,18 @@ def read_cases(
         raise CaseError(f"unknown format '{fmt}'; expected one of {', '.join(FORMATS)}")
     sink: list[Diagnostic] = [] if warnings is None else warnings
     cases: list[Case] = _function(_READERS, fmt)(text, str(p), sink)
+    if not cases:
+        raise CaseError(
+            f"{p}: holds no case",
+            [
+                Diagnostic(
+                    "the file holds no case",
+                    str(p),
+                    expected="at least one case (a DEU III file: one issue row)",
+                    code="empty-case",
+                )
+            ],
+        )
     return cases
 
 
