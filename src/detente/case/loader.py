@@ -9,6 +9,7 @@ from :mod:`detente.case.checks` are both mapped back to ``file:line:column``.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,10 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, ComposerError
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from detente.case.checks import Finding, check_case, did_you_mean
 from detente.case.limits import MAX_ALIAS_NODES, MAX_DEPTH
@@ -76,7 +77,32 @@ class _Constructor(RoundTripConstructor):
     """
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _construct_text(self: _Constructor, node: Any) -> Any:
+    """A string scalar; escaped UTF-16 surrogates are joined into their character.
+
+    JSON writes characters outside the Basic Multilingual Plane as escaped surrogate
+    pairs (``"\\ud83d\\ude00"``); the YAML parser decodes each half on its own. A pair is
+    joined here; a lone half is no character at all and is refused with its line.
+    """
+    value = RoundTripConstructor.construct_yaml_str(self, node)
+    if isinstance(value, str) and _SURROGATE.search(value):
+        try:
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise ConstructorError(
+                None,
+                None,
+                "an escaped UTF-16 surrogate (\\ud800-\\udfff) that is not half of a pair",
+                node.start_mark,
+            ) from None
+    return value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:str", _construct_text)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
 
 class _BoundedComposer(Composer):
@@ -101,6 +127,16 @@ class _BoundedComposer(Composer):
         if self.parser.check_event(AliasEvent):
             self._alias_mark = self.parser.peek_event().start_mark
         return super().compose_node(parent, index)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        node = super().compose_mapping_node(anchor)
+        for key, _ in node.value:
+            if not isinstance(key, ScalarNode):
+                # ruamel would fail later with a bare TypeError (unhashable key)
+                raise ComposerError(
+                    None, None, "a mapping key must be text, not a list or mapping", key.start_mark
+                )
+        return node
 
     def _measure(self, node: Node) -> tuple[int, int]:
         """(nodes, depth) of ``node`` with every alias inside it expanded (memoised).
