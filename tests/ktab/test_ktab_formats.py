@@ -306,5 +306,5 @@ def test_xml_model_parameters_apply_to_smp_unless_overridden(tmp_path: Path) -> 
     assert "smp" not in forecast(case, ["compromise"]).params
     bad = ktab_xml.read_ktab_xml(text.replace(">PropCbc<", ">Plurality<"), name)[0]
     assert bad.model_params["smp"]["voting_rule"] == "Plurality"
-    with pytest.raises(ModelError, match="model_params: smp.voting_rule: 'Plurality'"):
+    with pytest.raises(ModelError, match="model_params: smp.voting_rule: must be one of .*, not 'Plurality'"):
         case_params(bad)

@@ -368,8 +368,8 @@ class _Reader:
                         expected="dd-mm-yy, dd-mm-yyyy, or 999 for none",
                         code="bad-date",
                     )
-        if len(self.diags) > n_before:
-            return None
+        if len(self.diags) > n_before or len(gdp) != len(ACTORS):
+            return None  # (an incomplete GDP row is reported once, where it is)
         issue_no = isnr.text.rsplit("i", 1)[-1] if "i" in isnr.text else isnr.text
         prname, prnr = meta.get("prname", ""), meta.get("prnr", "")
         start, end = dates.get("intro"), dates.get("finact")
