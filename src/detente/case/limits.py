@@ -24,10 +24,10 @@ __all__ = [
     "sniff_binary",
 ]
 
-DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
-"""Largest input file read by default (16 MiB); ``DETENTE_MAX_INPUT_BYTES`` changes it.
+DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024
+"""Largest input file read by default (8 MiB); ``DETENTE_MAX_INPUT_BYTES`` changes it.
 
-The largest real case shipped (the DEU III public part) is 52 KB; a 16 MiB case holds
+The largest real case shipped (the DEU III public part) is 52 KB; an 8 MiB case holds
 tens of thousands of positions and still validates in bounded time.
 """
 
