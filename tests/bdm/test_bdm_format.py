@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from detente.case.formats import detect_format, read_cases, write_case
 from detente.case.formats.bdm import read_bdm, write_bdm
-from detente.case.ids import make_id
 from detente.case.formats.native import read_yaml
+from detente.case.ids import make_id
 from detente.case.model import Case
 from detente.cli import cli
 from detente.errors import CaseError

@@ -85,7 +85,9 @@ def run(args: list[str]) -> Result:
 def check(result: Result, args: list[str], item: FuzzInput) -> None:
     """Exit 0, or exit 2 with a located message; nothing else."""
     out = result.output
-    where = f"detente {' '.join(args)}\n--- input ({len(item.text)} chars) ---\n{item.text[:2000]!r}"
+    where = (
+        f"detente {' '.join(args)}\n--- input ({len(item.text)} chars) ---\n{item.text[:2000]!r}"
+    )
     assert result.exit_code in (0, 2), f"exit {result.exit_code}: {out[-3000:]}\n{where}"
     assert "internal error" not in out and "Traceback" not in out, f"{out[-3000:]}\n{where}"
     assert not isinstance(result.exception, Hang | MemoryError), where
@@ -147,7 +149,7 @@ def test_dev_zero_and_an_alias_bomb_in_a_real_process() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, resource.RLIM_INFINITY))
 
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdef", "bcdefg")
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdef", "bcdefg", strict=True)
     )
     with tempfile.TemporaryDirectory() as tmp:
         bomb_file = Path(tmp) / "bomb.yaml"

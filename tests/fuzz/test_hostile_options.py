@@ -63,7 +63,11 @@ def test_param_type_is_inferred_from_the_default_and_bounds_apply() -> None:
     with pytest.raises(ModelError) as err:
         p.check(0, "--param m.turns")
     (d,) = err.value.items
-    assert (d.code, d.file, d.expected) == ("param-range", "--param m.turns", "a whole number in [1, 500]")
+    assert (d.code, d.file, d.expected) == (
+        "param-range",
+        "--param m.turns",
+        "a whole number in [1, 500]",
+    )
     with pytest.raises(ModelError):
         Param(True, "flag").check(1, "x")  # 1 is not a boolean
     with pytest.raises(ModelError):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import re
-
 from detente.case.formats import _ktab, ktab_csv, ktab_xml, native, write_case
 from detente.case.ids import make_id
-from detente.case.model import ID_PATTERN
-from detente.case.model import Case
+from detente.case.model import ID_PATTERN, Case
 from detente.errors import CaseError
 from tests.conftest import ASSETS
 
@@ -306,5 +304,7 @@ def test_xml_model_parameters_apply_to_smp_unless_overridden(tmp_path: Path) -> 
     assert "smp" not in forecast(case, ["compromise"]).params
     bad = ktab_xml.read_ktab_xml(text.replace(">PropCbc<", ">Plurality<"), name)[0]
     assert bad.model_params["smp"]["voting_rule"] == "Plurality"
-    with pytest.raises(ModelError, match="model_params: smp.voting_rule: must be one of .*, not 'Plurality'"):
+    with pytest.raises(
+        ModelError, match="model_params: smp.voting_rule: must be one of .*, not 'Plurality'"
+    ):
         case_params(bad)

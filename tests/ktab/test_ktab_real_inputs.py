@@ -72,7 +72,9 @@ def test_ideal_adjustment_is_kept_checked_and_named_in_a_warning() -> None:
     assert len(unused) == 1 and "IdealAdjustment" in unused[0].message
     assert unused[0].line == text[: text.index("<IdealAdjustment>")].count("\n") + 1
     # KTAB's reader stops on a pair naming no actor; so does detente, with the line
-    bad = text.replace("<adjustingIdeal>Bob</adjustingIdeal>", "<adjustingIdeal>Bobby</adjustingIdeal>")
+    bad = text.replace(
+        "<adjustingIdeal>Bob</adjustingIdeal>", "<adjustingIdeal>Bobby</adjustingIdeal>"
+    )
     with pytest.raises(CaseError) as err:
         read_ktab_xml(bad, "bad.xml")
     assert {d.code for d in err.value.items} == {"unknown-actor"}

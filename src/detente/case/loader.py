@@ -81,10 +81,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _construct_text(self: _Constructor, node: Any) -> Any:
-    """A string scalar; escaped UTF-16 surrogates are joined into their character.
+    r"""A string scalar; escaped UTF-16 surrogates are joined into their character.
 
     JSON writes characters outside the Basic Multilingual Plane as escaped surrogate
-    pairs (``"\\ud83d\\ude00"``); the YAML parser decodes each half on its own. A pair is
+    pairs (``"\ud83d\ude00"``); the YAML parser decodes each half on its own. A pair is
     joined here; a lone half is no character at all and is refused with its line.
     """
     value = RoundTripConstructor.construct_yaml_str(self, node)

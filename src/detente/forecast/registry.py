@@ -126,6 +126,7 @@ _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", 
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -255,13 +256,13 @@ class Param:
                 )
         elif t is str and not isinstance(value, str):
             raise param_error(f"{value!r} is not text", where, expected=expected)
-        if isinstance(out, int | float) and not isinstance(out, bool):
-            if (self.low is not None and out < self.low) or (
-                self.high is not None and out > self.high
-            ):
-                raise param_error(
-                    f"{out!r} is out of range", where, expected=expected, code="param-range"
-                )
+        numeric = isinstance(out, int | float) and not isinstance(out, bool)
+        if numeric and (
+            (self.low is not None and out < self.low) or (self.high is not None and out > self.high)
+        ):
+            raise param_error(
+                f"{out!r} is out of range", where, expected=expected, code="param-range"
+            )
         return out
 
 

@@ -215,9 +215,7 @@ def parse_whatif(text: str, file: str = "<input>") -> WhatIf:
         # the case loader's YAML: bounded nesting and alias expansion, located errors
         root = load_yaml(text, file)
     except CaseError as exc:
-        items = [
-            replace(d, code="bad-yaml") if d.code == "yaml-syntax" else d for d in exc.items
-        ]
+        items = [replace(d, code="bad-yaml") if d.code == "yaml-syntax" else d for d in exc.items]
         raise UncertaintyError(f"{file}: not a readable what-if file", items) from None
     problems: list[Diagnostic] = []
     if not isinstance(root, dict):

@@ -265,5 +265,3 @@ def _scenario_from_case(case: Case) -> _Scenario:
         dict(ext) if isinstance(ext, dict) else {},
         {k: dict(v) for k, v in case.model_params.items()},
     )
-
-

@@ -17,7 +17,7 @@ __all__ = ["csv_records", "format_number", "parse_finite", "split_lines"]
 
 
 def split_lines(text: str) -> list[str]:
-    """The lines of ``text``; CR LF, LF and a lone CR (old Mac files) each end a line.
+    r"""The lines of ``text``; CR LF, LF and a lone CR (old Mac files) each end a line.
 
     ``str.splitlines`` would also split on form feeds, ``\\x1c``-``\\x1e``, NEL and the
     Unicode line separators, which are data in a CSV cell, not line ends.

@@ -19,6 +19,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from detente.case.formats._text import format_number, split_lines
+from detente.case.ids import make_id
 from detente.case.model import (
     Actor,
     Capability,
@@ -30,8 +32,6 @@ from detente.case.model import (
     Salience,
     Scale,
 )
-from detente.case.formats._text import format_number, split_lines
-from detente.case.ids import make_id
 from detente.errors import CaseError, Diagnostic
 
 __all__ = ["ALIASES", "COLUMNS", "ISSUE_ID", "header_roles", "read_bdm", "write_bdm"]

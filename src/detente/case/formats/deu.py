@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from detente.case.formats._text import split_lines
 from detente.case.model import (
     ID_PATTERN,
     Actor,
@@ -45,7 +46,6 @@ from detente.case.model import (
     Scale,
     Source,
 )
-from detente.case.formats._text import split_lines
 from detente.errors import CaseError, Diagnostic
 
 __all__ = ["ACTORS", "METADATA_COLUMNS", "SOURCE", "parse_deu_date", "read_deu"]

@@ -312,5 +312,3 @@ def write_ktab_csv(case: Case) -> str:
             row += ["" if p is None else format_number(p), format_salience(s)]
         w.writerow([*row, ""])
     return buf.getvalue()
-
-
