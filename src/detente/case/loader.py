@@ -274,15 +274,20 @@ def _describe_path(path: Sequence[str | int]) -> str:
     return text or "(document)"
 
 
+_BRANCH = re.compile(r"^[a-z][a-z0-9-]*\[.*\]$")
+
+
 def _pydantic_diagnostics(
     err: ValidationError, root: Any, file: str, prefix: tuple[str | int, ...] = ()
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for e in err.errors(include_url=False):
-        loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and "[" in x))
+        # pydantic names union and validator branches like `function-after[f(), Estimate]`;
+        # they are not keys of the document. A user's key may contain brackets too.
+        loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and _BRANCH.match(x)))
         kind = e["type"]
         where = _describe_path(loc)
-        if kind == "missing":
+        if kind == "missing" and loc:
             field = loc[-1]
             line, col = _locate(root, loc[:-1])
             out.append(
@@ -296,7 +301,7 @@ def _pydantic_diagnostics(
                 )
             )
             continue
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
             field = str(loc[-1])
             line, col = _locate(root, loc, key=True)
             out.append(
