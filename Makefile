@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.detente-installed
 OUT    ?= out/istanbul-2025
 
-.PHONY: help setup demo test test-fast lint typecheck fmt bench clean
+.PHONY: help setup demo test test-fast test-fuzz lint typecheck fmt bench clean
 
 help:
 	@echo "make demo   - set up, then validate, forecast and brief the flagship Istanbul case"
@@ -13,6 +13,7 @@ help:
 	@echo "make test-fast - the suite without the slow end-to-end and browser tests"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make test-fuzz - the fuzz test alone; DETENTE_FUZZ_EXAMPLES=10000 make test-fuzz for a long run"
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "detente needs Python 3.11 or newer")'
@@ -32,6 +33,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
+
+test-fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.case.formats import detect_format, read_cases, write_case
-from detente.case.formats.bdm import make_id, read_bdm, write_bdm
+from detente.case.formats.bdm import read_bdm, write_bdm
 from detente.case.formats.native import read_yaml
+from detente.case.ids import make_id
 from detente.case.model import Case
 from detente.cli import cli
 from detente.errors import CaseError
@@ -64,8 +65,8 @@ def test_names_become_ids_and_are_kept() -> None:
     assert [a.id for a in case.actors] == ["Korea-Republic-of", "C-te-d-Ivoire", "C-te-d-Ivoire-2"]
     assert [a.name for a in case.actors][0] == "Korea, Republic of"
     assert read_bdm(write_bdm(case), "t.csv")[0] == case
-    assert make_id("  ") == "actor"
-    assert make_id("_x") == "x"
+    assert make_id("  ", "actor") == "actor"
+    assert make_id("_x", "actor") == "x"
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ H = "Actor,Capability,Position,Salience\n"
         (H + ",1,5,0.5\n", "bdm-empty-name", 2, 1),
         (H + "A,1,5,0.5\nA,1,6,0.5\n", "bdm-duplicate-actor", 3, 1),
         ("Actor,Capability,Position\nA,1,5\n", "bdm-header", 1, 1),
-        (H.strip() + ",Extra\nA,1,5,0.5,x\n", "bdm-header", 1, 36),
+        ("Actor,Capability,Position,Salience,Issue\nA,1,5,0.5,x\n", "bdm-header", 1, 1),
         ("", "bdm-empty", 1, 1),
         (H, "bdm-no-rows", 1, 1),
     ],
@@ -174,3 +175,52 @@ def test_any_table_round_trips(rows: list[tuple[str, float, float, float]]) -> N
     assert len({a.id for a in case.actors}) == len(rows)
     assert read_bdm(write_bdm(case), "h.csv")[0] == case
     assert read_yaml(write_case(case, "yaml"), "h.yaml")[0] == case
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "name,capability,position,salience",
+        "Actor,Capabilities,Position,Salience",
+        "Stakeholder,Resources,Position,Salience",
+        "Player, Power, Position, Importance",
+        "salience,position,capabilities,name",
+    ],
+)
+def test_public_header_variants_are_read(tmp_path: Path, header: str) -> None:
+    roles = [h.strip().lower() for h in header.split(",")]
+    values = {"name": "A", "stakeholder": "A", "player": "A", "actor": "A"}
+    row_a = [values.get(r, "0.5" if r in ("salience", "importance") else "2") for r in roles]
+    row_b = [("B" if v == "A" else v) for v in row_a]
+    path = tmp_path / "public.csv"
+    path.write_text(f"{header}\n{','.join(row_a)}\n{','.join(row_b)}\n")
+    assert detect_format(path, path.read_text()) == "bdm-csv"
+    case = read_cases(path)[0]
+    assert [a.name for a in case.actors] == ["A", "B"]
+    cap = case.positions[0].capability
+    assert cap is not None and cap.value == 2.0 and case.positions[0].salience.value == 0.5
+
+
+def test_extra_columns_are_ignored_with_a_warning_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "resolve.csv"
+    path.write_text(
+        "Actor,Capability,Position,Salience,resolve,type\nA,1,10,0.5,0.3,state\nB,2,90,0.8,0.9,firm\n"
+    )
+    from detente.errors import Diagnostic
+
+    warnings: list[Diagnostic] = []
+    case = read_cases(path, warnings=warnings)[0]
+    (w,) = warnings
+    assert (w.code, w.severity, w.line, w.column) == ("bdm-extra-columns", "warning", 1, 36)
+    assert "'resolve', 'type'" in w.message
+    assert case.extensions["bdm"]["extra_columns"]["type"] == {"A": "state", "B": "firm"}
+    text = write_bdm(case)
+    assert text.splitlines()[0] == "Actor,Capability,Position,Salience,resolve,type"
+    assert read_bdm(text, str(path))[0] == case
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0 and "warning[bdm-extra-columns]" in result.output
+
+
+def test_cr_only_line_endings(emissions_path: Path, emissions: Case) -> None:
+    text = emissions_path.read_text().replace("\r\n", "\n").replace("\n", "\r")
+    assert read_bdm(text, str(emissions_path))[0] == emissions

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detente.case.formats import ktab, native, write_case
-from detente.case.model import Case
+from detente.case.formats import _ktab, ktab_csv, ktab_xml, native, write_case
+from detente.case.ids import make_id
+from detente.case.model import ID_PATTERN, Case
 from detente.errors import CaseError
 from tests.conftest import ASSETS
 
@@ -23,8 +25,8 @@ def _text(name: str) -> str:
 
 def _read(name: str) -> Case:
     if name.endswith(".xml"):
-        return ktab.read_ktab_xml(_text(name), name)[0]
-    return ktab.read_ktab_csv(_text(name), name)[0]
+        return ktab_xml.read_ktab_xml(_text(name), name)[0]
+    return ktab_csv.read_ktab_csv(_text(name), name)[0]
 
 
 # ---- mapping ---------------------------------------------------------------------------
@@ -82,9 +84,9 @@ def test_xml_mapping_keeps_parameters_seed_and_adjustments() -> None:
 def test_round_trip_through_ktab(name: str) -> None:
     case = _read(name)
     if name.endswith(".xml"):
-        again = ktab.read_ktab_xml(write_case(case, "ktab-xml"), "again.xml")[0]
+        again = ktab_xml.read_ktab_xml(write_case(case, "ktab-xml"), "again.xml")[0]
     else:
-        again = ktab.read_ktab_csv(write_case(case, "ktab-csv"), "again.csv")[0]
+        again = ktab_csv.read_ktab_csv(write_case(case, "ktab-csv"), "again.csv")[0]
     assert again == case
 
 
@@ -98,7 +100,7 @@ def test_round_trip_through_native_formats(name: str, fmt: str) -> None:
 @pytest.mark.parametrize("name", CSV_SAMPLES)
 def test_csv_to_xml_to_case_keeps_the_case(name: str) -> None:
     case = _read(name)
-    via_xml = ktab.read_ktab_xml(ktab.write_ktab_xml(case), "x.xml")[0]
+    via_xml = ktab_xml.read_ktab_xml(ktab_xml.write_ktab_xml(case), "x.xml")[0]
     assert via_xml.model_dump(exclude={"extensions"}) == case.model_dump(exclude={"extensions"})
 
 
@@ -107,30 +109,30 @@ def test_csv_to_xml_to_case_keeps_the_case(name: str) -> None:
 def test_salience_text_reads_back_exactly(units: int, decimals: int) -> None:
     s = (units / 10**decimals) % 100.0001
     value = float(f"{s:.{decimals}f}") / 100.0
-    assert float(ktab.format_salience(value)) / 100.0 == value
+    assert float(_ktab.format_salience(value)) / 100.0 == value
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
 def test_numbers_read_back_exactly(x: float) -> None:
-    assert float(ktab.format_number(x)) == x
+    assert float(_ktab.format_number(x)) == x
 
 
 def test_format_salience_examples() -> None:
     # 0.07 * 100 is 7.000000000000001 in binary floating point
-    assert ktab.format_salience(0.07) == "7"
-    assert ktab.format_salience(0.4953) == "49.53"
-    assert ktab.format_salience(0.0) == "0"
+    assert _ktab.format_salience(0.07) == "7"
+    assert _ktab.format_salience(0.4953) == "49.53"
+    assert _ktab.format_salience(0.0) == "0"
 
 
 @given(st.text(max_size=30))
 def test_make_id_is_safe_and_unique(text: str) -> None:
     taken: set[str] = set()
-    a = ktab.make_id(text, "fallback", taken)
-    b = ktab.make_id(text, "fallback", taken)
+    a = make_id(text, "fallback", taken)
+    b = make_id(text, "fallback", taken)
     assert a != b
     for ident in (a, b):
-        assert ktab._ID_RE.match(ident)
+        assert re.match(ID_PATTERN, ident)
 
 
 # ---- malformed files -------------------------------------------------------------------
@@ -140,7 +142,7 @@ GOOD_HEAD = "Scen,Desc,2,1,\nActor,Description,Power,Pos,Sal,\n"
 
 def _csv_error(text: str) -> CaseError:
     with pytest.raises(CaseError) as info:
-        ktab.read_ktab_csv(text, "bad.csv")
+        ktab_csv.read_ktab_csv(text, "bad.csv")
     return info.value
 
 
@@ -203,7 +205,7 @@ def test_empty_file() -> None:
 
 def _xml_error(text: str) -> CaseError:
     with pytest.raises(CaseError) as info:
-        ktab.read_ktab_xml(text, "bad.xml")
+        ktab_xml.read_ktab_xml(text, "bad.xml")
     return info.value
 
 
@@ -247,7 +249,7 @@ def test_xml_bad_numbers_and_counts() -> None:
 
 
 def test_xml_good_minimal_reads() -> None:
-    case = ktab.read_ktab_xml(
+    case = ktab_xml.read_ktab_xml(
         _xml(
             XML_ACTOR.format(n="A", c="1", p="", s="20"),
             XML_ACTOR.format(n="B", c="2", p="30", s="20"),
@@ -271,12 +273,12 @@ def test_bad_number_does_not_hide_other_problems() -> None:
 
 
 def test_empty_csv_position_means_no_position_and_round_trips() -> None:
-    case = ktab.read_ktab_csv(GOOD_HEAD + "A,a,1,,50,\nB,b,2,40,50,\n", "gap.csv")[0]
+    case = ktab_csv.read_ktab_csv(GOOD_HEAD + "A,a,1,,50,\nB,b,2,40,50,\n", "gap.csv")[0]
     pos = {p.actor: p for p in case.positions}
     assert pos["A"].position is None and pos["A"].salience.value == 0.5
-    assert ktab.read_ktab_csv(ktab.write_ktab_csv(case), "again.csv")[0] == case
+    assert ktab_csv.read_ktab_csv(ktab_csv.write_ktab_csv(case), "again.csv")[0] == case
     # a case with a missing position also survives the XML form
-    xml_case = ktab.read_ktab_xml(ktab.write_ktab_xml(case), "again.xml")[0]
+    xml_case = ktab_xml.read_ktab_xml(ktab_xml.write_ktab_xml(case), "again.xml")[0]
     assert xml_case.positions == case.positions
 
 
@@ -287,7 +289,7 @@ def test_xml_model_parameters_apply_to_smp_unless_overridden(tmp_path: Path) -> 
 
     name = "smpExample.xml"
     text = (ASSETS / "ktab" / name).read_text(encoding="utf-8-sig")
-    case = ktab.read_ktab_xml(text, name)[0]
+    case = ktab_xml.read_ktab_xml(text, name)[0]
     used = forecast(case, ["smp"]).to_dict()["models"]["smp"]["params_used"]
     assert (used["pce"], used["voting_rule"], used["state_transitions"]) == (
         "MarkovIncentive",
@@ -300,6 +302,9 @@ def test_xml_model_parameters_apply_to_smp_unless_overridden(tmp_path: Path) -> 
     assert dict(resolve_models(["smp"], None))["smp"]["pce"] == "Conditional"  # no case
     # Other models are untouched; a value smp does not offer is refused by name.
     assert "smp" not in forecast(case, ["compromise"]).params
-    bad = ktab.read_ktab_xml(text.replace(">PropCbc<", ">Plurality<"), name)[0]
-    with pytest.raises(ModelError, match="ModelParameters/VotingRule is 'Plurality'"):
+    bad = ktab_xml.read_ktab_xml(text.replace(">PropCbc<", ">Plurality<"), name)[0]
+    assert bad.model_params["smp"]["voting_rule"] == "Plurality"
+    with pytest.raises(
+        ModelError, match="model_params: smp.voting_rule: must be one of .*, not 'Plurality'"
+    ):
         case_params(bad)

@@ -76,10 +76,47 @@ def _in_scale(
         )
 
 
+_LISTED = 12  # ids listed in an "expected: one of ..." line
+_HINTS = 50  # did-you-mean hints computed per check (each compares against every id)
+
+
+def _one_of(ids: Iterable[str]) -> str:
+    """``"one of: a, b, c"``, cut after a dozen ids (a large case has thousands)."""
+    listed = list(ids)
+    text = ", ".join(listed[:_LISTED])
+    if len(listed) > _LISTED:
+        text += f", ... ({len(listed)} in all)"
+    return "one of: " + (text or "(none defined)")
+
+
+class _HintBudget:
+    """Did-you-mean hints for the first :data:`_HINTS` unknown references only.
+
+    A hint compares the word with every id, so hints for every one of 100,000 bad
+    references in a hostile file would take quadratic time.
+    """
+
+    def __init__(self) -> None:
+        self.left = _HINTS
+
+    def __call__(self, word: str, choices: Iterable[str]) -> str | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return did_you_mean(word, choices)
+
+
 def _sourcing(
-    path: Path, what: str, est: Estimate, case: Case, analyst_ids: set[str]
+    path: Path,
+    what: str,
+    est: Estimate,
+    case: Case,
+    analyst_ids: set[str],
+    source_ids: set[str],
+    hint: _HintBudget,
 ) -> Iterator[Finding]:
-    source_ids = {s.id for s in case.sources}
+    # source_ids is built once per check: rebuilding it here, for every estimate, made
+    # validation quadratic (481 s for a 50 MB case).
     if est.source is None:
         if case.case.require_sources:
             yield Finding(
@@ -96,8 +133,8 @@ def _sourcing(
             (*path, "source"),
             f"{what} cites unknown source '{est.source}'",
             "unknown-source",
-            expected="one of: " + (", ".join(sorted(source_ids)) or "(no sources defined)"),
-            hint=did_you_mean(est.source, source_ids) or "add the source under `sources`",
+            expected=_one_of(sorted(source_ids)),
+            hint=hint(est.source, source_ids) or "add the source under `sources`",
             ref=est.source,
         )
     elif est.source in analyst_ids and est.range is None:
@@ -142,6 +179,17 @@ def check_case(case: Case) -> list[Finding]:
                 expected="end on or after start",
             )
         )
+    for section, what in (("actors", "actor"), ("issues", "issue"), ("positions", "position")):
+        if not getattr(case, section):
+            out.append(
+                Finding(
+                    (section,),
+                    f"the case has no {section}: nothing to model",
+                    "empty-case",
+                    expected=f"at least one {what} under `{section}`",
+                    hint="start from `detente schema` or examples/istanbul-2025/case.yaml",
+                )
+            )
     out += _duplicates("source", [s.id for s in case.sources], "sources")
     out += _duplicates("actor", [a.id for a in case.actors], "actors")
     out += _duplicates("issue", [i.id for i in case.issues], "issues")
@@ -149,6 +197,8 @@ def check_case(case: Case) -> list[Finding]:
     actors = {a.id: a for a in case.actors}
     issues = {i.id: i for i in case.issues}
     analyst_ids = {s.id for s in case.sources if s.kind == "analyst"}
+    source_ids = {s.id for s in case.sources}
+    hint = _HintBudget()
 
     for k, actor in enumerate(case.actors):
         if actor.capability is not None:
@@ -158,6 +208,8 @@ def check_case(case: Case) -> list[Finding]:
                 actor.capability,
                 case,
                 analyst_ids,
+                source_ids,
+                hint,
             )
 
     for k, issue in enumerate(case.issues):
@@ -214,8 +266,8 @@ def check_case(case: Case) -> list[Finding]:
                     (*where, "actor"),
                     f"unknown actor id '{pos.actor}'",
                     "unknown-actor",
-                    expected="one of: " + ", ".join(actors),
-                    hint=did_you_mean(pos.actor, actors) or "add the actor under `actors`",
+                    expected=_one_of(actors),
+                    hint=hint(pos.actor, actors) or "add the actor under `actors`",
                     ref=pos.actor,
                 )
             )
@@ -228,8 +280,8 @@ def check_case(case: Case) -> list[Finding]:
                     (*where, "issue"),
                     f"unknown issue id '{pos.issue}'",
                     "unknown-issue",
-                    expected="one of: " + ", ".join(issues),
-                    hint=did_you_mean(pos.issue, issues) or "add the issue under `issues`",
+                    expected=_one_of(issues),
+                    hint=hint(pos.issue, issues) or "add the issue under `issues`",
                     ref=pos.issue,
                 )
             )
@@ -245,14 +297,32 @@ def check_case(case: Case) -> list[Finding]:
                     pos_issue.id,
                 )
             out += _sourcing(
-                (*where, "position"), f"position of {label}", pos.position, case, analyst_ids
+                (*where, "position"),
+                f"position of {label}",
+                pos.position,
+                case,
+                analyst_ids,
+                source_ids,
+                hint,
             )
         out += _sourcing(
-            (*where, "salience"), f"salience of {label}", pos.salience, case, analyst_ids
+            (*where, "salience"),
+            f"salience of {label}",
+            pos.salience,
+            case,
+            analyst_ids,
+            source_ids,
+            hint,
         )
         if pos.capability is not None:
             out += _sourcing(
-                (*where, "capability"), f"capability of {label}", pos.capability, case, analyst_ids
+                (*where, "capability"),
+                f"capability of {label}",
+                pos.capability,
+                case,
+                analyst_ids,
+                source_ids,
+                hint,
             )
         elif pos_actor is not None and pos_actor.capability is None:
             out.append(
@@ -289,7 +359,6 @@ def check_case(case: Case) -> list[Finding]:
                 )
             )
 
-    source_ids = {s.id for s in case.sources}
     for k, rnd in enumerate(case.rounds):
         for j, who in enumerate(rnd.participants):
             if who not in actors:
@@ -299,7 +368,7 @@ def check_case(case: Case) -> list[Finding]:
                         f"unknown participant '{who}' in round {rnd.number or k + 1}",
                         "unknown-actor",
                         expected="an actor id",
-                        hint=did_you_mean(who, actors) or "add the actor under `actors`",
+                        hint=hint(who, actors) or "add the actor under `actors`",
                         ref=who,
                     )
                 )
@@ -310,7 +379,7 @@ def check_case(case: Case) -> list[Finding]:
                     f"round cites unknown source '{rnd.source}'",
                     "unknown-source",
                     expected="a source id",
-                    hint=did_you_mean(rnd.source, source_ids) or "add it under `sources`",
+                    hint=hint(rnd.source, source_ids) or "add it under `sources`",
                 )
             )
     return out

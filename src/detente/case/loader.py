@@ -8,22 +8,36 @@ from :mod:`detente.case.checks` are both mapped back to ``file:line:column``.
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from detente.case.checks import Finding, check_case, did_you_mean
+from detente.case.limits import MAX_ALIAS_NODES, MAX_DEPTH
 from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Round, Source
 from detente.errors import CaseError, Diagnostic
 
-__all__ = ["finding_to_diagnostic", "load_case", "parse_case_text", "validate_case_text"]
+__all__ = [
+    "finding_to_diagnostic",
+    "load_case",
+    "load_yaml",
+    "parse_case_text",
+    "validate_case_text",
+    "yaml_error_diagnostic",
+]
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -65,15 +79,170 @@ class _Constructor(RoundTripConstructor):
     """
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _construct_text(self: _Constructor, node: Any) -> Any:
+    r"""A string scalar; escaped UTF-16 surrogates are joined into their character.
+
+    JSON writes characters outside the Basic Multilingual Plane as escaped surrogate
+    pairs (``"\ud83d\ude00"``); the YAML parser decodes each half on its own. A pair is
+    joined here; a lone half is no character at all and is refused with its line.
+    """
+    value = RoundTripConstructor.construct_yaml_str(self, node)
+    if isinstance(value, str) and _SURROGATE.search(value):
+        try:
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise ConstructorError(
+                None,
+                None,
+                "an escaped UTF-16 surrogate (\\ud800-\\udfff) that is not half of a pair",
+                node.start_mark,
+            ) from None
+    return value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:str", _construct_text)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+
+
+class _BoundedComposer(Composer):
+    """Composer that refuses recursive aliases and bounds what aliases expand to.
+
+    ruamel.yaml keeps one node per anchor and returns it for every alias, so loading
+    a bomb is cheap; the blow-up happens later, when validation walks the expanded
+    tree. Counting here, while composing, refuses the bomb before anything walks it:
+    the nodes aliases add (:data:`MAX_ALIAS_NODES`) and the depth an alias reaches
+    once expanded (:data:`MAX_DEPTH`, as for nesting written out).
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader=loader)
+        self._measured: dict[int, tuple[int, int]] = {}
+        self._added = 0
+        self._events = 0
+        self._alias_mark: Any = None
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._events += 1
+        if self.parser.check_event(AliasEvent):
+            self._alias_mark = self.parser.peek_event().start_mark
+        return super().compose_node(parent, index)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        node = super().compose_mapping_node(anchor)
+        for key, _ in node.value:
+            if not isinstance(key, ScalarNode):
+                # ruamel would fail later with a bare TypeError (unhashable key)
+                raise ComposerError(
+                    None, None, "a mapping key must be text, not a list or mapping", key.start_mark
+                )
+        return node
+
+    def _measure(self, node: Node) -> tuple[int, int]:
+        """(nodes, depth) of ``node`` with every alias inside it expanded (memoised).
+
+        Recursion stops at nodes measured before (every alias target is), so it
+        goes no deeper than the nesting written in the file.
+        """
+        known = self._measured.get(id(node))
+        if known is not None:
+            return known
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        size, depth = 1, 0
+        for child in children:
+            s, d = self._measure(child)
+            size += s
+            depth = max(depth, d)
+        result = (size, depth + 1)
+        self._measured[id(node)] = result
+        return result
+
+    def return_alias(self, a: Any) -> Any:
+        mark = self._alias_mark or a.start_mark
+        if isinstance(a, SequenceNode | MappingNode) and a.end_mark is None:
+            raise ComposerError(
+                None,
+                None,
+                "recursive alias: it refers to a mapping or list that contains it",
+                mark,
+            )
+        size, depth = self._measure(a)
+        self._added += size
+        budget = max(MAX_ALIAS_NODES, self._events)
+        if self._added > budget:
+            raise ComposerError(
+                None,
+                None,
+                f"aliases expand the document by more than {budget} nodes (an alias bomb?)",
+                mark,
+            )
+        if self.depth + depth > MAX_DEPTH:
+            raise ComposerError(None, None, "maximum depth exceeded through an alias", mark)
+        return a
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
+    yaml.Composer = _BoundedComposer
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
     return yaml
+
+
+def yaml_error_diagnostic(exc: YAMLError, file: str) -> Diagnostic:
+    """A located diagnostic for a YAML parse error (syntax, depth, aliases)."""
+    if not isinstance(exc, MarkedYAMLError):  # pragma: no cover - ruamel marks its errors
+        return Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "malformed YAML"
+    hint = "check indentation and quoting near this point"
+    code = "yaml-syntax"
+    expected = "valid YAML 1.2"
+    if "duplicate key" in str(exc):
+        problem = "duplicate key" + (f": {exc.problem}" if exc.problem else "")
+        hint = "each key may appear once in a mapping"
+    elif "maximum depth" in problem:
+        problem = f"mappings and lists nest deeper than {MAX_DEPTH} levels"
+        expected = f"at most {MAX_DEPTH} levels of nesting"
+        hint = "a case file nests about six levels deep; this file is not a case"
+        code = "too-deep"
+    elif "alias" in problem and ("expand" in problem or "recursive" in problem):
+        expected = "anchors and aliases that repeat a value, not nest repetitions"
+        hint = "write the repeated part out, or use fewer nested aliases"
+        code = "alias-bomb" if "expand" in problem else "recursive-alias"
+    return Diagnostic(
+        f"cannot parse YAML: {problem}",
+        file,
+        mark.line + 1 if mark else None,
+        mark.column + 1 if mark else None,
+        expected=expected,
+        hint=hint,
+        code=code,
+    )
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """Parse YAML 1.2 (or JSON) text into round-trip nodes that remember their lines.
+
+    Nesting is bounded by :data:`~detente.case.limits.MAX_DEPTH` and alias expansion by
+    :data:`~detente.case.limits.MAX_ALIAS_NODES`.
+
+    Raises:
+        CaseError: With one located diagnostic when the text is not acceptable YAML.
+    """
+    try:
+        return _yaml().load(io.StringIO(text))
+    except YAMLError as exc:
+        diag = yaml_error_diagnostic(exc, file)
+        raise CaseError(f"{file}: not readable YAML", [diag]) from None
 
 
 def _locate(
@@ -107,15 +276,20 @@ def _describe_path(path: Sequence[str | int]) -> str:
     return text or "(document)"
 
 
+_BRANCH = re.compile(r"^[a-z][a-z0-9-]*\[.*\]$")
+
+
 def _pydantic_diagnostics(
     err: ValidationError, root: Any, file: str, prefix: tuple[str | int, ...] = ()
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for e in err.errors(include_url=False):
-        loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and "[" in x))
+        # pydantic names union and validator branches like `function-after[f(), Estimate]`;
+        # they are not keys of the document. A user's key may contain brackets too.
+        loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and _BRANCH.match(x)))
         kind = e["type"]
         where = _describe_path(loc)
-        if kind == "missing":
+        if kind == "missing" and loc:
             field = loc[-1]
             line, col = _locate(root, loc[:-1])
             out.append(
@@ -129,7 +303,7 @@ def _pydantic_diagnostics(
                 )
             )
             continue
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
             field = str(loc[-1])
             line, col = _locate(root, loc, key=True)
             out.append(
@@ -155,6 +329,10 @@ def _pydantic_diagnostics(
         elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "not_a_number"):
             expected = "a number"
             code = "not-a-number"
+        elif kind == "finite_number":
+            expected = "a finite number"
+            code = "not-finite"
+            msg = f"{e.get('input')!r} is not a finite number (NaN and infinity are refused)"
         elif kind in ("string_type",):
             expected = "text (quote it if it looks like a number, date or boolean)"
             code = "not-text"
@@ -238,6 +416,24 @@ def finding_to_diagnostic(f: Finding, root: Any, file: str) -> Diagnostic:
     )
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document is parsed and validated.
+
+    Parsing allocates millions of long-lived objects; each full collection walks them
+    all, which made validation time grow faster than the file (4x the file took 5x
+    the time, 3.6x without collections; ``bench/case_size_bench.py``). Reference
+    counting still frees everything not in a cycle; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, list[Diagnostic]]:
     """Parse and validate a case document.
 
@@ -249,28 +445,16 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         The case (``None`` if any error was found) and every diagnostic, errors and
         warnings, in document order.
     """
+    with _no_cyclic_gc():
+        return _validate(text, file)
+
+
+def _validate(text: str, file: str) -> tuple[Case | None, list[Diagnostic]]:
+    """The body of :func:`validate_case_text`."""
     try:
-        root = _yaml().load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "malformed YAML"
-        hint = "check indentation and quoting near this point"
-        if "duplicate key" in str(exc):
-            problem = "duplicate key" + (f": {exc.problem}" if exc.problem else "")
-            hint = "each key may appear once in a mapping"
-        return None, [
-            Diagnostic(
-                f"cannot parse YAML: {problem}",
-                file,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-                expected="valid YAML 1.2",
-                hint=hint,
-                code="yaml-syntax",
-            )
-        ]
-    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors in practice
-        return None, [Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")]
+        root = load_yaml(text, file)
+    except CaseError as exc:
+        return None, list(exc.items)
     if not isinstance(root, dict):
         return None, [
             Diagnostic(
@@ -306,7 +490,10 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         findings = [
             f
             for f in check_case(_partial_case(root))
-            if f.severity == "error" and not (f.ref is not None and f.ref in known)
+            if f.severity == "error"
+            and not (f.ref is not None and f.ref in known)
+            # a section emptied by its malformed items is not an empty case
+            and not (f.code == "empty-case" and root.get(f.path[0]))
         ]
     diags += [finding_to_diagnostic(f, root, file) for f in findings]
     diags.sort(key=lambda d: (d.line or 0, d.column or 0))

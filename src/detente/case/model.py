@@ -71,10 +71,16 @@ ActorKind = Literal[
     "other",
 ]
 ActorRole = Literal["party", "mediator", "stakeholder", "observer"]
+ParamValue = bool | int | float | str
+"""A model parameter's value in a case file: true/false, a number or text."""
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: `capability: .inf` or `value: NaN` is refused with its line;
+    # a non-finite number would turn every model's output into NaN.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Estimate(_Frozen):
@@ -285,6 +291,12 @@ class Case(_Frozen):
     issues: list[Issue]
     positions: list[Position]
     rounds: list[Round] = Field(default_factory=list)
+    model_params: dict[Id, dict[str, ParamValue]] = Field(
+        default_factory=dict,
+        description="Default parameters of the models run on this case, by model name "
+        "({smp: {voting_rule: PropCbc}}); a parameter given on the command line wins. "
+        "Checked against the model's declared parameters when it runs.",
+    )
     extensions: dict[str, Any] = Field(
         default_factory=dict,
         description="Format-specific data kept for lossless round trips (KTAB, DEU III...).",

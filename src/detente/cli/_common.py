@@ -23,6 +23,7 @@ from detente.errors import CaseError, DetenteError
 
 if TYPE_CHECKING:
     from detente.case.model import Case
+    from detente.errors import Diagnostic
 
 __all__ = [
     "case_argument",
@@ -77,10 +78,16 @@ case_id_option = click.option(
 
 
 def load_one(path: Path, fmt: str | None = None, case_id: str | None = None) -> Case:
-    """Load one case from ``path``, choosing ``case_id`` in multi-case files."""
+    """Load one case from ``path``, choosing ``case_id`` in multi-case files.
+
+    The reader's warnings (what an import ignored) are printed on stderr.
+    """
     from detente.case.formats import read_cases
 
-    cases = read_cases(path, fmt)
+    warnings: list[Diagnostic] = []
+    cases = read_cases(path, fmt, warnings)
+    for w in warnings:
+        click.echo(w.render(), err=True)
     if case_id is not None:
         for c in cases:
             if c.case.id == case_id:

@@ -40,6 +40,7 @@ def schema() -> None:
 def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt: str) -> None:
     """Check a case file and report every problem at once (exit 2 if any error)."""
     from detente.case.formats import read_cases
+    from detente.case.limits import read_input
     from detente.case.loader import validate_case_text
 
     diags: list[Diagnostic]
@@ -50,19 +51,17 @@ def validate(ctx: click.Context, case_file: Path, input_format: str | None, fmt:
         ".json",
     ):
         try:
-            text = case_file.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise CaseError(f"{case_file}: no such file") from None
-        except UnicodeDecodeError:
-            raise CaseError(f"{case_file}: not UTF-8 text; re-save the file as UTF-8") from None
-        case, diags = validate_case_text(text, str(case_file))
+            text = read_input(case_file, "case file")
+            case, diags = validate_case_text(text, str(case_file))
+        except CaseError as exc:
+            case, diags = None, exc.items or [Diagnostic(exc.message, str(case_file))]
         n_cases = 1 if case is not None else 0
     else:
+        diags = []
         try:
-            n_cases = len(read_cases(case_file, input_format))
-            diags = []
+            n_cases = len(read_cases(case_file, input_format, diags))
         except CaseError as exc:
-            diags = exc.items or [Diagnostic(exc.message, str(case_file))]
+            diags += exc.items or [Diagnostic(exc.message, str(case_file))]
     errors = [d for d in diags if d.severity == "error"]
     warnings = [d for d in diags if d.severity != "error"]
     if fmt == "json":

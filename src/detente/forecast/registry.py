@@ -7,8 +7,10 @@ independently, so that a batched call equals the one-by-one calls exactly.
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +18,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.case.arrays import CaseArrays
-from detente.errors import ModelError
+from detente.errors import Diagnostic, ModelError
 
 __all__ = [
+    "BUILTIN_MODULES",
     "ModelInput",
     "ModelResult",
     "ModelSpec",
     "Param",
     "available_models",
     "get_model",
+    "did_you_mean",
+    "param_error",
     "register",
 ]
 
@@ -117,13 +122,148 @@ class ModelResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def param_error(
+    message: str,
+    where: str,
+    *,
+    expected: str | None = None,
+    hint: str | None = None,
+    code: str = "bad-param",
+) -> ModelError:
+    """A :class:`ModelError` with one diagnostic located at ``where`` (``--param m.x``)."""
+    return ModelError(
+        f"{where}: {message}",
+        [Diagnostic(message, where, expected=expected, hint=hint, code=code)],
+    )
+
+
 @dataclass(frozen=True)
 class Param:
-    """A model parameter: default, allowed values or type, and what it means."""
+    """A model parameter: default, allowed values, type and bounds, and what it means.
+
+    Attributes:
+        default: The value used when none is given.
+        doc: What the parameter means.
+        choices: The allowed values, when the parameter is a choice.
+        value_type: ``bool``, ``int``, ``float`` or ``str``; inferred from ``default`` when
+            not given (an ``int`` default accepts whole numbers only, a ``float`` default any
+            finite number, integers included).
+        low: Smallest allowed value (inclusive), for numbers.
+        high: Largest allowed value (inclusive), for numbers.
+    """
 
     default: Any
     doc: str
     choices: tuple[Any, ...] | None = None
+    value_type: type | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def effective_type(self) -> type | None:
+        """The declared type, else the default's (``None`` when neither says)."""
+        if self.value_type is not None:
+            return self.value_type
+        for t in (bool, int, float, str):  # bool first: True is also an int
+            if isinstance(self.default, t):
+                return t
+        return None
+
+    def describe(self) -> str:
+        """What the parameter accepts, in words (for error messages and ``models``)."""
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        words = _TYPE_WORDS.get(self.effective_type() or object, "a value")
+        if self.low is not None and self.high is not None:
+            return f"{words} in [{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f"{words} >= {self.low:g}"
+        if self.high is not None:
+            return f"{words} <= {self.high:g}"
+        return words
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` converted to the parameter's type, or a located ModelError.
+
+        Args:
+            value: The given value (from JSON on the command line, or a case file).
+            where: Where it was given, for the diagnostic (``--param smp.max_turns``).
+
+        Raises:
+            ModelError: Wrong type, non-finite number, out of bounds, not a choice.
+        """
+        expected = self.describe()
+        if self.choices is not None:
+            for choice in self.choices:
+                same_kind = type(value) is type(choice) or (
+                    isinstance(value, int | float)
+                    and isinstance(choice, int | float)
+                    and not isinstance(value, bool)
+                    and not isinstance(choice, bool)
+                )
+                if same_kind and value == choice:
+                    return choice
+            hint = (
+                did_you_mean(value, [str(c) for c in self.choices])
+                if isinstance(value, str)
+                else None
+            )
+            raise param_error(
+                f"must be {expected}, not {value!r}",
+                where,
+                expected=expected,
+                hint=hint,
+                code="bad-param",
+            )
+        t = self.effective_type()
+        out: Any = value
+        if t is bool:
+            if not isinstance(value, bool):
+                raise param_error(f"{value!r} is not true or false", where, expected=expected)
+        elif t is int:
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+                out = int(value)
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise param_error(
+                    f"{value!r} is not a whole number",
+                    where,
+                    expected=expected,
+                    hint="write digits only, e.g. 50",
+                )
+        elif t is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise param_error(
+                    f"{value!r} is not a number",
+                    where,
+                    expected=expected,
+                    hint="use a dot as decimal separator, e.g. 0.5",
+                )
+            out = float(value)
+            if not math.isfinite(out):
+                raise param_error(
+                    f"{value!r} is not a finite number",
+                    where,
+                    expected=expected,
+                    hint="NaN and infinity are not accepted",
+                )
+        elif t is str and not isinstance(value, str):
+            raise param_error(f"{value!r} is not text", where, expected=expected)
+        numeric = isinstance(out, int | float) and not isinstance(out, bool)
+        if numeric and (
+            (self.low is not None and out < self.low) or (self.high is not None and out > self.high)
+        ):
+            raise param_error(
+                f"{out!r} is out of range", where, expected=expected, code="param-range"
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -154,25 +294,44 @@ class ModelSpec:
             "uses_status_quo": self.uses_status_quo or self.needs_status_quo,
             "trajectory": self.trajectory,
             "params": {
-                k: {"default": p.default, "doc": p.doc, "choices": p.choices}
+                k: {
+                    "default": p.default,
+                    "doc": p.doc,
+                    "choices": p.choices,
+                    "type": getattr(p.effective_type(), "__name__", None),
+                    "low": p.low,
+                    "high": p.high,
+                }
                 for k, p in self.params.items()
             },
         }
 
-    def resolve_params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Defaults overlaid with ``given``; unknown names and bad choices raise ModelError."""
+    def resolve_params(
+        self, given: Mapping[str, Any] | None, where: str = "--param"
+    ) -> dict[str, Any]:
+        """Defaults overlaid with ``given``, each value checked against its :class:`Param`.
+
+        Args:
+            given: Parameter values by name.
+            where: How the values were given, for diagnostics (``--param``, or the case
+                file's ``model_params``); each diagnostic names ``WHERE MODEL.NAME``.
+
+        Raises:
+            ModelError: Unknown name (with a did-you-mean), wrong type, out of bounds.
+        """
         out = {k: p.default for k, p in self.params.items()}
         for k, v in (given or {}).items():
+            loc = f"{where} {self.name}.{k}"
             if k not in self.params:
                 known = ", ".join(self.params) or "(none)"
-                raise ModelError(f"model '{self.name}' has no parameter '{k}'; it takes: {known}")
-            choices = self.params[k].choices
-            if choices is not None and v not in choices:
-                raise ModelError(
-                    f"model '{self.name}': parameter '{k}' must be one of "
-                    f"{', '.join(map(str, choices))}, not {v!r}"
+                raise param_error(
+                    f"model '{self.name}' has no parameter '{k}'",
+                    loc,
+                    expected=f"one of: {known}",
+                    hint=did_you_mean(k, list(self.params)),
+                    code="unknown-param",
                 )
-            out[k] = v
+            out[k] = self.params[k].check(v, loc)
         return out
 
     def __call__(self, inp: ModelInput, **params: Any) -> ModelResult:
@@ -246,5 +405,16 @@ def get_model(name: str) -> ModelSpec:
     """
     models = available_models()
     if name not in models:
-        raise ModelError(f"unknown model '{name}'; available: {', '.join(sorted(models))}")
+        hint = did_you_mean(name, sorted(models))
+        raise ModelError(
+            f"unknown model '{name}'; available: {', '.join(sorted(models))}",
+            [
+                Diagnostic(
+                    f"unknown model '{name}'",
+                    expected="one of " + ", ".join(sorted(models)),
+                    hint=hint or "`detente models` lists them",
+                    code="unknown-model",
+                )
+            ],
+        )
     return models[name]

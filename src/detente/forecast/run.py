@@ -13,9 +13,22 @@ from detente import __version__
 from detente.case.arrays import case_arrays
 from detente.case.model import Case, Issue
 from detente.errors import ModelError
-from detente.forecast.registry import ModelInput, available_models, get_model
+from detente.forecast.registry import (
+    ModelInput,
+    available_models,
+    did_you_mean,
+    get_model,
+    param_error,
+)
 
-__all__ = ["DEFAULT_MODELS", "Forecast", "case_params", "forecast", "nearest_anchor"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "Forecast",
+    "case_params",
+    "check_params",
+    "forecast",
+    "nearest_anchor",
+]
 
 DEFAULT_MODELS = ("compromise", "median", "nash")
 
@@ -152,52 +165,52 @@ def _rounds(
     return out
 
 
-KTAB_MODEL_PARAMETERS = {
-    "VictoryProbModel": "victory_prob",
-    "PCEModel": "pce",
-    "StateTransitions": "state_transitions",
-    "VotingRule": "voting_rule",
-    "BigRAdjust": "big_r_adjust",
-    "BigRRange": "big_r_range",
-    "ThirdPartyCommit": "third_party_commit",
-    "InterVecBrgn": "inter_vec_bargain",
-    "BargnModel": "bargain_model",
-}
-"""KTAB scenario ``ModelParameters`` elements and the ``smp`` parameters they set."""
+def check_params(params: Mapping[str, Mapping[str, Any]] | None, where: str = "--param") -> None:
+    """Refuse parameters for models that do not exist, and check the others' values.
+
+    A typo in the model name (``-p bmd.q=0.5``) would otherwise be ignored without a
+    word; here it is an error with a did-you-mean. Parameters of a registered model are
+    checked against its declared types and bounds even when the model is not run.
+
+    Raises:
+        ModelError: Located at ``WHERE MODEL.NAME``.
+    """
+    models = available_models()
+    for name, given in (params or {}).items():
+        if name not in models:
+            first = next(iter(given), "NAME")
+            raise param_error(
+                f"no model is called '{name}'",
+                f"{where} {name}.{first}",
+                expected="one of " + ", ".join(sorted(models)),
+                hint=did_you_mean(name, sorted(models)) or "`detente models` lists them",
+                code="unknown-model",
+            )
+        models[name].resolve_params(given, where)
 
 
 def case_params(
     case: Case, params: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Per-model parameters: the caller's, then those the case file itself sets.
+    """Per-model parameters: the caller's, then the defaults the case file declares.
 
-    A KTAB XML scenario carries its model's settings (``ModelParameters``: victory
-    probability model, voting rule, state transitions, ...); they apply to ``smp`` on that
-    case unless the caller sets the same parameter (``-p smp.NAME=VALUE`` wins). KTAB's
-    ``prngSeed`` is not mapped: detente's stochastic transitions draw from numpy, not from
-    KTAB's generator, so the same seed would not give KTAB's draws.
+    A case declares default parameters for models in ``model_params`` (a KTAB XML
+    scenario's ``ModelParameters`` arrive there as ``smp``'s, see
+    :mod:`detente.case.formats.ktab_xml`); they apply whenever that model runs on the
+    case, unless the caller sets the same parameter (``-p MODEL.NAME=VALUE`` wins).
 
     Raises:
-        ModelError: If the case file sets a value the model does not offer.
+        ModelError: If the case declares a model or a value that does not exist.
     """
     out = {name: dict(p) for name, p in (params or {}).items()}
-    ktab = case.extensions.get("ktab") if case.extensions else None
-    settings = ktab.get("ModelParameters") if isinstance(ktab, Mapping) else None
-    if not isinstance(settings, Mapping) or not settings:
+    declared = case.model_params
+    if not declared:
         return out
-    spec = get_model("smp")
-    smp = out.setdefault("smp", {})
-    for tag, value in settings.items():
-        name = KTAB_MODEL_PARAMETERS.get(str(tag))
-        if name is None or name in smp:
-            continue
-        choices = spec.params[name].choices
-        if choices and value not in choices:
-            raise ModelError(
-                f"the case file's KTAB ModelParameters/{tag} is {value!r}; smp offers "
-                f"{', '.join(map(str, choices))} (override it with -p smp.{name}=VALUE)"
-            )
-        smp[name] = value
+    check_params(declared, "the case file's model_params:")
+    for model, values in declared.items():
+        mine = out.setdefault(model, {})
+        for name, value in values.items():
+            mine.setdefault(name, value)
     return out
 
 
@@ -245,7 +258,8 @@ def forecast(
         case: A validated case.
         models: Model names (default: compromise, median, nash; see
             :func:`detente.forecast.available_models`).
-        params: Per-model parameters, ``{"nash": {"utility": "linear"}}``.
+        params: Per-model parameters, ``{"nash": {"utility": "linear"}}``; they win over
+            the defaults the case declares (``case.model_params``).
         trajectory: Include, per issue, the ``rounds`` of models that have trajectories
             (each round: ``median``, ``mean`` and ``positions`` by actor id).
 
@@ -254,12 +268,13 @@ def forecast(
         no actor with weight) get ``None`` and a note saying why.
 
     Raises:
-        ModelError: For an unknown model or parameter.
+        ModelError: For an unknown model or parameter, or a value of the wrong type or
+            out of bounds (located at ``--param MODEL.NAME``).
     """
     names = list(models or DEFAULT_MODELS)
-    available_models()
     specs = [get_model(n) for n in names]
-    params = case_params(case, params) if "smp" in names else params
+    check_params(params)
+    params = case_params(case, params)
     arrays = case_arrays(case)
     inp = ModelInput.from_arrays(arrays)
     outcomes: dict[str, dict[str, float | None]] = {i.id: {} for i in case.issues}

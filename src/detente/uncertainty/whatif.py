@@ -24,21 +24,20 @@ swept. Changes apply in file order.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from detente import __version__
 from detente.case.checks import did_you_mean
+from detente.case.limits import read_input
+from detente.case.loader import load_yaml
 from detente.case.model import ActorKind, Case
-from detente.errors import Diagnostic
+from detente.errors import CaseError, Diagnostic
 from detente.forecast.registry import ModelInput
 from detente.forecast.run import forecast
 from detente.uncertainty._models import default_models, ensure_registered
@@ -51,7 +50,8 @@ CHANGE_KINDS = ("move", "salience", "capability", "add_actor", "remove_actor", "
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # allow_inf_nan=False: `to: .inf` is refused with its line, not clipped to the scale.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Move(_Strict):
@@ -211,25 +211,12 @@ def parse_whatif(text: str, file: str = "<input>") -> WhatIf:
     Raises:
         UncertaintyError: With every problem located at ``file:line:column``.
     """
-    yaml = YAML(typ="rt")
-    yaml.version = (1, 2)
     try:
-        root = yaml.load(io.StringIO(text))
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        raise UncertaintyError(
-            f"{file}: not a readable what-if file",
-            [
-                _err(
-                    file,
-                    f"malformed YAML: {getattr(exc, 'problem', exc)}",
-                    where,
-                    "bad-yaml",
-                    hint="check indentation and quoting near this point",
-                )
-            ],
-        ) from None
+        # the case loader's YAML: bounded nesting and alias expansion, located errors
+        root = load_yaml(text, file)
+    except CaseError as exc:
+        items = [replace(d, code="bad-yaml") if d.code == "yaml-syntax" else d for d in exc.items]
+        raise UncertaintyError(f"{file}: not a readable what-if file", items) from None
     problems: list[Diagnostic] = []
     if not isinstance(root, dict):
         raise UncertaintyError(
@@ -358,9 +345,9 @@ def load_whatif(path: str | Path) -> WhatIf:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UncertaintyError(f"{p}: cannot read the what-if file: {exc.strerror}") from None
+        text = read_input(p, "what-if file")
+    except CaseError as exc:
+        raise UncertaintyError(exc.message, exc.items) from None
     return parse_whatif(text, str(p))
 
 
@@ -441,6 +428,25 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
         )
         return None
 
+    def within(ch: Change, value: float, lo: float, hi: float, what: str, key: str) -> bool:
+        """Whether ``value`` lies in [lo, hi]; else a located problem (never clipped)."""
+        if lo <= value <= hi:
+            return True
+        line, col = ch.where(key)
+        problems.append(
+            Diagnostic(
+                f"{ch.kind} sets {what} to {value:g}, outside [{lo:g}, {hi:g}]",
+                whatif.file,
+                line,
+                col,
+                expected=f"a value in [{lo:g}, {hi:g}]",
+                hint="a what-if moves within the issue's scale; widen the scale in the case "
+                "if the move is meant",
+                code="out-of-scale",
+            )
+        )
+        return False
+
     def put(p: dict[str, Any]) -> None:
         data["positions"] = [
             p if (q["actor"] == p["actor"] and q["issue"] == p["issue"]) else q
@@ -456,15 +462,22 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
             if p is None:
                 continue
             scale = issues[s.issue]["scale"]
+            lo, hi = float(scale["min"]), float(scale["max"])
+            key = "to" if getattr(s, "to", None) is not None else "by"
             if ch.kind == "move":
                 new = s.to if s.to is not None else float(p["position"]["value"]) + s.by
-                p["position"] = _shift(p["position"], new, scale["min"], scale["max"])
+                if not within(ch, new, lo, hi, f"the position of {s.actor} on {s.issue}", key):
+                    continue
+                p["position"] = _shift(p["position"], new, lo, hi)
             elif ch.kind == "salience":
                 new = s.to if s.to is not None else float(p["salience"]["value"]) + s.by
+                if not within(ch, new, 0.0, 1.0, f"the salience of {s.actor} on {s.issue}", key):
+                    continue
                 p["salience"] = _shift(p["salience"], new, 0.0, 1.0)
             else:
                 at = s.to if s.to is not None else float(p["position"]["value"])
-                at = min(max(at, scale["min"]), scale["max"])
+                if not within(ch, at, lo, hi, f"the position of {s.actor} on {s.issue}", "to"):
+                    continue
                 p["position"] = {**p["position"], "value": at, "range": None}
                 p["salience"] = {**p["salience"], "value": s.salience, "range": None}
             put(p)
@@ -513,7 +526,16 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
                 )
                 continue
             for np_ in s.positions:
-                check(ch, None, np_.issue)
+                if check(ch, None, np_.issue):
+                    sc = issues[np_.issue]["scale"]
+                    within(
+                        ch,
+                        np_.position,
+                        float(sc["min"]),
+                        float(sc["max"]),
+                        f"the position of {s.id} on {np_.issue}",
+                        "positions",
+                    )
             data["actors"].append(
                 {
                     "id": s.id,

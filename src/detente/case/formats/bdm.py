@@ -4,15 +4,23 @@ This is the input table of Bueno de Mesquita's expected-utility model as printed
 Bueno de Mesquita (1994) and used by Scholz, Calbert & Smith (2011): one row per actor,
 positions in any unit (years, percent, ...), salience in [0, 1], capability on any
 non-negative scale. ``docs/formats/bdm.md`` describes the mapping to a case.
+
+Public BDM tables name the columns in several ways (``name,capability,position,
+salience``, ``capabilities``, ``Stakeholder,Resources,Position,Salience``) and often carry
+more columns (``resolve``, actor types). Each role is found under any of its names
+(:data:`ALIASES`); other columns are ignored with a warning and kept in
+``case.extensions["bdm"]`` so that writing the table back loses nothing.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
 from pathlib import Path
+from typing import Any
 
+from detente.case.formats._text import format_number, split_lines
+from detente.case.ids import make_id
 from detente.case.model import (
     Actor,
     Capability,
@@ -26,30 +34,43 @@ from detente.case.model import (
 )
 from detente.errors import CaseError, Diagnostic
 
-__all__ = ["COLUMNS", "ISSUE_ID", "make_id", "read_bdm", "write_bdm"]
+__all__ = ["ALIASES", "COLUMNS", "ISSUE_ID", "header_roles", "read_bdm", "write_bdm"]
 
 COLUMNS = ("Actor", "Capability", "Position", "Salience")
 """The table's columns, in the order written."""
 
+ALIASES: dict[str, tuple[str, ...]] = {
+    "Actor": ("actor", "name", "stakeholder", "player", "actors", "stakeholders", "players"),
+    "Capability": ("capability", "capabilities", "resources", "power", "influence", "clout"),
+    "Position": ("position", "positions", "pos"),
+    "Salience": ("salience", "saliences", "importance"),
+}
+"""Header names accepted for each column (compared without case, spaces and ``_``)."""
+
 ISSUE_ID = "issue"
 """Id of the single issue a BDM table holds."""
 
-_BAD = re.compile(r"[^A-Za-z0-9_.:+-]+")
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace(" ", "").replace("_", "")
 
 
-def make_id(name: str, taken: set[str] | None = None) -> str:
-    """An id-safe version of ``name``: runs of other characters become ``-``.
+def header_roles(names: list[str]) -> dict[str, int] | None:
+    """Column index of each role when ``names`` is a BDM header, else ``None``.
 
-    ``"United Kingdom"`` becomes ``United-Kingdom``; a name with no usable character
-    becomes ``actor``; when the id is in ``taken`` a suffix ``-2``, ``-3``... is added.
+    A role found under two names takes the first column in :data:`ALIASES` order (an
+    ``Actor`` column wins over ``Name``); the other column is an extra one.
     """
-    base = _BAD.sub("-", name.strip()).strip("-_.:+")[:60] or "actor"
-    if not base[0].isalnum():
-        base = "a" + base
-    out, k = base, 2
-    while taken is not None and out in taken:
-        out, k = f"{base}-{k}", k + 1
-    return out
+    normed = [_norm(n) for n in names]
+    roles: dict[str, int] = {}
+    for role, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in normed:
+                roles[role] = normed.index(alias)
+                break
+    if len(roles) != len(COLUMNS) or "issue" in normed:
+        return None
+    return roles
 
 
 def _fields(line: str) -> list[tuple[str, int]]:
@@ -133,12 +154,13 @@ def _scale(positions: list[float]) -> tuple[float, float]:
     return lo, hi
 
 
-def read_bdm(text: str, file: str) -> list[Case]:
+def read_bdm(text: str, file: str, warnings: list[Diagnostic] | None = None) -> list[Case]:
     """Read a BDM table into one case with one issue.
 
     Args:
         text: The file's text.
         file: The file name (used for diagnostics and the case id).
+        warnings: Receives a warning per thing read but ignored (extra columns).
 
     Returns:
         A list holding one :class:`Case`.
@@ -147,8 +169,7 @@ def read_bdm(text: str, file: str) -> list[Case]:
         CaseError: With one located diagnostic per problem (all problems at once).
     """
     diags: list[Diagnostic] = []
-    # Only CR/LF end a line (str.splitlines would also split on \x1c-\x1e, \x85, ...).
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = split_lines(text)
     header_no = next((k for k, ln in enumerate(lines) if ln.strip()), None)
     if header_no is None:
         raise CaseError(
@@ -166,38 +187,55 @@ def read_bdm(text: str, file: str) -> list[Case]:
             ],
         )
     header = _fields(lines[header_no])
-    names = [h.strip().lower() for h, _ in header]
-    index: dict[str, int] = {}
-    for col in COLUMNS:
-        if col.lower() in names:
-            index[col] = names.index(col.lower())
-        else:
+    names = [h.strip() for h, _ in header]
+    roles = header_roles(names)
+    if roles is None:
+        found = {
+            role for role, aliases in ALIASES.items() if any(_norm(n) in aliases for n in names)
+        }
+        for col in COLUMNS:
+            if col not in found:
+                diags.append(
+                    Diagnostic(
+                        f"the header has no '{col}' column",
+                        file,
+                        header_no + 1,
+                        1,
+                        expected=f"a column named {' or '.join(repr(a) for a in ALIASES[col][:3])}",
+                        hint="the first non-empty line names the columns (docs/formats/bdm.md)",
+                        code="bdm-header",
+                    )
+                )
+        if not diags:  # every role is there, but so is an `issue` column
             diags.append(
                 Diagnostic(
-                    f"the header has no '{col}' column",
+                    "the header has an 'issue' column: this is a tidy table, not a BDM table",
                     file,
                     header_no + 1,
                     1,
-                    expected="the header " + ",".join(COLUMNS),
-                    hint="the first non-empty line names the columns",
+                    expected="a BDM table (one issue) or --from csv",
                     code="bdm-header",
                 )
             )
-    extra = [h for h in names if h not in {c.lower() for c in COLUMNS}]
-    if extra:
-        diags.append(
+        raise CaseError(f"{file}: not a BDM table", diags)
+    index = roles
+    extra_cols = [k for k in range(len(names)) if k not in set(roles.values())]
+    if extra_cols:
+        listed = ", ".join(repr(names[k]) for k in extra_cols)
+        warnings_out = warnings if warnings is not None else []
+        warnings_out.append(
             Diagnostic(
-                f"unexpected column(s) {', '.join(repr(e) for e in extra)}",
+                f"column(s) {listed} ignored: the BDM model reads actor, capability, "
+                "position and salience",
                 file,
                 header_no + 1,
-                header[names.index(extra[0])][1],
-                expected="exactly the columns " + ",".join(COLUMNS),
-                hint="remove the extra columns, or import another format (KTAB, detente CSV)",
-                code="bdm-header",
+                header[extra_cols[0]][1],
+                hint="kept in extensions.bdm and written back on export",
+                code="bdm-extra-columns",
+                severity="warning",
             )
         )
-    if diags:
-        raise CaseError(f"{file}: not a BDM table", diags)
+    extra: dict[str, dict[str, str]] = {names[k] or f"column{k + 1}": {} for k in extra_cols}
 
     actors: list[Actor] = []
     positions: list[Position] = []
@@ -251,6 +289,8 @@ def read_bdm(text: str, file: str) -> list[Case]:
             )
             continue
         seen[name] = line_no
+        for k in extra_cols:
+            extra[names[k] or f"column{k + 1}"][name] = row[k][0].strip()
         cap_text, cap_col = row[index["Capability"]]
         pos_text, pos_col = row[index["Position"]]
         sal_text, sal_col = row[index["Salience"]]
@@ -285,8 +325,7 @@ def read_bdm(text: str, file: str) -> list[Case]:
             sal = None
         if cap is None or pos is None or sal is None:
             continue
-        actor_id = make_id(name, taken)
-        taken.add(actor_id)
+        actor_id = make_id(name, "actor", taken)
         actors.append(Actor(id=actor_id, name=name))
         positions.append(
             Position(
@@ -315,7 +354,7 @@ def read_bdm(text: str, file: str) -> list[Case]:
     stem = Path(file).stem or "bdm"
     case = Case(
         case=CaseInfo(
-            id=make_id(stem),
+            id=make_id(stem, "bdm"),
             title=f"BDM table {Path(file).name}",
             require_sources=False,
         ),
@@ -328,15 +367,12 @@ def read_bdm(text: str, file: str) -> list[Case]:
             )
         ],
         positions=positions,
+        extensions={"bdm": {"extra_columns": extra}} if extra else {},
     )
     return [case]
 
 
-def _fmt(value: float) -> str:
-    """Shortest text that reads back as the same float (integers without ``.0``)."""
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+_fmt = format_number
 
 
 def _quote(name: str) -> str:
@@ -367,8 +403,11 @@ def write_bdm(case: Case) -> str:
     issue = case.issues[0].id
     default_cap = {a.id: a.capability for a in case.actors}
     by_actor = {p.actor: p for p in case.positions if p.issue == issue}
+    ext = case.extensions.get("bdm") if case.extensions else None
+    raw_extra = ext.get("extra_columns") if isinstance(ext, dict) else None
+    extra: dict[str, Any] = raw_extra if isinstance(raw_extra, dict) else {}
     buf = io.StringIO()
-    buf.write(",".join(COLUMNS) + "\n")
+    buf.write(",".join([*COLUMNS, *(_quote(str(c)) for c in extra)]) + "\n")
     problems: list[Diagnostic] = []
     for actor in case.actors:
         p = by_actor.get(actor.id)
@@ -385,10 +424,16 @@ def write_bdm(case: Case) -> str:
                 )
             )
             continue
-        buf.write(
-            f"{_quote(actor.name)},{_fmt(cap.value)},{_fmt(p.position.value)},"
-            f"{_fmt(p.salience.value)}\n"
-        )
+        cells = [
+            _quote(actor.name),
+            _fmt(cap.value),
+            _fmt(p.position.value),
+            _fmt(p.salience.value),
+        ]
+        for values in extra.values():
+            got = values.get(actor.name, "") if isinstance(values, dict) else ""
+            cells.append(_quote(str(got)))
+        buf.write(",".join(cells) + "\n")
     if problems:
         raise CaseError("cannot write the case as a BDM table", problems)
     return buf.getvalue()

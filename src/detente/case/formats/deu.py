@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from detente.case.formats._text import split_lines
 from detente.case.model import (
     ID_PATTERN,
     Actor,
@@ -213,7 +214,7 @@ class _Reader:
         return value
 
     def read(self) -> list[Case]:
-        lines = self.text.splitlines()
+        lines = split_lines(self.text)
         rows = [(k + 1, ln) for k, ln in enumerate(lines) if ln.strip() != ""]
         if not rows:
             raise CaseError(
@@ -367,8 +368,8 @@ class _Reader:
                         expected="dd-mm-yy, dd-mm-yyyy, or 999 for none",
                         code="bad-date",
                     )
-        if len(self.diags) > n_before:
-            return None
+        if len(self.diags) > n_before or len(gdp) != len(ACTORS):
+            return None  # (an incomplete GDP row is reported once, where it is)
         issue_no = isnr.text.rsplit("i", 1)[-1] if "i" in isnr.text else isnr.text
         prname, prnr = meta.get("prname", ""), meta.get("prnr", "")
         start, end = dates.get("intro"), dates.get("finact")
@@ -440,12 +441,13 @@ class _Reader:
             return None
 
 
-def read_deu(text: str, file: str) -> list[Case]:
+def read_deu(text: str, file: str, warnings: list[Diagnostic] | None = None) -> list[Case]:
     """Read a DEU III tab-separated file: one :class:`Case` per issue row.
 
     Args:
         text: The file's text.
         file: Its name, for diagnostics.
+        warnings: Receives warnings (none yet: every DEU III column has a place).
 
     Returns:
         The cases in file order; each has the 30 DEU actors, one issue, the positions

@@ -9,8 +9,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.representer import SafeRepresenter
 
-from detente.case.loader import parse_case_text
+from detente.case.loader import validate_case_text
 from detente.case.model import Case
+from detente.errors import CaseError, Diagnostic
 
 __all__ = ["read_yaml", "to_document", "write_json", "write_yaml"]
 
@@ -36,9 +37,19 @@ def to_document(case: Case) -> dict[str, Any]:
     return doc
 
 
-def read_yaml(text: str, file: str) -> list[Case]:
-    """Read a YAML 1.2 or JSON case file."""
-    return [parse_case_text(text, file)]
+def read_yaml(text: str, file: str, warnings: list[Diagnostic] | None = None) -> list[Case]:
+    """Read a YAML 1.2 or JSON case file (its warnings go to ``warnings``).
+
+    Raises:
+        CaseError: With every problem, located.
+    """
+    case, diags = validate_case_text(text, file)
+    if case is None:
+        errors = [d for d in diags if d.severity == "error"]
+        raise CaseError(f"{file}: {len(errors)} error(s); the case was not loaded", diags)
+    if warnings is not None:
+        warnings.extend(d for d in diags if d.severity != "error")
+    return [case]
 
 
 # Words that YAML 1.1 readers (PyYAML and many editors) turn into booleans or null.

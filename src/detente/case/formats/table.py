@@ -22,6 +22,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from detente.case.checks import check_case, did_you_mean
+from detente.case.formats._text import csv_records, format_number, parse_finite
+from detente.case.ids import make_id
 from detente.case.loader import finding_to_diagnostic
 from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Source
 from detente.errors import CaseError, Diagnostic
@@ -55,8 +57,7 @@ _NUMERIC = {c for c in COLUMNS if c.split("_")[0] in ("position", "salience", "c
 } | {"status_quo"}
 
 
-def _num(x: float) -> str:
-    return repr(float(x)) if x != int(x) else str(int(x))
+_num = format_number
 
 
 def write_table(case: Case) -> str:
@@ -87,17 +88,21 @@ def write_table(case: Case) -> str:
     return buf.getvalue()
 
 
-def read_table(text: str, file: str) -> list[Case]:
+def read_table(text: str, file: str, warnings: list[Diagnostic] | None = None) -> list[Case]:
     """Read a tidy CSV table into a case (one issue per distinct ``issue`` value).
+
+    Line endings may be LF, CR LF or CR alone (old Mac files); quoted fields may span
+    lines. ``warnings`` is accepted for the common reader signature (a tidy table has
+    no part that is read and ignored).
 
     Raises:
         CaseError: Listing every malformed cell with its line and column.
     """
-    reader = csv.reader(io.StringIO(text))
-    rows = list(reader)
-    if not rows:
+    records = csv_records(text, file)
+    if not records:
         raise CaseError(f"{file}: empty file", [Diagnostic("empty file", file, 1, 1, code="empty")])
-    header = [h.strip() for h in rows[0]]
+    header_line, header_row = records[0]
+    header = [h.strip() for h in header_row]
     diags: list[Diagnostic] = []
     for k, h in enumerate(header):
         if h and h not in COLUMNS:
@@ -105,7 +110,7 @@ def read_table(text: str, file: str) -> list[Case]:
                 Diagnostic(
                     f"unknown column '{h}'",
                     file,
-                    1,
+                    header_line,
                     k + 1,
                     expected="one of " + ", ".join(COLUMNS),
                     hint=did_you_mean(h, COLUMNS) or "remove the column",
@@ -130,7 +135,7 @@ def read_table(text: str, file: str) -> list[Case]:
     actors: dict[str, Actor] = {}
     issues: dict[str, dict[str, Any]] = {}
     positions: list[Position] = []
-    for line_no, raw in enumerate(rows[1:], start=2):
+    for line_no, raw in records[1:]:
         if not any(c.strip() for c in raw):
             continue
         if len(raw) != len(header):
@@ -149,21 +154,19 @@ def read_table(text: str, file: str) -> list[Case]:
         cell = {h: raw[k].strip() for h, k in col.items()}
         bad = False
         for name in _NUMERIC & set(col):
-            if cell[name]:
-                try:
-                    float(cell[name])
-                except ValueError:
-                    diags.append(
-                        Diagnostic(
-                            f"{name} '{cell[name]}' is not a number",
-                            file,
-                            line_no,
-                            col[name] + 1,
-                            expected="a number such as 42 or 0.5",
-                            code="not-a-number",
-                        )
+            if cell[name] and parse_finite(cell[name]) is None:
+                diags.append(
+                    Diagnostic(
+                        f"{name} '{cell[name]}' is not a finite number",
+                        file,
+                        line_no,
+                        col[name] + 1,
+                        expected="a number such as 42 or 0.5",
+                        hint="NaN and infinity are not accepted",
+                        code="not-a-number",
                     )
-                    bad = True
+                )
+                bad = True
         if bad:
             continue
 
@@ -219,7 +222,7 @@ def read_table(text: str, file: str) -> list[Case]:
     if not positions:
         raise CaseError(f"{file}: the table has a header but no rows")
     title = file.rsplit("/", 1)[-1]
-    stem = "".join(ch if ch.isalnum() or ch in "_.-" else "-" for ch in title.rsplit(".", 1)[0])
+    stem = make_id(title.rsplit(".", 1)[0], "table")
     cited = sorted(
         {
             e.source
@@ -228,20 +231,35 @@ def read_table(text: str, file: str) -> list[Case]:
             if e and e.source
         }
     )
-    case = Case(
-        case=CaseInfo(id=stem.strip("-.") or "table", title=title, require_sources=False),
-        sources=[
-            Source(
-                id=s,
-                citation=f"source '{s}' as cited in {title} (no details in the table)",
-                kind="other",
-            )
-            for s in cited
-        ],
-        actors=list(actors.values()),
-        issues=[Issue.model_validate(i) for i in issues.values()],
-        positions=positions,
-    )
+    try:
+        case = Case(
+            case=CaseInfo(id=stem, title=title, require_sources=False),
+            sources=[
+                Source(
+                    id=s,
+                    citation=f"source '{s}' as cited in {title} (no details in the table)",
+                    kind="other",
+                )
+                for s in cited
+            ],
+            actors=list(actors.values()),
+            issues=[Issue.model_validate(i) for i in issues.values()],
+            positions=positions,
+        )
+    except ValidationError as exc:
+        raise CaseError(
+            f"{file}: the table does not form a valid case",
+            [
+                Diagnostic(
+                    f"{'.'.join(map(str, e['loc'])) or 'table'}: "
+                    f"{str(e['msg']).removeprefix('Value error, ')}",
+                    file,
+                    expected="source ids of letters, digits and _ . : + -",
+                    code="invalid-value",
+                )
+                for e in exc.errors(include_url=False)
+            ],
+        ) from None
     errors = [f for f in check_case(case) if f.severity == "error"]
     if errors:
         raise CaseError(
