@@ -178,3 +178,12 @@ def test_the_cli_reference_in_the_docs_is_current() -> None:
 
     doc = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     assert doc == render_reference(), "regenerate: python -m detente.cli.reference > docs/cli.md"
+
+
+def test_usage_errors_come_out_as_json_with_format_json() -> None:
+    r = CliRunner().invoke(
+        cli, ["forecast", "no-such-file.yaml", "--rounds", "0", "--format", "json"]
+    )
+    assert r.exit_code == 2
+    err = json.loads(r.stdout)["error"]
+    assert err["code"] == "usage-error" and "--rounds" in err["message"]

@@ -13,6 +13,7 @@ The default run is modest; ``DETENTE_FUZZ_EXAMPLES=10000 make test-fuzz`` runs m
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -91,8 +92,17 @@ def check(result: Result, args: list[str], item: FuzzInput) -> None:
     assert result.exit_code in (0, 2), f"exit {result.exit_code}: {out[-3000:]}\n{where}"
     assert "internal error" not in out and "Traceback" not in out, f"{out[-3000:]}\n{where}"
     assert not isinstance(result.exception, Hang | MemoryError), where
-    if result.exit_code == 2:
+    if result.exit_code == 2 and _json_mode(args):
+        # --format json: the one JSON error shape, each problem a coded diagnostic
+        err = json.loads(result.stdout)["error"]
+        located = err["diagnostics"] and all(d["code"] for d in err["diagnostics"])
+        assert located or err["code"] == "usage-error", f"unlocated JSON error:\n{out}\n{where}"
+    elif result.exit_code == 2:
         assert LOCATED.search(out), f"exit 2 without a located message:\n{out}\n{where}"
+
+
+def _json_mode(args: list[str]) -> bool:
+    return any(a == "--format" and b == "json" for a, b in zip(args, args[1:], strict=False))
 
 
 @settings(

@@ -153,8 +153,16 @@ class _Root(click.Group):
             ctx.exit(2)
         except (KeyboardInterrupt, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except click.ClickException:
-            raise
+        except click.ClickException as exc:
+            if not _wants_json(ctx):
+                raise
+            import json
+
+            from detente.errors import error_document
+
+            doc = error_document("usage-error", exc.format_message(), [], exc.exit_code)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            ctx.exit(exc.exit_code)
         except Exception as exc:  # an unexpected failure: say so, keep the trace opt-in
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
