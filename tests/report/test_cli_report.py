@@ -167,8 +167,6 @@ def test_demo_end_to_end_on_a_small_case(
 def test_demo_end_to_end_on_the_flagship_case(
     istanbul_case_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not istanbul_case_path.exists():
-        pytest.skip("examples/istanbul-2025/case.yaml is not written yet")
     monkeypatch.chdir(tmp_path)  # the default case is found beside the checkout
     result = invoke("demo")
     assert result.exit_code == 0, result.output
