@@ -10,7 +10,8 @@ import click
 
 from detente.cli._common import case_argument, case_id_option, input_format_option, load_one
 from detente.cli.uncertainty import parse_draws
-from detente.pipeline import DEFAULT_OUT, BriefOptions, analyse, run_demo, write_brief
+from detente.pipeline.analyses import BriefOptions, analyse, write_brief
+from detente.pipeline.demo import DEFAULT_OUT, run_demo
 from detente.uncertainty.defaults import DEFAULT_DRAWS, DEFAULT_ROBUSTNESS_DRAWS, DEFAULT_SEED
 
 __all__ = ["commands"]

@@ -126,6 +126,15 @@ def _env() -> jinja2.Environment:
     return env
 
 
+def _without_path(w: WhatIfResult | WhatIfDict) -> WhatIfDict:
+    """A what-if's data with its file's name only: a brief never shows a local path."""
+    data = cast("WhatIfDict", w.to_dict()) if isinstance(w, WhatIfResult) else w
+    meta = dict(data["whatif"])
+    if meta.get("file"):
+        meta["file"] = str(meta["file"]).replace("\\", "/").rsplit("/", 1)[-1]
+    return {**data, "whatif": meta}
+
+
 def brief_inputs(
     case: Case,
     forecast: Forecast | ForecastDict,
@@ -155,11 +164,7 @@ def brief_inputs(
         interventions=None
         if interventions is None
         else [r.to_dict() if isinstance(r, InterventionResult) else r for r in interventions],
-        whatifs=None
-        if whatifs is None
-        else [
-            cast("WhatIfDict", w.to_dict()) if isinstance(w, WhatIfResult) else w for w in whatifs
-        ],
+        whatifs=None if whatifs is None else [_without_path(w) for w in whatifs],
         guarantees=None if guarantees is None else list(guarantees),
         left_out=dict(left_out or {}),
         extra=dict(extra or {}),
@@ -167,19 +172,30 @@ def brief_inputs(
 
 
 def brief_context(
-    inputs: BriefInputs, sections: Sequence[Section[Any]] = SECTIONS
+    inputs: BriefInputs | Case,
+    forecast: Forecast | ForecastDict | None = None,
+    *,
+    sections: Sequence[Section[Any]] = SECTIONS,
+    **results: Any,
 ) -> dict[str, Any]:
     """Everything the template shows, as plain data (also handy for tests).
 
     Args:
-        inputs: The typed inputs (:func:`brief_inputs`).
+        inputs: The typed inputs (:func:`brief_inputs`), or a case: then ``forecast``
+            and ``results`` (keywords of :func:`build_brief`) make the inputs.
+        forecast: The forecast, when ``inputs`` is a case.
         sections: The sections to build, in page order (default: every registered one).
+        **results: As :func:`build_brief`'s keywords, when ``inputs`` is a case.
 
     Returns:
         ``context[section id]`` is each section's view (``None`` when left out);
         ``context["sections"]`` the sections shown with their views; ``context["charts"]``
         the ``(id, spec)`` of every chart; ``context["data"]`` the data twin.
     """
+    if isinstance(inputs, Case):
+        if forecast is None:
+            raise TypeError("brief_context(case, forecast, ...): the forecast is missing")
+        inputs = brief_inputs(inputs, forecast, **results)
     charts = Charts()
     info = inputs.case.case
     shown = []
@@ -284,7 +300,7 @@ def build_brief(
         left_out=left_out,
         extra=extra,
     )
-    ctx = brief_context(inputs, sections)
+    ctx = brief_context(inputs, sections=sections)
     css = (resources.files("detente.report") / "templates" / "brief.css").read_text("utf-8")
     return (
         _env()

@@ -107,6 +107,19 @@ def _wrap(text: str, width: int = TITLE_CHARS) -> list[str]:
     return lines or [""]
 
 
+def _bands(spec: Spec) -> int:
+    """How many bands a chart's nominal y axis has (its distinct values in the data)."""
+    encodings = [spec.get("encoding") or {}] + [
+        layer.get("encoding") or {} for layer in spec.get("layer") or []
+    ]
+    for enc in encodings:
+        y = enc.get("y") or {}
+        if y.get("type") == "nominal" and "field" in y:
+            values = (spec.get("data") or {}).get("values") or []
+            return len({str(v.get(y["field"])) for v in values})
+    return 1
+
+
 def responsive(spec: Spec) -> Spec:
     """The chart made to fit its container: full width, titles wrapped, never cut.
 
@@ -119,7 +132,11 @@ def responsive(spec: Spec) -> Spec:
     width = out.get("width")
     if isinstance(width, int | float) and width >= 300:
         out["width"] = "container"
-        out["autosize"] = {"type": "fit-x", "contains": "padding"}
+        height = out.get("height")
+        if isinstance(height, Mapping) and "step" in height:
+            # A fitted width with a stepped height makes Vega-Lite warn and drop its fit:
+            # the height is the step times the number of bands, written out.
+            out["height"] = int(height["step"]) * max(_bands(out), 1)
     title = out.get("title")
     if isinstance(title, Mapping):
         t = {k: v for k, v in title.items() if k != "limit"}
@@ -468,7 +485,7 @@ def rounds_chart(
             "domain": ["Weighted median", "Weighted mean", "Model outcome"],
             "range": ["#222222", "#555555", STATUS_QUO_COLOUR],
         },
-        "legend": {"columns": 1},
+        "legend": None,  # the subtitle names them: a second legend would not fit 420 px
     }
     layers: list[Spec] = [
         {
@@ -496,7 +513,8 @@ def rounds_chart(
                 },
                 "strokeWidth": {
                     "field": "kind",
-                    "type": "nominal",
+                    "type": "ordinal",
+                    "sort": ["median", "mean"],
                     "scale": {"domain": ["median", "mean"], "range": [4, 2]},
                     "legend": None,
                 },
