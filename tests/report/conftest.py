@@ -54,6 +54,7 @@ def _case_with(path: Path, **replacements: str) -> Case:
 
 def _sample_diagnosis() -> dict[str, Any]:
     """Input in the shape detente.diagnose produces (test input for the brief only)."""
+
     def pair(ini: str, rec: str, a: str, b: str, eu_i: float, eu_r: float) -> dict[str, Any]:
         return {
             "initiator": ini,
@@ -178,8 +179,10 @@ def open_offline(browser: Any) -> Iterator[Any]:
     """Open a local HTML file with every non-file request aborted and recorded."""
     contexts = []
 
-    def _open(path: Path) -> Opened:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    def _open(path: Path, width: int = 1100, javascript: bool = True, wait: bool = True) -> Opened:
+        ctx = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=javascript
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         opened = Opened(page)
@@ -206,7 +209,10 @@ def open_offline(browser: Any) -> Iterator[Any]:
 
         page.on("dialog", on_dialog)
         page.goto(path.resolve().as_uri())
-        page.wait_for_function("window.detenteCharts && window.detenteCharts.done", timeout=30000)
+        if javascript and wait:
+            page.wait_for_function(
+                "window.detenteCharts && window.detenteCharts.done", timeout=30000
+            )
         return opened
 
     yield _open

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import detente
+from detente.pipeline.demo import run_demo
 from detente.report import build_brief
 from detente.report.brief import brief_context
-from detente.pipeline.demo import run_demo
 from detente.uncertainty import run_sweep, search_interventions, tornado
 
 pytestmark = pytest.mark.browser
