@@ -189,7 +189,7 @@ def _interventions(
 def analyse(
     case: Case,
     options: BriefOptions | None = None,
-    case_path: pathlib.Path | None = None,
+    case_path: str | pathlib.Path | None = None,
     now: dt.datetime | None = None,
 ) -> Analyses:
     """Run every part of the brief that ``options`` asks for on ``case``.
@@ -205,6 +205,7 @@ def analyse(
             ledger...): the message says which.
     """
     opts = options or BriefOptions()
+    case_path = pathlib.Path(case_path) if case_path is not None else None
     models = list(opts.models or DEFAULT_BRIEF_MODELS)
     when = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     prov = Provenance(
