@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from detente.report.format import num
+
 __all__ = [
     "LEGEND_MAX",
     "actors_chart",
@@ -220,7 +222,7 @@ def _tag(value: float) -> str:
     The label itself is in the tooltip and in the text beside the chart, where it is
     never cut short.
     """
-    return f"{value:.4g}"
+    return num(value)
 
 
 def _text_width(text: str) -> float:
@@ -527,9 +529,7 @@ def rounds_chart(
         layers.append(
             {
                 "data": {
-                    "values": [
-                        {"series": "Model outcome", "value": outcome, "text": f"{outcome:.4g}"}
-                    ]
+                    "values": [{"series": "Model outcome", "value": outcome, "text": num(outcome)}]
                 },
                 "mark": {"type": "rule", "size": 2},
                 "encoding": {

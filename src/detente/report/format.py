@@ -19,8 +19,10 @@ __all__ = [
     "interval_text",
     "num",
     "pct",
+    "seconds",
     "share",
     "signed_points",
+    "size",
     "words",
 ]
 
@@ -68,6 +70,16 @@ def share(x: float | None) -> str:
         return DASH
     v = float(x) * 100
     return f"{v:.1f}%" if v < 10 else f"{v:.0f}%"
+
+
+def size(x: float | None) -> str:
+    """An intervention's size (a sum of shares of room): two significant digits."""
+    return f"{x:.2g}" if finite(x) else DASH
+
+
+def seconds(x: float | None) -> str:
+    """A duration in seconds, to a tenth."""
+    return f"{x:.1f}" if finite(x) else DASH
 
 
 def count(n: float | None) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from detente.diagnose.rule import verdict_label
-from detente.report.format import count, finite, pct
+from detente.report.format import count, finite, interval_text, pct
 from detente.report.sections.base import BriefInputs, Charts, Section, and_names
 from detente.report.sections.interventions import (
     Ranked,
@@ -148,7 +148,7 @@ def _how_sure(inputs: BriefInputs) -> str:
         for m, v in d["models"].items():
             iv = v["intervals"].get("80")
             if iv and all(finite(x) for x in iv):
-                spans.append(f"{m} {iv[0]:.4g}–{iv[1]:.4g} on {_q(inputs, i)}")
+                spans.append(f"{m} {interval_text(iv)} on {_q(inputs, i)}")
                 break
     if not spans:
         return f"The sweep of {n} draws gave no interval to judge by."

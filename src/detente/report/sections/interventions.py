@@ -14,7 +14,7 @@ from typing import Any, TypeGuard, cast
 
 from detente.case.model import Case
 from detente.diagnose.rule import verdict_label
-from detente.report.format import count, finite, num, pct, share, signed_points, words
+from detente.report.format import count, finite, num, pct, share, signed_points, size, words
 from detente.report.sections.base import (
     BriefInputs,
     Charts,
@@ -147,7 +147,7 @@ def _item_view(
     return {
         "search_rank": iv["rank"],
         "size": iv["size"],
-        "size_text": f"{iv['size']:.2g}",
+        "size_text": size(iv["size"]),
         "lift": r.lift,
         "lift_text": signed_points(r.lift) if r.lift is not None else "",
         "knife_edge": r.knife_edge,

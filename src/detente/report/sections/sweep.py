@@ -6,7 +6,7 @@ from typing import Any
 
 from detente.diagnose.rule import verdict_label
 from detente.report import charts
-from detente.report.format import count, interval_text, num, pct
+from detente.report.format import count, interval_text, num, pct, seconds
 from detente.report.sections.base import BriefInputs, Charts, Section, fallback_issue_view
 
 __all__ = ["SWEEP"]
@@ -87,7 +87,7 @@ def build_sweep(inputs: BriefInputs, charts_: Charts) -> dict[str, Any] | None:
         "seed": sweep["seed"],
         "engine": sweep["engine"],
         "workers": sweep["workers"],
-        "seconds": f"{sweep['seconds']:.1f}",
+        "seconds": seconds(sweep["seconds"]),
         "models": ", ".join(sweep["models"]),
         "n_inputs": len(sweep["inputs"]),
         "bins": sweep["quantiles"].get("bins"),
