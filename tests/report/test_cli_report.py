@@ -364,3 +364,19 @@ def test_run_demo_returns_what_it_wrote(small_case_path: Path, tmp_path: Path) -
     assert sweep.included and res.analyses.sweep is not None
     assert res.analyses.sweep.models == ["median", "bdm"]
     assert res.files["sweep"].is_file()
+
+
+def test_brief_of_a_ktab_file_without_ranges_or_mediators(assets: Path, tmp_path: Path) -> None:
+    """Any case: parts that do not apply are skipped, with why, and the story says so."""
+    out = tmp_path / "brief.html"
+    result = invoke("brief", str(assets / "ktab" / "dummyData_3Dim.csv"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    data = twin(html)
+    assert data["sweep"] is None and data["tornado"] is None and data["interventions"] is None
+    assert data["left_out"]["sweep"] == "the case states no ranges, so there is nothing to sample"
+    assert data["left_out"]["interventions"] == "the case names no mediator whose levers to search"
+    assert data["diagnosis"] is not None and "diagnosis" in section_ids(html)
+    bottom = html.split('id="bottom-line"', 1)[1].split("</section>")[0]
+    assert "How sure is not in this brief: the case states no ranges" in bottom
+    assert "What would move it is not in this brief: the case names no mediator" in bottom

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import detente
 from detente.pipeline.analyses import BriefOptions, analyse
@@ -16,7 +18,7 @@ from detente.report.sections import SECTIONS
 from detente.report.sections.bottom_line import bottom_line
 from detente.report.sections.forecasts import OUTCOME_WORDS, oscillating_actors
 from detente.report.sections.interventions import rank_interventions
-from detente.uncertainty import search_interventions
+from detente.uncertainty import run_sweep, search_interventions
 
 GOLDEN = Path(__file__).resolve().parents[1] / "assets" / "report" / "golden"
 UPDATE = os.environ.get("DETENTE_UPDATE_GOLDEN") == "1"
@@ -295,3 +297,37 @@ def test_golden_fixed_seed_brief_of_the_small_case(small_case_path: Path) -> Non
     for key in ("seconds", "draws_per_second", "detente_version"):
         data.pop(key)  # type: ignore[misc]
     _golden("small-case-sweep.json", data)
+
+
+probabilities = st.floats(0, 1, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=probabilities,
+    found=st.lists(st.tuples(st.floats(0.001, 3, allow_nan=False), probabilities), max_size=8),
+)
+def test_levers_always_come_before_knife_edges_best_first(
+    before: float, found: list[tuple[float, float]]
+) -> None:
+    items = [_item(k, size, after) for k, (size, after) in enumerate(found, start=1)]
+    ranked = rank_interventions(_search(items, before))  # type: ignore[arg-type]
+    assert sorted(x.item["rank"] for x in ranked) == list(range(1, len(found) + 1))
+    flags = [x.knife_edge for x in ranked]
+    assert flags == sorted(flags)  # every lever before every knife edge
+    for x in ranked:
+        assert x.lift is not None
+        assert x.knife_edge == (x.lift <= 0)
+    levers = [x.lift for x in ranked if not x.knife_edge]
+    assert levers == sorted(levers, reverse=True)
+
+
+def test_how_sure_when_the_case_states_no_ranges(assets: Path) -> None:
+    case = detente.load_case(assets / "ktab" / "dummyData_3Dim.csv")
+    sweep = run_sweep(case, 50, 1, models=["median"])
+    fc = detente.forecast(case, ["median"])
+    sentence = bottom_line(brief_inputs(case, fc, sweep=sweep))[2]
+    assert sentence == (
+        "How sure cannot be measured: the case states no ranges, so all 50 draws of the "
+        "sweep are the case as stated."
+    )

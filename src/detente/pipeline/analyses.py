@@ -233,6 +233,11 @@ def analyse(
     has_ranges = input_space(case).size > 0
     if not opts.sweep:
         parts.append(Part("sweep", "left out", "left out with --no-sweep"))
+    elif not has_ranges:
+        # Every draw would be the case as stated: a sweep would measure nothing.
+        parts.append(
+            Part("sweep", "skipped", "the case states no ranges, so there is nothing to sample")
+        )
     else:
         # The sweep's own default models unless the user chose: the same as `detente sweep`.
         res.sweep = run_sweep(

@@ -132,6 +132,11 @@ def _how_sure(inputs: BriefInputs) -> str:
     if s is None:
         return _left_out(inputs, "sweep", "How sure")
     n = count(s["draws_done"])
+    if not s["inputs"]:
+        return (
+            f"How sure cannot be measured: the case states no ranges, so all {n} draws of "
+            "the sweep are the case as stated."
+        )
     shares = [
         f"{pct(d['p_verdict']['deadlock'])} on {_q(inputs, i)}"
         for i, d in s["issues"].items()
