@@ -122,8 +122,8 @@ def brief(
     The brief opens with a three-sentence bottom line (why it is stuck, what would move
     it, how sure), then the diagnosis, the Monte Carlo sweep, the intervention search,
     the tornado, any what-if files and the guarantees of a ledger, then the forecasts
-    and the case itself. Leave parts out with --no-diagnosis, --no-sweep,
-    --no-sensitivity, --no-interventions. CASE may be a case file or any import format.
+    and the case itself. Each part has a flag to leave it out,
+    such as --no-sweep. CASE may be a case file or any import format.
     """
     case = load_one(case_file, input_format, case_id)
     options = BriefOptions(

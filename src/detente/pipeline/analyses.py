@@ -286,7 +286,7 @@ def analyse(
         res.whatifs = [run_whatif(case, load_whatif(p), models) for p in opts.whatifs]
         parts.append(Part("whatif", "included", f"{len(res.whatifs)} file(s)"))
     else:
-        parts.append(Part("whatif", "skipped", "no what-if file given: --whatif FILE"))
+        parts.append(Part("whatif", "skipped", "no what-if file given (detente brief --whatif FILE)"))
 
     if opts.ledger is not None:
         res.guarantees = guarantees_from_ledger(opts.ledger, case)
@@ -294,7 +294,7 @@ def analyse(
             Part("guarantees", "included", f"{len(res.guarantees)} for case {case.case.id}")
         )
     else:
-        parts.append(Part("guarantees", "skipped", "no ledger given: --ledger DB"))
+        parts.append(Part("guarantees", "skipped", "no ledger given (detente brief --ledger DB)"))
     res.parts = parts
     return res
 

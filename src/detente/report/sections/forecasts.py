@@ -157,7 +157,10 @@ def _rounds_view(
     swinging = oscillating_actors(rounds, lo, hi)
     gap = abs(outcome - last["median"]) if outcome is not None else 0.0
     words = OUTCOME_WORDS.get(model, "")
-    if outcome is not None and not words and gap > (hi - lo) / 100:
+    on_median = gap <= (hi - lo) / 1000
+    if model == "bdm" and not on_median:
+        words = ""  # the words say it sits on the median line: only where it does
+    if outcome is not None and not words and not on_median:
         words = (
             f"{model}'s outcome is its own summary of the final state, not the weighted "
             "median of the positions (the thick line)."
