@@ -286,7 +286,9 @@ def analyse(
         res.whatifs = [run_whatif(case, load_whatif(p), models) for p in opts.whatifs]
         parts.append(Part("whatif", "included", f"{len(res.whatifs)} file(s)"))
     else:
-        parts.append(Part("whatif", "skipped", "no what-if file given (detente brief --whatif FILE)"))
+        parts.append(
+            Part("whatif", "skipped", "no what-if file given (detente brief --whatif FILE)")
+        )
 
     if opts.ledger is not None:
         res.guarantees = guarantees_from_ledger(opts.ledger, case)
