@@ -160,7 +160,7 @@ def test_bottom_line_is_three_sentences_from_the_results(flagship: Any) -> None:
     )
     lift, r, iv = best
     assert lift > 0
-    assert f"the goal is then met in {iv.p_goal_after * 100:.0f}% of the draws" in what
+    assert f"out of deadlock in {iv.p_goal_after * 100:.0f}% of the draws" in what
     assert f"against {r.robustness['p_goal_before'] * 100:.0f}% with no change" in what
     # How sure: P(deadlock) per issue from the sweep.
     for p in flagship.sweep.p_verdict.values():

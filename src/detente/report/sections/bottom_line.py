@@ -17,6 +17,7 @@ from detente.diagnose.rule import verdict_label
 from detente.report.format import count, finite, interval_text, pct
 from detente.report.sections.base import BriefInputs, Charts, Section, and_names
 from detente.report.sections.interventions import (
+    DEFAULT_GOAL,
     Ranked,
     change_words,
     p_goal_before,
@@ -37,10 +38,14 @@ def _q(inputs: BriefInputs, issue_id: str) -> str:
 
 
 def _join(parts: list[str], sep: str = "; ") -> str:
+    """``a; b; and c`` (``a, b and c`` with ``sep=", "``), at most :data:`MAX_ISSUES`."""
     if len(parts) > MAX_ISSUES:
         rest = len(parts) - MAX_ISSUES
-        return sep.join(parts[:MAX_ISSUES]) + f"{sep}and {rest} more issue{'s' if rest > 1 else ''}"
-    return sep.join(parts)
+        parts = [*parts[:MAX_ISSUES], f"{rest} more issue{'s' if rest > 1 else ''}"]
+    if len(parts) <= 1:
+        return "".join(parts)
+    last = f"{sep.strip()} and " if sep.strip() == ";" else " and "
+    return sep.join(parts[:-1]) + last + parts[-1]
 
 
 def _left_out(inputs: BriefInputs, part: str, what: str) -> str:
@@ -63,7 +68,7 @@ def _why_stuck(inputs: BriefInputs) -> str:
         reason = f"{a} and {b} end {pct(v['gap_end'])} of the scale apart"
         if v["mutual_stalemate"]:
             reason += " and each expects to lose by challenging the other"
-        stuck.append(f"on {_q(inputs, issue_id)} {reason}")
+        stuck.append(f"on {_q(inputs, issue_id)}, {reason}")
     if not stuck:
         verdicts = [
             f"{verdict_label(v['verdict'])} on {_q(inputs, i)}" for i, v in d["issues"].items()
@@ -112,10 +117,16 @@ def _what_moves(inputs: BriefInputs) -> str:
                 f"The smallest change found on {_q(inputs, issue_id)}: {change} "
                 "(not tested across the stated ranges)."
             )
+        goal = next(r for r in ran if r["issue"] == issue_id)["goal"]
+        met = (
+            "the issue is then out of deadlock"
+            if goal == DEFAULT_GOAL
+            else f"the goal ({goal}) is then met"
+        )
         return (
             f"The strongest lever found on {_q(inputs, issue_id)}: {change}; across the "
-            f"stated ranges the goal is then met in {pct(after)} of the draws, against "
-            f"{pct(before)} with no change."
+            f"stated ranges {met} in {pct(after)} of the draws, against {pct(before)} with "
+            "no change."
         )
     found = sum(len(r["interventions"]) for r in ran)
     if found:
@@ -145,7 +156,7 @@ def _how_sure(inputs: BriefInputs) -> str:
     if shares:
         return (
             f"Over {n} draws of the case's stated ranges, deadlock holds in "
-            + _join(shares, ", ").replace(", and", " and")
+            + _join(shares, ", ")
             + "."
         )
     spans = []

@@ -33,6 +33,7 @@ from detente.uncertainty.results import (
 )
 
 __all__ = [
+    "DEFAULT_GOAL",
     "INTERVENTIONS",
     "INTERVENTIONS_TOP",
     "Ranked",
