@@ -108,3 +108,43 @@ def test_without_javascript_the_page_says_what_is_missing(
     # The numbers are all still there, in the tables.
     assert page.locator("#sweep table").count() >= 1
     assert page.locator("#bottom-line li").count() == 3
+
+
+def test_the_receipt_downloads_from_the_page(
+    browser: Any, istanbul_case_path: Path, tmp_path: Path
+) -> None:
+    """Clicking the links saves the receipt and the policy; `detente verify` accepts them."""
+    from click.testing import CliRunner
+
+    from detente.cli import cli
+    from detente.pipeline.demo import run_demo
+
+    res = run_demo(istanbul_case_path, tmp_path / "demo")
+    ctx = browser.new_context(accept_downloads=True)
+    try:
+        page = ctx.new_page()
+        page.goto(res.files["brief"].as_uri())
+        saved = tmp_path / "saved"
+        saved.mkdir()
+        for link in page.locator("#guarantee a.download").all():
+            with page.expect_download(timeout=10_000) as info:
+                link.click()
+            download = info.value
+            download.save_as(saved / download.suggested_filename)
+    finally:
+        ctx.close()
+    assert sorted(p.name for p in saved.iterdir()) == [
+        "guarantee.policy.json",
+        "guarantee.tlog-proof",
+    ]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            str(saved / "guarantee.tlog-proof"),
+            "--policy",
+            str(saved / "guarantee.policy.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("VALID")
