@@ -114,8 +114,6 @@ def test_cli_table_and_json(tmp_path: Path) -> None:
 
 
 def test_istanbul_case(istanbul_case_path: Path) -> None:
-    if not istanbul_case_path.exists():
-        pytest.skip("the flagship case is not there yet")
     case = load_case(istanbul_case_path)
     d = diagnose(case)
     for issue_id in ("sanctuaries", "guarantee"):

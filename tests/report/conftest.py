@@ -54,37 +54,48 @@ def _case_with(path: Path, **replacements: str) -> Case:
 
 def _sample_diagnosis() -> dict[str, Any]:
     """Input in the shape detente.diagnose produces (test input for the brief only)."""
+
+    def pair(ini: str, rec: str, a: str, b: str, eu_i: float, eu_r: float) -> dict[str, Any]:
+        return {
+            "initiator": ini,
+            "receiver": rec,
+            "octant_initiator_view": a,
+            "octant_receiver_view": b,
+            "eu_initiator": eu_i,
+            "eu_receiver": eu_r,
+            "eu_initiator_seen_by_receiver": eu_i,
+            "eu_receiver_seen_by_initiator": eu_r,
+            "prob_initiator_wins": 0.5,
+            "position_initiator": 50.0,
+            "position_receiver": 50.0,
+        }
+
     return {
-        "case": {"rule": "deadlock if the principals stay over 25% of the scale apart"},
+        "detente_version": detente.__version__,
+        "case": {
+            "id": "harbour-test",
+            "title": "Harbour access talks (invented test case)",
+            "model": "bdm",
+            "params": {},
+            "thresholds": {"deadlock_gap": 0.25, "agreement_gap": 0.05},
+            "rule": "deadlock if the principals stay over 25% of the scale apart",
+        },
+        "skipped": {},
         "issues": {
             "access": {
                 "verdict": "deadlock",
                 "explanation": "Northland and Southland each expect to lose by challenging.",
+                "principals": ["north", "south"],
+                "mutual_stalemate": True,
+                "gap_start": 0.7,
+                "gap_end": 0.6,
+                "settled": True,
+                "outcome": 55.0,
+                "final_positions": {"north": 85.0, "south": 25.0},
                 "pairs": [
-                    {
-                        "initiator": "north",
-                        "receiver": "south",
-                        "octant_initiator_view": "stalemate",
-                        "octant_receiver_view": "stalemate",
-                        "eu_initiator": -0.2,
-                        "eu_receiver": -0.1,
-                    },
-                    {
-                        "initiator": "south",
-                        "receiver": "north",
-                        "octant_initiator_view": "stalemate",
-                        "octant_receiver_view": "conflict",
-                        "eu_initiator": -0.3,
-                        "eu_receiver": 0.05,
-                    },
-                    {
-                        "initiator": "med",
-                        "receiver": "south",
-                        "octant_initiator_view": "compromise",
-                        "octant_receiver_view": "receiver_capitulates",
-                        "eu_initiator": 0.12,
-                        "eu_receiver": -0.04,
-                    },
+                    pair("north", "south", "stalemate", "stalemate", -0.2, -0.1),
+                    pair("south", "north", "stalemate", "conflict", -0.3, 0.05),
+                    pair("med", "south", "compromise", "receiver_capitulates", 0.12, -0.04),
                 ],
             }
         },
@@ -92,9 +103,10 @@ def _sample_diagnosis() -> dict[str, Any]:
 
 
 def _sample_guarantee(ok: bool) -> dict[str, Any]:
-    """Input in the shape detente.ledger.demo produces (test input for the brief only)."""
+    """A guarantee record as detente.pipeline.guarantees makes it (brief input only)."""
     return {
         "label": "Illustrative example, not a real agreement",
+        "source": "test",
         "commitment": {
             "text": "Southland will open the harbour to daytime traffic with inspection.",
             "committing_party": "south",
@@ -104,11 +116,15 @@ def _sample_guarantee(ok: bool) -> dict[str, Any]:
         "index": 0,
         "tree_size": 1,
         "checkpoint": "example.org/detente-demo\n1\nAAAA\n",
-        "receipt_path": "/tmp/receipt.json",
+        "receipt": "c2sp.org/tlog-proof@v1\nindex 0\n",
+        "receipt_name": "guarantee.tlog-proof",
+        "policy": {"log": {"origin": "example.org/detente-demo", "keys": []}, "quorum": 0},
+        "policy_name": "guarantee.policy.json",
+        "policy_note": "test policy",
         "verification": {
             "ok": ok,
-            "verdict": "valid" if ok else "invalid",
-            "reason": "" if ok else "inclusion proof does not match the checkpoint root",
+            "verdict": "VALID" if ok else "INVALID",
+            "reason": None if ok else "inclusion proof does not match the checkpoint root",
         },
     }
 
@@ -163,8 +179,10 @@ def open_offline(browser: Any) -> Iterator[Any]:
     """Open a local HTML file with every non-file request aborted and recorded."""
     contexts = []
 
-    def _open(path: Path) -> Opened:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    def _open(path: Path, width: int = 1100, javascript: bool = True, wait: bool = True) -> Opened:
+        ctx = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=javascript
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         opened = Opened(page)
@@ -191,7 +209,10 @@ def open_offline(browser: Any) -> Iterator[Any]:
 
         page.on("dialog", on_dialog)
         page.goto(path.resolve().as_uri())
-        page.wait_for_function("window.detenteCharts && window.detenteCharts.done", timeout=30000)
+        if javascript and wait:
+            page.wait_for_function(
+                "window.detenteCharts && window.detenteCharts.done", timeout=30000
+            )
         return opened
 
     yield _open

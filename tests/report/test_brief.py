@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -13,6 +14,8 @@ import pytest
 import detente
 from detente.report import build_brief
 from detente.report.brief import VENDOR_FILES, brief_context, json_for_script
+from detente.report.sections import Provenance
+from detente.uncertainty import run_sweep
 
 VENDOR = Path(detente.__file__).parent / "report" / "vendor"
 
@@ -115,10 +118,10 @@ def test_forecast_tables_match_the_forecast(small_case: Any, small_forecast: Any
 def test_data_twin_is_the_data_shown(small_case: Any, small_forecast: Any) -> None:
     doc = parse(build_brief(small_case, small_forecast))
     data = json.loads(doc.scripts["detente-data"])
-    assert data["format"] == "detente-brief/1"
+    assert data["format"] == "detente-brief/2"
     assert data["case"] == small_case.model_dump(mode="json")
     assert data["forecast"] == json.loads(json.dumps(small_forecast.to_dict()))
-    assert data["diagnosis"] is None and data["guarantee"] is None
+    assert data["diagnosis"] is None and data["guarantees"] is None
     assert data["sweep"] is None and data["tornado"] is None and data["interventions"] is None
 
 
@@ -148,7 +151,7 @@ def test_actor_chart_encodes_position_salience_capability(
         "quote",
     } <= tooltip_fields
     # Forecast chart: one diamond per model, the status quo and the anchors.
-    fspec = dict(ctx["charts"])[access["forecast_chart"]]
+    fspec = dict(ctx["charts"])[ctx["forecasts"][0]["chart"]]
     assert [r["model"] for r in fspec["data"]["values"]] == ["compromise", "median", "nash"]
     sq = [
         layer
@@ -241,18 +244,21 @@ def test_diagnosis_section(small_case: Any, small_forecast: Any, sample_diagnosi
     assert "Northland → Southland stalemate stalemate -0.2 -0.1" in section
     assert "Mediator State → Southland compromise receiver capitulates" in section
     assert "Rule: deadlock if the principals stay over 25% of the scale apart" in section
-    (diag,) = ctx["diagnosis"]
+    (diag,) = ctx["diagnosis"]["issues"]
     spec = dict(ctx["charts"])[diag["chart"]]
     points = spec["layer"][2]
     assert points["encoding"]["x"]["field"] == "eu_initiator"
     assert points["encoding"]["y"]["field"] == "eu_receiver"
     assert len(points["data"]["values"]) == 3
-    assert "Deadlock" in squash(doc.text_by_id["glance"])
+    assert "deadlock" in squash(doc.text_by_id["glance"])
     assert json.loads(doc.scripts["detente-data"])["diagnosis"] == sample_diagnosis()
 
 
-def test_unknown_verdict_is_shown_as_given(small_case: Any, small_forecast: Any) -> None:
-    diag = {"issues": {"access": {"verdict": "talks_suspended", "explanation": "", "pairs": []}}}
+def test_unknown_verdict_is_shown_as_given(
+    small_case: Any, small_forecast: Any, sample_diagnosis: Any
+) -> None:
+    diag = sample_diagnosis()
+    diag["issues"]["access"].update(verdict="talks_suspended", explanation="", pairs=[])
     doc = parse(build_brief(small_case, small_forecast, diagnosis=diag))
     assert "Talks suspended" in squash(doc.text_by_id["diagnosis"])
 
@@ -261,7 +267,7 @@ def test_unknown_verdict_is_shown_as_given(small_case: Any, small_forecast: Any)
 def test_guarantee_section(
     small_case: Any, small_forecast: Any, sample_guarantee: Any, ok: bool
 ) -> None:
-    doc = parse(build_brief(small_case, small_forecast, guarantee=sample_guarantee(ok)))
+    doc = parse(build_brief(small_case, small_forecast, guarantees=[sample_guarantee(ok)]))
     section = squash(doc.text_by_id["guarantee"])
     assert "Illustrative example, not a real agreement" in section
     assert "Southland will open the harbour to daytime traffic with inspection." in section
@@ -294,7 +300,7 @@ def test_rounds_chart_when_forecast_has_rounds(small_case: Any, small_forecast: 
     ]
     data["issues"]["access"]["models"]["median"]["rounds"] = rounds
     ctx = brief_context(small_case, data)
-    (view,) = ctx["issues"][0]["rounds"]
+    (view,) = ctx["trajectories"]
     spec = dict(ctx["charts"])[view["chart"]]
     values = spec["data"]["values"]
     assert len(values) == 2 * (4 + 2)
@@ -307,17 +313,22 @@ def test_rounds_chart_when_forecast_has_rounds(small_case: Any, small_forecast: 
 def test_a_sweep_without_issues_is_embedded_and_says_so(
     small_case: Any, small_forecast: Any
 ) -> None:
-    sweep = {"draws": 1000, "note": "<not html>"}
+    sweep = run_sweep(small_case, 1000, 1, models=["median"]).to_dict()
+    sweep["issues"] = {}
+    sweep["engine"] = "<not html>"
     html = build_brief(small_case, small_forecast, sweep=sweep)
     doc = parse(html)
     assert "<not html>" not in html  # data only, never markup
     section = squash(doc.text_by_id["sweep"])
     assert "1,000 draws" in section and "The sweep has no per-issue results." in section
-    assert json.loads(doc.scripts["detente-data"])["sweep"] == sweep
+    assert json.loads(doc.scripts["detente-data"])["sweep"] == json.loads(json.dumps(sweep))
 
 
 def test_brief_is_deterministic(small_case: Any, small_forecast: Any) -> None:
-    assert build_brief(small_case, small_forecast) == build_brief(small_case, small_forecast)
+    when = Provenance(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "case.yaml", "ab" * 32)
+    first = build_brief(small_case, small_forecast, provenance=when)
+    assert first == build_brief(small_case, small_forecast, provenance=when)
+    assert "2026-01-02 03:04:05 UTC" in first and "ab" * 32 in first
 
 
 def test_vendored_builds_match_their_readme() -> None:
@@ -371,7 +382,7 @@ def test_guarantee_shows_a_signed_record_readably(
         "signatures": [{"actor": "south", "role": "party", "sig": "xx"}],
         "countersignatures": [{"actor": "med", "role": "mediator", "sig": "yy"}],
     }
-    doc = parse(build_brief(small_case, small_forecast, guarantee=g))
+    doc = parse(build_brief(small_case, small_forecast, guarantees=[g]))
     section = squash(doc.text_by_id["guarantee"])
     assert squash(doc.text_by_id["guarantee-text"]) == (
         "Southland will open the harbour to daytime traffic with inspection."

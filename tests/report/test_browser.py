@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import detente
+from detente.pipeline.demo import run_demo
 from detente.report import build_brief
 from detente.report.brief import brief_context
-from detente.report.demo import run_demo
 from detente.uncertainty import run_sweep, search_interventions, tornado
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_every_chart_renders_offline(
         small_case,
         _with_rounds(small_forecast),
         diagnosis=sample_diagnosis(),
-        guarantee=sample_guarantee(True),
+        guarantees=[sample_guarantee(True)],
     )
     path = tmp_path / "brief.html"
     path.write_text(html, encoding="utf-8")
@@ -74,19 +74,22 @@ def test_every_chart_renders_offline(
         box = chart.locator("svg.marks").bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 100
     # The actors chart of the first issue draws one symbol per actor with a position.
-    first = charts.nth(0)
+    first = page.locator("#issue-access .chart")
     assert first.locator("g.mark-symbol.role-mark path").count() == 4
     labels = first.locator("g.role-axis-label text").all_text_contents()
     names = [n for n in labels if not n.replace(".", "").isdigit()]  # drop the x-axis ticks
-    assert sorted(names) == ["Harbour Pilots' Guild", "Mediator State", "Northland", "Southland"]
-    # Order: actors (2 issues), forecasts (2 issues), trajectory, quad map.
-    # The forecast chart labels each model's outcome with its nearest anchor.
-    forecast_texts = charts.nth(2).locator("g.mark-text.role-mark text").all_text_contents()
-    assert "65.33 · Daytime access with inspection" in forecast_texts
-    # The trajectory chart draws a line per actor plus median and mean.
-    assert charts.nth(4).locator("g.mark-line.role-mark path").count() == 6
+    # (a name longer than a line wraps: its two lines read as one text here)
+    assert sorted(names) == ["Harbour Pilots'Guild", "Mediator State", "Northland", "Southland"]
+    # The forecast chart labels each model's outcome (its nearest anchor is in the table).
+    forecast = page.locator("#forecast-access .chart")
+    assert "65.33" in forecast.locator("g.mark-text.role-mark text").all_text_contents()
+    # The trajectory chart draws a line per actor plus median and mean, and the outcome.
+    rounds = page.locator("#rounds-access-median .chart")
+    assert rounds.locator("g.mark-line.role-mark path").count() == 6
+    assert rounds.locator("g.mark-rule.role-mark line").count() == 1
     # The quad map plots each pair.
-    assert charts.nth(5).locator("g.mark-symbol.role-mark path").count() == 3
+    quad = page.locator("#diagnosis-access .chart")
+    assert quad.locator("g.mark-symbol.role-mark path").count() == 3
     _assert_clean(opened)
     shot = tmp_path / "brief.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -152,7 +155,7 @@ def test_tooltip_shows_value_range_and_quote(
     path.write_text(build_brief(small_case, small_forecast), encoding="utf-8")
     opened = open_offline(path)
     page = opened.page
-    chart = page.locator("[data-chart]").first
+    chart = page.locator("#issue-access .chart")
     chart.scroll_into_view_if_needed()
     # Symbols are sorted by position, highest first: the first is Northland (90).
     chart.locator("g.mark-symbol.role-mark path").first.hover(force=True)
@@ -184,8 +187,9 @@ def test_hostile_case_text_stays_text(
     assert page.locator("#title").inner_text() == title
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.detenteCharts.ok") == 4
-    labels = page.locator("[data-chart]").first.locator("g.role-axis-label text")
-    assert "<svg onload=alert(3)>South" in labels.all_text_contents()
+    labels = page.locator("#issue-access .chart g.role-axis-label text")
+    # A long name wraps onto two lines (two tspans): the text is kept, as text.
+    assert "<svg" + "onload=alert(3)>South" in labels.all_text_contents()
     _assert_clean(opened)
 
 

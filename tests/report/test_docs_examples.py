@@ -20,8 +20,6 @@ def _blocks(repo: Path, lang: str) -> list[str]:
 def test_cli_examples_in_the_docs_run(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not (repo / "examples" / "istanbul-2025" / "case.yaml").exists():
-        pytest.skip("examples/istanbul-2025/case.yaml is not written yet")
     (tmp_path / "examples").symlink_to(repo / "examples")
     monkeypatch.chdir(tmp_path)
     commands = [
@@ -29,12 +27,17 @@ def test_cli_examples_in_the_docs_run(
         for line in _blocks(repo, "sh")[0].splitlines()
         if line.startswith("detente ")
     ]
-    assert len(commands) == 6
+    assert len(commands) == 7
     for command in commands:
         result = CliRunner().invoke(cli, shlex.split(command)[1:], catch_exceptions=False)
         assert result.exit_code == 0, (command, result.output)
-    assert (tmp_path / "brief.html").is_file()
-    for out in ("out/istanbul-2025", "out/demo", "out/istanbul"):
+    for name in ("brief", "quick", "seeded", "whatif", "signed"):
+        assert (tmp_path / f"{name}.html").is_file(), name
+    # The guarantee the demo recorded for the flagship case, read back from its ledger.
+    signed = (tmp_path / "signed.html").read_text(encoding="utf-8")
+    assert 'id="guarantee"' in signed and "detente verify guarantee-1.tlog-proof" in signed
+    assert 'id="whatif"' in (tmp_path / "whatif.html").read_text(encoding="utf-8")
+    for out in ("out/istanbul-2025", "out/demo"):
         assert (tmp_path / out / "brief.html").is_file(), out
         assert (tmp_path / out / "forecast.json").is_file(), out
 
@@ -42,8 +45,6 @@ def test_cli_examples_in_the_docs_run(
 def test_python_examples_in_the_docs_run(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not (repo / "examples" / "istanbul-2025" / "case.yaml").exists():
-        pytest.skip("examples/istanbul-2025/case.yaml is not written yet")
     snippets = _blocks(repo, "python")
     assert len(snippets) == 2
     monkeypatch.chdir(repo)
@@ -57,4 +58,4 @@ def test_python_examples_in_the_docs_run(
     scope2: dict[str, object] = {}
     exec(snippets[1], scope2)  # extracts the data twin from brief.html
     data = scope2["data"]
-    assert isinstance(data, dict) and data["format"] == "detente-brief/1"
+    assert isinstance(data, dict) and data["format"] == "detente-brief/2"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-diagnose_mod = pytest.importorskip("detente.diagnose")
-
-from detente.uncertainty._verdicts import VERDICTS, verdict_function  # noqa: E402
-from detente.uncertainty.sampling import input_space  # noqa: E402
-from detente.uncertainty.sweep import rng_for_chunk, run_sweep  # noqa: E402
-from detente.uncertainty.whatif import parse_whatif, run_whatif  # noqa: E402
+import detente.diagnose as diagnose_mod
+from detente.uncertainty._verdicts import VERDICTS, verdict_function
+from detente.uncertainty.sampling import input_space
+from detente.uncertainty.sweep import rng_for_chunk, run_sweep
+from detente.uncertainty.whatif import parse_whatif, run_whatif
 
 
 def test_adapter_matches_per_case_diagnosis(istanbul) -> None:

@@ -17,6 +17,7 @@ from detente.cli._common import (
     render_table,
 )
 from detente.cli.forecast import parse_params
+from detente.diagnose import AGREEMENT_GAP, DEADLOCK_GAP
 from detente.errors import ModelError
 
 __all__ = ["commands"]
@@ -45,14 +46,14 @@ __all__ = ["commands"]
 @click.option(
     "--deadlock-gap",
     type=FiniteFloat(0.0, 1.0),
-    default=0.25,
+    default=DEADLOCK_GAP,
     show_default=True,
     help="Final distance between principals, as a share of the scale, above which: deadlock.",
 )
 @click.option(
     "--agreement-gap",
     type=FiniteFloat(0.0, 1.0),
-    default=0.05,
+    default=AGREEMENT_GAP,
     show_default=True,
     help="Final distance at or below which: agreement likely.",
 )

@@ -22,6 +22,7 @@ from detente.cli._common import (
 )
 from detente.cli.forecast import parse_params
 from detente.errors import Diagnostic
+from detente.uncertainty.defaults import DEFAULT_DRAWS, DEFAULT_ROBUSTNESS_DRAWS, DEFAULT_SEED
 from detente.uncertainty.engines import ENGINES
 from detente.uncertainty.errors import UncertaintyError
 
@@ -118,11 +119,11 @@ class _Progress:
     "-n",
     "--draws",
     "draws_text",
-    default="10000",
+    default=str(DEFAULT_DRAWS),
     show_default=True,
     help="Number of Monte Carlo draws (10000, 10k, 1e5).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @_models_option
 @_params_option
 @click.option(
@@ -246,7 +247,9 @@ def sweep(
     show_default=True,
     help="Sobol base sample N, a power of 2 (N x (inputs + 2) model runs).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Sobol design.")
+@click.option(
+    "--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the Sobol design."
+)
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -415,11 +418,13 @@ def whatif(
     "--robustness",
     "robustness_draws",
     type=click.IntRange(min=0),
-    default=500,
+    default=DEFAULT_ROBUSTNESS_DRAWS,
     show_default=True,
     help="Test each intervention over this many draws of the case's ranges (0: skip).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of those draws.")
+@click.option(
+    "--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of those draws."
+)
 @input_format_option
 @case_id_option
 @format_option("table", "json")

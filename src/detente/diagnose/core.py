@@ -17,6 +17,15 @@ from numpy.typing import NDArray
 from detente import __version__
 from detente.case.arrays import case_arrays
 from detente.case.model import Case
+from detente.diagnose.results import DiagnosisDict, IssueDiagnosisDict, PairDict
+from detente.diagnose.rule import (
+    AGREEMENT_GAP,
+    DEADLOCK_GAP,
+    VERDICTS,
+    check_thresholds,
+    verdict_code,
+    verdict_rule,
+)
 from detente.errors import ModelError
 from detente.forecast.bdm import (
     OCTANTS,
@@ -42,8 +51,6 @@ __all__ = [
 
 F = NDArray[np.float64]
 
-VERDICTS = ("deadlock", "compromise_expected", "agreement_likely")
-"""The verdicts, from worst to best."""
 
 OCTANT_LABELS = {
     "stalemate": "stalemate",
@@ -88,9 +95,21 @@ class PairView:
     position_initiator: float
     position_receiver: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PairDict:
         """JSON-ready data."""
-        return dict(self.__dict__)
+        return {
+            "initiator": self.initiator,
+            "receiver": self.receiver,
+            "octant_initiator_view": self.octant_initiator_view,
+            "octant_receiver_view": self.octant_receiver_view,
+            "eu_initiator": self.eu_initiator,
+            "eu_receiver": self.eu_receiver,
+            "eu_initiator_seen_by_receiver": self.eu_initiator_seen_by_receiver,
+            "eu_receiver_seen_by_initiator": self.eu_receiver_seen_by_initiator,
+            "prob_initiator_wins": self.prob_initiator_wins,
+            "position_initiator": self.position_initiator,
+            "position_receiver": self.position_receiver,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,7 +142,7 @@ class IssueDiagnosis:
     pairs: list[PairView]
     final_positions: dict[str, float]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> IssueDiagnosisDict:
         """JSON-ready data."""
         return {
             "verdict": self.verdict,
@@ -158,7 +177,7 @@ class Diagnosis:
     thresholds: dict[str, float]
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiagnosisDict:
         """JSON-ready data: ``{"case": {...}, "issues": {issue_id: {...}}}``."""
         return {
             "detente_version": __version__,
@@ -173,25 +192,6 @@ class Diagnosis:
             "issues": {k: v.to_dict() for k, v in self.issues.items()},
             "skipped": self.skipped,
         }
-
-
-def verdict_rule(deadlock_gap: float = 0.25, agreement_gap: float = 0.05) -> str:
-    """The verdict rule in words (the same text as ``docs/diagnosis.md``)."""
-    return (
-        f"Let g be the distance between the two principal parties after the last round, "
-        f"as a share of the issue's scale. deadlock if g > {deadlock_gap:g}, or if the "
-        f"principals are in mutual stalemate (each, by its own estimate, expects to lose "
-        f"by challenging the other) and g > {agreement_gap:g}; agreement_likely if "
-        f"g <= {agreement_gap:g}; compromise_expected otherwise."
-    )
-
-
-def _verdict(gap: float, stalemate: bool, deadlock_gap: float, agreement_gap: float) -> str:
-    if gap > deadlock_gap or (stalemate and gap > agreement_gap):
-        return "deadlock"
-    if gap <= agreement_gap:
-        return "agreement_likely"
-    return "compromise_expected"
 
 
 def _principals(x: F, w: F, idx: Sequence[int]) -> tuple[int, int]:
@@ -260,8 +260,8 @@ def diagnose(
     case: Case,
     *,
     principals: Sequence[str] | None = None,
-    deadlock_gap: float = 0.25,
-    agreement_gap: float = 0.05,
+    deadlock_gap: float = DEADLOCK_GAP,
+    agreement_gap: float = AGREEMENT_GAP,
     **params: Any,
 ) -> Diagnosis:
     """Diagnose every issue of ``case`` with the ``bdm`` model.
@@ -283,11 +283,7 @@ def diagnose(
     Raises:
         ModelError: For unknown parameters, bad thresholds or unknown principals.
     """
-    if not 0.0 <= agreement_gap <= deadlock_gap <= 1.0:
-        raise ModelError(
-            "thresholds must satisfy 0 <= agreement_gap <= deadlock_gap <= 1, got "
-            f"agreement_gap={agreement_gap}, deadlock_gap={deadlock_gap}"
-        )
+    check_thresholds(deadlock_gap, agreement_gap)
     spec = get_model("bdm")
     resolved = spec.resolve_params(params)
     rounds = int(resolved["rounds"])
@@ -362,7 +358,7 @@ def diagnose(
             else 0.0
         )
         settled = last_move <= 0.01
-        verdict = _verdict(gap_end, stalemate, deadlock_gap, agreement_gap)
+        verdict = VERDICTS[int(verdict_code(gap_end, stalemate, deadlock_gap, agreement_gap))]
         gains = sorted(
             (
                 (src, dst, val)
@@ -410,8 +406,8 @@ def verdict_codes(
     inp: ModelInput,
     *,
     principals: tuple[int, int] | None = None,
-    deadlock_gap: float = 0.25,
-    agreement_gap: float = 0.05,
+    deadlock_gap: float = DEADLOCK_GAP,
+    agreement_gap: float = AGREEMENT_GAP,
     **params: Any,
 ) -> NDArray[np.int64]:
     """Verdicts for a whole batch at once: ``(B, I)`` codes into :data:`VERDICTS`.
@@ -455,8 +451,8 @@ def verdicts_from_run(
     rounds: int,
     *,
     principals: tuple[int, int] | None = None,
-    deadlock_gap: float = 0.25,
-    agreement_gap: float = 0.05,
+    deadlock_gap: float = DEADLOCK_GAP,
+    agreement_gap: float = AGREEMENT_GAP,
 ) -> NDArray[np.int64]:
     """Verdict codes ``(B, I)`` from a ``bdm`` run already made on ``inp``.
 
@@ -514,7 +510,5 @@ def verdicts_from_run(
     rows = np.arange(len(x0))
     gap = np.abs(xt[rows, pa] - xt[rows, pb]) / width
     stalemate = (own[rows, pa, pb] <= 0) & (own[rows, pb, pa] <= 0)
-    code = np.where(gap <= agreement_gap, 2, 1)
-    code = np.where((gap > deadlock_gap) | (stalemate & (gap > agreement_gap)), 0, code)
-    code = np.where(ok, code, -1)
+    code = np.where(ok, verdict_code(gap, stalemate, deadlock_gap, agreement_gap), -1)
     return np.asarray(code.reshape(b, n_issues), dtype=np.int64)

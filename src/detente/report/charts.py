@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from detente.report.format import num
+
 __all__ = [
+    "LEGEND_MAX",
     "actors_chart",
     "forecast_chart",
     "interval_chart",
     "quad_map_chart",
+    "responsive",
     "rounds_chart",
     "tornado_chart",
     "verdict_chart",
@@ -49,13 +53,101 @@ CONFIG: Spec = {
     "legend": {
         "orient": "bottom",
         "direction": "horizontal",
-        "titleOrient": "left",
+        "titleOrient": "top",
         "labelFontSize": 10,
+        "columns": 2,
+        "labelLimit": 0,
+        "symbolLimit": 0,
     },
-    "axis": {"labelFontSize": 11, "titleFontSize": 11},
+    "axis": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 0},
     "title": {"fontSize": 14, "subtitleFontSize": 11, "subtitleColor": "#555555"},
 }
-"""Shared look: legends under the chart so the plot keeps its width."""
+"""Shared look: legends under the chart in columns, so the plot keeps its width, and no
+limit on the length of labels (``0``: Vega never cuts a label short with "…")."""
+
+LEGEND_MAX = 12
+"""Above this many actors a chart names them in tooltips and tables, not in a legend."""
+
+NAME_CHARS = 20
+"""Longest line of an actor's name on an axis: longer names wrap."""
+
+LABEL_CHARS = 26
+"""Longest line of an input's label on the tornado's axis."""
+
+SPLIT_LINES = "split(datum.label, '\\n')"
+"""Axis label expression: a label holding newlines is drawn on several lines. A constant:
+case text stays data, never code."""
+
+
+def _lines(text: str, width: int) -> str:
+    """``text`` wrapped to ``width`` characters, lines joined by newlines."""
+    return "\n".join(_wrap(text, width))
+
+
+def _step(rows: Sequence[Mapping[str, Any]], field: str, base: int = 24) -> int:
+    """Band height for a nominal axis whose labels may hold several lines."""
+    most = max((str(r[field]).count("\n") + 1 for r in rows), default=1)
+    return max(base, 13 * most + 8)
+
+
+TITLE_CHARS = 56
+"""Longest title line, in characters: titles wrap instead of being cut, to fit 420 px."""
+
+
+def _wrap(text: str, width: int = TITLE_CHARS) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def _bands(spec: Spec) -> int:
+    """How many bands a chart's nominal y axis has (its distinct values in the data)."""
+    encodings = [spec.get("encoding") or {}] + [
+        layer.get("encoding") or {} for layer in spec.get("layer") or []
+    ]
+    for enc in encodings:
+        y = enc.get("y") or {}
+        if y.get("type") == "nominal" and "field" in y:
+            values = (spec.get("data") or {}).get("values") or []
+            return len({str(v.get(y["field"])) for v in values})
+    return 1
+
+
+def responsive(spec: Spec) -> Spec:
+    """The chart made to fit its container: full width, titles wrapped, never cut.
+
+    A fixed width of 300 px or more becomes the container's width (Vega-Lite
+    ``"width": "container"``, redrawn when the window resizes), so the page reads on a
+    420 px phone screen; title and subtitle wrap onto several lines instead of being
+    truncated.
+    """
+    out = dict(spec)
+    width = out.get("width")
+    if isinstance(width, int | float) and width >= 300:
+        out["width"] = "container"
+        height = out.get("height")
+        if isinstance(height, Mapping) and "step" in height:
+            # A fitted width with a stepped height makes Vega-Lite warn and drop its fit:
+            # the height is the step times the number of bands, written out.
+            out["height"] = int(height["step"]) * max(_bands(out), 1)
+    title = out.get("title")
+    if isinstance(title, Mapping):
+        t = {k: v for k, v in title.items() if k != "limit"}
+        if isinstance(t.get("text"), str):
+            t["text"] = _wrap(t["text"])
+        if isinstance(t.get("subtitle"), str):
+            t["subtitle"] = _wrap(t["subtitle"], TITLE_CHARS + 14)
+        out["title"] = t
+    return out
 
 
 def _x(scale_min: float, scale_max: float, title: str) -> dict[str, Any]:
@@ -72,7 +164,9 @@ def _anchor_layers(
     """Dashed rules at the labelled points of the scale, labels along the top edge."""
     if not anchors:
         return []
-    rows = [{"value": a["value"], "label": a["label"]} for a in anchors]
+    rows = [
+        {"value": a["value"], "label": a["label"], "tag": _tag(float(a["value"]))} for a in anchors
+    ]
     layers: list[Spec] = [
         {
             "data": {"values": rows},
@@ -87,25 +181,16 @@ def _anchor_layers(
         }
     ]
     # One text layer per anchor: end labels align inwards; when neighbouring labels would
-    # collide, they alternate between two rows, and each is cut to the room it has.
+    # collide, they alternate between two rows. Tags are the anchors' values: short, never cut.
     rows = sorted(rows, key=lambda r: float(r["value"]))
     span = scale_max - scale_min
     px = [(float(r["value"]) - scale_min) / span * WIDTH if span else WIDTH / 2 for r in rows]
-    est = [_text_width(str(r["label"])) for r in rows]
+    est = [_text_width(str(r["tag"])) for r in rows]
     fits = all((est[k] + est[k + 1]) / 2 + 8 <= px[k + 1] - px[k] for k in range(len(rows) - 1))
     stride = 1 if fits else 2
     for k, row in enumerate(rows):
         frac = px[k] / WIDTH
         align = "left" if frac <= 0.05 else "right" if frac >= 0.95 else "center"
-        d_prev = px[k] - px[k - stride] if k - stride >= 0 else float("inf")
-        d_next = px[k + stride] - px[k] if k + stride < len(rows) else float("inf")
-        if align == "left":
-            room = d_next / 2
-        elif align == "right":
-            room = d_prev / 2
-        else:
-            room = min(d_prev, d_next)
-        room = min(max(room - 8, 30.0), 260.0)
         layers.append(
             {
                 "data": {"values": [row]},
@@ -116,16 +201,28 @@ def _anchor_layers(
                     "dy": -4 if k % stride == 0 else -17,
                     "fontSize": 10,
                     "color": "#555555",
-                    "limit": room,
                 },
                 "encoding": {
                     "x": {"field": "value", "type": "quantitative"},
                     "y": {"value": 0},
-                    "text": {"field": "label"},
+                    "text": {"field": "tag"},
+                    "tooltip": [
+                        {"field": "label", "title": "Labelled point"},
+                        {"field": "value", "title": "Value"},
+                    ],
                 },
             }
         )
     return layers
+
+
+def _tag(value: float) -> str:
+    """The short tag drawn at a labelled point: its value.
+
+    The label itself is in the tooltip and in the text beside the chart, where it is
+    never cut short.
+    """
+    return num(value)
 
 
 def _text_width(text: str) -> float:
@@ -217,10 +314,11 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
             ``source``, ``quote``.
     """
     y = {
-        "field": "actor",
+        "field": "actor_label",
         "type": "nominal",
         "sort": {"field": "position", "order": "descending"},
-        "axis": {"title": None, "labelLimit": 180},
+        # Long names wrap onto several lines (the label holds "\n"); never cut short.
+        "axis": {"title": None, "labelExpr": SPLIT_LINES},
     }
     tooltip = [
         {"field": "actor", "title": "Actor"},
@@ -255,14 +353,14 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
                     "type": "quantitative",
                     "title": "Capability",
                     "scale": {"domain": [0, max_cap], "range": [30, 900]},
-                    "legend": {"values": [max_cap / 4, max_cap / 2, max_cap]},
+                    "legend": None,
                 },
                 "opacity": {
                     "field": "salience",
                     "type": "quantitative",
                     "title": "Salience",
                     "scale": {"domain": [0, 1], "range": [0.2, 1]},
-                    "legend": {"values": [0.2, 0.6, 1]},
+                    "legend": None,
                 },
                 "color": {"field": "role", "type": "nominal", "title": "Role", "scale": role_scale},
                 "shape": {
@@ -275,6 +373,7 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
             },
         },
     ]
+    rows = [{**r, "actor_label": _lines(str(r["actor"]), NAME_CHARS)} for r in rows]
     return _scale_chart(
         issue,
         layers,
@@ -282,7 +381,7 @@ def actors_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
         subtitle="Position on the issue's scale; bar: stated range; size: capability; "
         "opacity: salience; red dashed line: status quo",
         x_title="Position",
-        step=30,
+        step=_step(rows, "actor_label", 30),
     )
 
 
@@ -316,7 +415,7 @@ def forecast_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
             },
         },
         {
-            "mark": {"type": "text", "align": "left", "dx": 10, "fontSize": 11, "limit": 260},
+            "mark": {"type": "text", "align": "left", "dx": 10, "fontSize": 11},
             "encoding": {
                 "x": {"field": "outcome", "type": "quantitative"},
                 "y": y,
@@ -336,57 +435,130 @@ def forecast_chart(issue: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     )
 
 
-def rounds_chart(issue: Mapping[str, Any], model: str, rows: Sequence[Mapping[str, Any]]) -> Spec:
-    """Positions by round for one model and issue, with the weighted median and mean.
+def rounds_chart(
+    issue: Mapping[str, Any],
+    model: str,
+    rows: Sequence[Mapping[str, Any]],
+    outcome: float | None = None,
+) -> Spec:
+    """Positions by round for one model and issue: weighted median, mean and the outcome.
+
+    With up to :data:`LEGEND_MAX` actors each has its colour and a legend entry; with
+    more, actors are thin grey lines named in their tooltips (a legend of 40 colours
+    cannot be read), and only the median, the mean and the outcome stand out.
 
     Args:
         issue: As for :func:`actors_chart`.
         model: The model's name.
         rows: ``{"round", "series", "kind" (actor|median|mean), "value"}``.
+        outcome: The model's outcome, marked as a horizontal rule across the rounds.
     """
     lo, hi = float(issue["min"]), float(issue["max"])
+    actors = list(dict.fromkeys(str(r["series"]) for r in rows if r["kind"] == "actor"))
+    x = {"field": "round", "type": "ordinal", "axis": {"title": "Round", "labelAngle": 0}}
+    y = {
+        "field": "value",
+        "type": "quantitative",
+        "scale": {"domain": [lo, hi], "nice": False, "zero": False},
+        "axis": {"title": "Position"},
+    }
+    tooltip = [
+        {"field": "series", "title": "Series"},
+        {"field": "round", "title": "Round"},
+        {"field": "value", "title": "Position", "format": ".2f"},
+    ]
+    if len(actors) <= LEGEND_MAX:
+        actor_colour: Spec = {
+            "field": "series",
+            "type": "nominal",
+            "title": "Actor",
+            "sort": actors,
+            "legend": {"columns": 1},
+        }
+        actor_mark: Spec = {"type": "line", "point": True, "strokeWidth": 1.5}
+    else:
+        actor_colour = {"value": "#8a8a8a"}
+        actor_mark = {"type": "line", "strokeWidth": 1, "opacity": 0.55}
+    summary_colour = {
+        "field": "series",
+        "type": "nominal",
+        "title": "Summary",
+        "scale": {
+            "domain": ["Weighted median", "Weighted mean", "Model outcome"],
+            "range": ["#222222", "#555555", STATUS_QUO_COLOUR],
+        },
+        "legend": None,  # the subtitle names them: a second legend would not fit 420 px
+    }
+    layers: list[Spec] = [
+        {
+            "transform": [{"filter": {"field": "kind", "equal": "actor"}}],
+            "mark": actor_mark,
+            "encoding": {
+                "x": x,
+                "y": y,
+                "detail": {"field": "series", "type": "nominal"},
+                "color": actor_colour,
+                "tooltip": tooltip,
+            },
+        },
+        {
+            "transform": [{"filter": {"field": "kind", "oneOf": ["median", "mean"]}}],
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "strokeDash": {
+                    "field": "kind",
+                    "type": "nominal",
+                    "scale": {"domain": ["median", "mean"], "range": [[1, 0], [5, 4]]},
+                    "legend": None,
+                },
+                "strokeWidth": {
+                    "field": "kind",
+                    "type": "ordinal",
+                    "sort": ["median", "mean"],
+                    "scale": {"domain": ["median", "mean"], "range": [4, 2]},
+                    "legend": None,
+                },
+                "stroke": summary_colour,
+                "tooltip": tooltip,
+            },
+        },
+    ]
+    if outcome is not None:
+        layers.append(
+            {
+                "data": {
+                    "values": [{"series": "Model outcome", "value": outcome, "text": num(outcome)}]
+                },
+                "mark": {"type": "rule", "size": 2},
+                "encoding": {
+                    "y": {**y, "field": "value"},
+                    "stroke": summary_colour,
+                    "tooltip": [
+                        {"field": "series", "title": "Series"},
+                        {"field": "value", "title": "Position", "format": ".2f"},
+                    ],
+                },
+            }
+        )
+    n_text = f"{len(actors)} actors, named in the tooltips" if len(actors) > LEGEND_MAX else ""
     return {
         "$schema": SCHEMA,
         "config": CONFIG,
         "title": {
             "text": str(issue["question"]),
-            "subtitle": f"Model {model}: each actor's position by round; "
-            "thick line: weighted median, dashed: weighted mean",
+            "subtitle": f"Model {model}: each actor's position by round"
+            + (f" ({n_text})" if n_text else "")
+            + "; thick line: weighted median, dashed: weighted mean"
+            + ("; red line: the model's outcome" if outcome is not None else ""),
             "anchor": "start",
-            "limit": WIDTH + 150,
         },
         "width": WIDTH,
         "height": 240,
         "data": {"values": [dict(r) for r in rows]},
-        "mark": {"type": "line", "point": True},
-        "encoding": {
-            "x": {"field": "round", "type": "ordinal", "axis": {"title": "Round", "labelAngle": 0}},
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "scale": {"domain": [lo, hi], "nice": False, "zero": False},
-                "axis": {"title": "Position"},
-            },
-            "color": {"field": "series", "type": "nominal", "title": "Series", "sort": None},
-            "strokeDash": {
-                "field": "kind",
-                "type": "nominal",
-                "title": "Line",
-                "scale": {"domain": ["actor", "median", "mean"], "range": [[1, 0], [1, 0], [5, 4]]},
-            },
-            "strokeWidth": {
-                "field": "kind",
-                "type": "ordinal",
-                "sort": ["actor", "median", "mean"],
-                "legend": None,
-                "scale": {"domain": ["actor", "median", "mean"], "range": [1.5, 4, 2]},
-            },
-            "tooltip": [
-                {"field": "series", "title": "Series"},
-                {"field": "round", "title": "Round"},
-                {"field": "value", "title": "Position", "format": ".2f"},
-            ],
-        },
+        "layer": layers,
+        "resolve": {"scale": {"color": "independent", "stroke": "independent"}},
     }
 
 
@@ -613,12 +785,13 @@ def tornado_chart(
     """
     lo, hi = float(issue["min"]), float(issue["max"])
     unit = f" ({issue['unit']})" if issue.get("unit") else ""
-    order = list(dict.fromkeys(str(r["label"]) for r in rows))
+    rows = [{**r, "label_lines": _lines(str(r["label"]), LABEL_CHARS)} for r in rows]
+    order = list(dict.fromkeys(str(r["label_lines"]) for r in rows))
     y = {
-        "field": "label",
+        "field": "label_lines",
         "type": "nominal",
         "sort": order,
-        "axis": {"title": None, "labelLimit": 240},
+        "axis": {"title": None, "labelExpr": SPLIT_LINES},
     }
     tooltip = [
         {"field": "label", "title": "Input"},
@@ -673,7 +846,7 @@ def tornado_chart(
             "limit": WIDTH + 150,
         },
         "width": WIDTH - 120,
-        "height": {"step": 24},
+        "height": {"step": _step(rows, "label_lines")},
         "data": {"values": [dict(r) for r in rows]},
         "layer": _share_x(layers, _x(lo, hi, f"{model} outcome{unit}")),
     }

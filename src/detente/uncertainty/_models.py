@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+# Imported for their side effect: they register the bdm and smp models.
+import detente.forecast.bdm
+import detente.forecast.smp  # noqa: F401
 from detente.case.model import Case
 from detente.forecast.registry import ModelSpec, available_models, get_model
 from detente.forecast.run import DEFAULT_MODELS, case_params
 
 __all__ = ["default_models", "ensure_registered", "resolve_models"]
 
-# Models that live in modules the registry may not import yet (added by other work).
-_OPTIONAL_MODULES = ("detente.forecast.bdm", "detente.forecast.smp")
-
 
 def ensure_registered() -> dict[str, ModelSpec]:
-    """Import built-in and optional model modules; every registered model by name."""
-    for module in _OPTIONAL_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError:  # pragma: no cover - depends on what is installed
-            continue
+    """Every registered model by name (bdm and smp included: imported above)."""
     return available_models()
 
 
 def default_models() -> list[str]:
-    """The forecast defaults, plus ``bdm`` when it is registered (it drives the diagnosis)."""
-    names = list(DEFAULT_MODELS)
-    if "bdm" in ensure_registered():
-        names.append("bdm")
-    return names
+    """The forecast defaults plus ``bdm``, which drives the diagnosis (P(deadlock))."""
+    return [*DEFAULT_MODELS, "bdm"]
 
 
 def resolve_models(

@@ -2,58 +2,47 @@
 
 This is a thin adapter: the rule and the model run live in :mod:`detente.diagnose`
 (:func:`detente.diagnose.verdict_codes`, the batched form of
-:func:`detente.diagnose.diagnose`, rule in ``docs/diagnosis.md``). Nothing of the model
-or the rule is re-implemented here. When that package is missing,
-:func:`verdict_function` returns None and results carry no verdict probabilities.
+:func:`detente.diagnose.diagnose`; the rule in :mod:`detente.diagnose.rule` and
+``docs/diagnosis.md``). Nothing of the model or the rule is re-implemented here.
 
 A sweep that forecasts with ``bdm`` already holds the model's run; with the same
 parameters, :func:`verdict_from_run_function` reads the verdicts from that run
-(:func:`detente.diagnose.core.verdicts_from_run`) instead of running the model again.
+(:func:`detente.diagnose.verdicts_from_run`) instead of running the model again.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.diagnose import VERDICTS, verdict_codes, verdicts_from_run
 from detente.forecast.registry import ModelInput, ModelResult, get_model
 
 __all__ = ["VERDICTS", "verdict_from_run_function", "verdict_function"]
-
-VERDICTS = ("deadlock", "compromise_expected", "agreement_likely")
-"""Verdict names, in code order (code -1: no verdict for that draw and issue)."""
 
 VerdictFn = Callable[[ModelInput], NDArray[np.int64]]
 RunVerdictFn = Callable[[ModelInput, ModelResult], NDArray[np.int64]]
 
 
-def verdict_function(params: Mapping[str, Any] | None = None) -> VerdictFn | None:
-    """``ModelInput (B, A, I) -> (B, I)`` verdict codes, or None if unavailable.
+def verdict_function(params: Mapping[str, Any] | None = None) -> VerdictFn:
+    """``ModelInput (B, A, I) -> (B, I)`` verdict codes into :data:`VERDICTS`.
 
     Args:
         params: ``bdm`` parameters for the diagnosis (the same as the sweep's ``bdm``).
     """
-    try:
-        diagnose: Any = importlib.import_module("detente.diagnose")
-        fn = diagnose.verdict_codes
-    except (ImportError, AttributeError):
-        return None
-    if tuple(diagnose.VERDICTS) != VERDICTS:  # codes would be misread: refuse
-        return None
     given = dict(params or {})
 
     def verdicts(inp: ModelInput) -> NDArray[np.int64]:
-        return np.asarray(fn(inp, **given), dtype=np.int64)
+        return np.asarray(verdict_codes(inp, **given), dtype=np.int64)
 
     return verdicts
 
 
-def verdict_from_run_function(params: Mapping[str, Any] | None = None) -> RunVerdictFn | None:
-    """``(ModelInput, bdm ModelResult) -> (B, I)`` verdict codes, or None if unavailable.
+def verdict_from_run_function(params: Mapping[str, Any] | None = None) -> RunVerdictFn:
+    """``(ModelInput, bdm ModelResult) -> (B, I)`` verdict codes.
 
     The codes equal :func:`verdict_function`'s on the same input: the rule is applied
     to the ``bdm`` result given, which must come from the model run on that input with
@@ -63,14 +52,7 @@ def verdict_from_run_function(params: Mapping[str, Any] | None = None) -> RunVer
     Args:
         params: ``bdm`` parameters of the run (and of the diagnosis).
     """
-    try:
-        core: Any = importlib.import_module("detente.diagnose.core")
-        from_run = core.verdicts_from_run
-    except (ImportError, AttributeError):
-        return None
     again = verdict_function(params)
-    if again is None:
-        return None
     rounds = int(get_model("bdm").resolve_params(dict(params or {}))["rounds"])
 
     def verdicts(inp: ModelInput, result: ModelResult) -> NDArray[np.int64]:
@@ -78,6 +60,6 @@ def verdict_from_run_function(params: Mapping[str, Any] | None = None) -> RunVer
         traj = result.extras.get("trajectory")
         if own is None or traj is None:
             return again(inp)
-        return np.asarray(from_run(inp, traj, own, rounds), dtype=np.int64)
+        return np.asarray(verdicts_from_run(inp, traj, own, rounds), dtype=np.int64)
 
     return verdicts

@@ -44,7 +44,14 @@ from detente.forecast.registry import ModelInput, get_model
 from detente.forecast.run import case_params
 from detente.uncertainty._models import ensure_registered
 from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function, verdict_function
+from detente.uncertainty.defaults import DEFAULT_SEED
 from detente.uncertainty.errors import UncertaintyError
+from detente.uncertainty.results import (
+    EvidenceDict,
+    InterventionDict,
+    InterventionItemDict,
+    RobustnessDict,
+)
 from detente.uncertainty.sampling import input_space
 
 __all__ = ["Intervention", "InterventionResult", "Lever", "search_interventions"]
@@ -86,9 +93,9 @@ class Intervention:
     verdict_after: str | None
     p_goal_after: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        evidence: dict[str, Any] = {
+    def to_dict(self) -> InterventionItemDict:
+        """JSON-ready (``rank`` is 0 here: the result numbers its interventions)."""
+        evidence: EvidenceDict = {
             "outcome_before": self.outcome_before,
             "outcome_after": self.outcome_after,
             "verdict_before": self.verdict_before,
@@ -97,6 +104,7 @@ class Intervention:
         if self.p_goal_after is not None:
             evidence["p_goal_after"] = self.p_goal_after
         return {
+            "rank": 0,
             "size": self.size,
             "changes": [
                 {
@@ -147,9 +155,9 @@ class InterventionResult:
     interventions: list[Intervention]
     evaluations: int
     note: str | None = None
-    robustness: dict[str, Any] | None = None
+    robustness: RobustnessDict | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> InterventionDict:
         """JSON-ready: the goal, the state before, and the ranked interventions."""
         return {
             "detente_version": __version__,
@@ -164,7 +172,7 @@ class InterventionResult:
             "note": self.note,
             "robustness": self.robustness,
             "interventions": [
-                {"rank": k, **iv.to_dict()} for k, iv in enumerate(self.interventions, 1)
+                {**iv.to_dict(), "rank": k} for k, iv in enumerate(self.interventions, 1)
             ],
         }
 
@@ -327,7 +335,7 @@ def _robustness(
     cur: F,
     draws: int,
     seed: int,
-) -> tuple[list[Intervention], dict[str, Any]]:
+) -> tuple[list[Intervention], RobustnessDict]:
     """P(goal met) across the case's ranges, before and after each intervention.
 
     All candidates see the same draws (one batched model call), so their shares are
@@ -377,7 +385,7 @@ def search_interventions(
     pairs: bool = True,
     top: int = 10,
     robustness_draws: int = 0,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> InterventionResult:
     """Find the smallest changes to ``by``'s inputs on ``issue`` that meet the goal.
 
@@ -440,17 +448,6 @@ def search_interventions(
     if unknown_kinds:
         raise UncertaintyError(f"unknown lever(s) {unknown_kinds}; use {', '.join(_KINDS)}")
     name = model or ("bdm" if "bdm" in registered else "compromise")
-    if target is None and verdict_function() is None:
-        raise UncertaintyError(
-            "no deadlock diagnosis is available to search against",
-            [
-                Diagnostic(
-                    "the goal 'out of deadlock' needs the diagnosis",
-                    hint="give --target VALUE to move the forecast to a value instead",
-                    code="no-diagnosis",
-                )
-            ],
-        )
     i = arr.issue_ids.index(issue)
     levers = _levers(case, issue, by, kinds)
     if not levers:
@@ -470,7 +467,7 @@ def search_interventions(
     def result(found: list[Intervention], note: str | None = None) -> InterventionResult:
         found.sort(key=lambda iv: (round(iv.size, 9), iv.describe()))
         found = found[:top]
-        robust: dict[str, Any] | None = None
+        robust: RobustnessDict | None = None
         if robustness_draws > 0:
             found, robust = _robustness(goal, case, found, cur, robustness_draws, seed)
         return InterventionResult(

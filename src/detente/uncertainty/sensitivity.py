@@ -22,7 +22,7 @@ import importlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +31,9 @@ from detente import __version__
 from detente.case.model import Case
 from detente.uncertainty._models import resolve_models
 from detente.uncertainty._verdicts import VERDICTS
+from detente.uncertainty.defaults import DEFAULT_SEED
 from detente.uncertainty.errors import UncertaintyError
+from detente.uncertainty.results import TornadoBarDict, TornadoDict
 from detente.uncertainty.sampling import InputSpace, input_space
 from detente.uncertainty.sweep import run_models_with_verdicts
 
@@ -81,16 +83,16 @@ class TornadoResult:
     verdict_low: list[list[str | None]] | None = None  # (P, I)
     verdict_high: list[list[str | None]] | None = None
 
-    def bars(self, issue: str, model: str) -> list[dict[str, Any]]:
+    def bars(self, issue: str, model: str) -> list[TornadoBarDict]:
         """Bars for one issue and model, largest swing first."""
         m, i = self.models.index(model), self.issues.index(issue)
         out = []
         for p, u in enumerate(self.inputs):
             lo, hi = float(self.at_low[m, p, i]), float(self.at_high[m, p, i])
             swing = abs(hi - lo) if not (np.isnan(lo) or np.isnan(hi)) else float("nan")
-            bar: dict[str, Any] = {
-                "input": u["name"],
-                "range": u["range"],
+            bar: TornadoBarDict = {
+                "input": str(u["name"]),
+                "range": [float(x) for x in cast("list[float]", u["range"])],
                 "outcome_low": lo,
                 "outcome_high": hi,
                 "swing": swing,
@@ -104,7 +106,7 @@ class TornadoResult:
         )
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> TornadoDict:
         """JSON-ready: per issue and model, the base outcome and the ranked bars."""
         return {
             "detente_version": __version__,
@@ -304,7 +306,7 @@ def _analyze(problem: dict[str, Any], y: F, seed: int) -> dict[str, Any]:
 def sobol(
     case: Case,
     n: int = 256,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     models: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     *,

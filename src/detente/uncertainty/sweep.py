@@ -43,9 +43,11 @@ from detente import __version__
 from detente.case.model import Case
 from detente.forecast.registry import ModelInput, ModelResult, get_model
 from detente.uncertainty._models import ensure_registered, resolve_models
-from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function, verdict_function
+from detente.uncertainty._verdicts import VERDICTS, verdict_from_run_function
+from detente.uncertainty.defaults import DEFAULT_DRAWS, DEFAULT_SEED
 from detente.uncertainty.engines import Engine, make_engine
 from detente.uncertainty.errors import UncertaintyError
+from detente.uncertainty.results import SweepDict, SweepIssueDict, SweepModelDict
 from detente.uncertainty.sampling import InputSpace, input_space
 
 __all__ = [
@@ -149,8 +151,7 @@ def _verdicts_of(
     if "bdm" not in names:
         return None
     k = names.index("bdm")
-    fn = verdict_from_run_function(models[k][1])
-    return None if fn is None else fn(inp, results[k])
+    return verdict_from_run_function(models[k][1])(inp, results[k])
 
 
 def evaluate_chunk(task: ChunkTask) -> ChunkResult:
@@ -326,11 +327,11 @@ class SweepResult:
         """Draws per second."""
         return self.draws_done / self.seconds if self.seconds > 0 else float("nan")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SweepDict:
         """JSON-ready data: per issue and model, mean, median, intervals, P(verdict)."""
-        issues: dict[str, Any] = {}
+        issues: dict[str, SweepIssueDict] = {}
         for iid in self.issues:
-            per_model: dict[str, Any] = {}
+            per_model: dict[str, SweepModelDict] = {}
             for m in self.models:
                 per_model[m] = {
                     "mean": self.mean[iid][m],
@@ -406,8 +407,8 @@ def check_draws(draws: int) -> None:
 
 def run_sweep(
     case: Case,
-    draws: int = 10_000,
-    seed: int = 0,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
     *,
     models: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
@@ -459,7 +460,7 @@ def run_sweep(
     resolved = resolve_models(models, params, case)
     names = [n for n, _ in resolved]
     space = input_space(case)
-    use_verdicts = diagnosis and "bdm" in names and verdict_function() is not None
+    use_verdicts = diagnosis and "bdm" in names
     n_chunks = -(-draws // chunk_size)
     tasks = [
         ChunkTask(

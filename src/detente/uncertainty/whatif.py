@@ -591,8 +591,6 @@ def _verdicts(case: Case, bdm_params: dict[str, Any] | None = None) -> dict[str,
     from detente.case.arrays import case_arrays
 
     fn = verdict_function(bdm_params)
-    if fn is None:
-        return None
     arr = case_arrays(case)
     codes = fn(ModelInput.from_arrays(arr))[0]
     return {
