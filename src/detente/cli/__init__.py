@@ -28,6 +28,8 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("detente.cli.backtest", "commands"),
     ("detente.cli.uncertainty", "commands"),
     ("detente.cli.diagnose", "commands"),
+    ("detente.cli.events", "commands"),
+    ("detente.cli.compliance", "commands"),
 )
 
 
