@@ -125,7 +125,11 @@ def compliance_check(
                 added = record_verdicts(led, report, mf, data, signer, by or key_name)
                 click.echo(
                     f"recorded {len(added)} verdict(s)"
-                    + (f" at indexes {added[0]}..{added[-1]}" if added else " (all already in the log)"),
+                    + (
+                        f" at indexes {added[0]}..{added[-1]}"
+                        if added
+                        else " (all already in the log)"
+                    ),
                     err=True,
                 )
         finally:
@@ -145,7 +149,9 @@ def compliance_check(
         for ob in report.obligations:
             for p in ob.periods:
                 if p.disagreement:
-                    verdicts = ", ".join(f"{f.dataset} {f.version}: {f.verdict}" for f in p.datasets)
+                    verdicts = ", ".join(
+                        f"{f.dataset} {f.version}: {f.verdict}" for f in p.datasets
+                    )
                     click.echo(f"datasets disagree on {ob.id} {p.start}..{p.end}: {verdicts}")
 
 
@@ -208,7 +214,9 @@ def trust(
                     "high80": p.high80,
                 }
             )
-    click.echo(f"Beta reputation (Jøsang & Ismail 2002), prior Beta({a:g}, {b:g}), λ={forgetting:g}")
+    click.echo(
+        f"Beta reputation (Jøsang & Ismail 2002), prior Beta({a:g}, {b:g}), λ={forgetting:g}"
+    )
     click.echo(render_table(rows))
 
 

@@ -184,7 +184,9 @@ def interval_chart(ob: ObligationSection) -> dict[str, Any]:
             },
             {
                 "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#333333"},
-                "encoding": {"y": {"field": "threshold", "type": "quantitative", "aggregate": "max"}},
+                "encoding": {
+                    "y": {"field": "threshold", "type": "quantitative", "aggregate": "max"}
+                },
             },
         ],
     }

@@ -71,9 +71,7 @@ def _find_sample(case_path: Path) -> Path:
     raise CaseError(f"cannot find {SAMPLE} above {case_path}; run from the repository")
 
 
-def run_demo(
-    out_dir: Path, case_path: Path, events_path: Path | None = None
-) -> DemoResult:
+def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) -> DemoResult:
     """Import, check, record, prove and verify; write the section's data and HTML.
 
     Args:
@@ -94,10 +92,7 @@ def run_demo(
     def key(name: str) -> NoteSigner:
         return NoteSigner(name, Ed25519PrivateKey.generate())
 
-    signers = {
-        a: key(a)
-        for a in {commitment.committing_party, *commitment.guarantors, ANALYST}
-    }
+    signers = {a: key(a) for a in {commitment.committing_party, *commitment.guarantors, ANALYST}}
     log_key = key(ORIGIN)
     db = out_dir / "compliance-ledger.sqlite"
     for suffix in ("", "-wal", "-shm"):
@@ -149,8 +144,8 @@ def run_demo(
     (out_dir / "compliance-section.html").write_text(html, encoding="utf-8")
     counts: dict[str, int] = {}
     for ob in report.obligations:
-        for p in ob.periods:
-            counts[p.verdict] = counts.get(p.verdict, 0) + 1
+        for period in ob.periods:
+            counts[period.verdict] = counts.get(period.verdict, 0) + 1
     result = DemoResult(
         caveat=CAVEAT,
         ledger=str(db),

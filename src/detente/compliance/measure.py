@@ -194,7 +194,9 @@ def _place(
         hit = _lut(ev.country, {_norm(c) for c in p.country})
         # GED where_prec 7 (international waters or airspace): the country is not certain.
         unsure = (prec >= 7) if ged_like else np.zeros(n, dtype=bool)
-        status = np.minimum(status, np.where(hit & ~unsure, _CERTAIN, np.where(hit, _POSSIBLE, _OUT)))
+        status = np.minimum(
+            status, np.where(hit & ~unsure, _CERTAIN, np.where(hit, _POSSIBLE, _OUT))
+        )
         coded &= hit
     if p.admin1:
         hit = _lut(ev.admin1, {_norm(a) for a in p.admin1})
@@ -351,12 +353,21 @@ def _meets(v: float, comparison: str, threshold: float) -> bool:
 
 
 def verdict(low: float, high: float, comparison: str, threshold: float) -> Verdict:
-    """``kept`` when every value in ``[low, high]`` meets the threshold, ``breached`` when
-    none does, ``undetermined`` otherwise."""
+    """The verdict on a measured interval ``[low, high]``.
+
+    ``kept`` when every value in it meets the threshold, ``breached`` when none does,
+    ``undetermined`` otherwise.
+    """
     if comparison in ("<", "<="):
-        all_meet, none_meet = _meets(high, comparison, threshold), not _meets(low, comparison, threshold)
+        all_meet, none_meet = (
+            _meets(high, comparison, threshold),
+            not _meets(low, comparison, threshold),
+        )
     elif comparison in (">", ">="):
-        all_meet, none_meet = _meets(low, comparison, threshold), not _meets(high, comparison, threshold)
+        all_meet, none_meet = (
+            _meets(low, comparison, threshold),
+            not _meets(high, comparison, threshold),
+        )
     else:
         all_meet = low == high == threshold
         none_meet = threshold < low or threshold > high

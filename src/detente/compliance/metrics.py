@@ -100,8 +100,11 @@ class DatasetMapping(_Frozen):
 
 
 class Area(_Frozen):
-    """A GeoJSON geometry (Polygon, MultiPolygon, LineString, MultiLineString, Point) and a
-    distance: events within ``distance_km`` of it count."""
+    """A GeoJSON geometry and a distance: events within ``distance_km`` of it count.
+
+    Polygon, MultiPolygon, LineString, MultiLineString, Point and MultiPoint geometries,
+    bare or in a Feature, FeatureCollection or GeometryCollection (RFC 7946).
+    """
 
     geojson: dict[str, Any] | str = Field(
         description="Inline GeoJSON, or a file path relative to the metrics file."
@@ -186,7 +189,9 @@ def metric_sha256(mf: MetricsFile, name: str) -> str:
 
 
 # -- loading with located errors -------------------------------------------------------------
-def _locate(root: Any, path: Sequence[str | int], key: bool = False) -> tuple[int | None, int | None]:  # noqa: E501
+def _locate(
+    root: Any, path: Sequence[str | int], key: bool = False
+) -> tuple[int | None, int | None]:  # noqa: E501
     node = root
     line = col = None
     if isinstance(root, CommentedMap | CommentedSeq):
@@ -207,7 +212,7 @@ def _locate(root: Any, path: Sequence[str | int], key: bool = False) -> tuple[in
 
 
 def _plain(x: Any) -> Any:
-    """ruamel's round-trip containers as plain dicts and lists (numbers checked finite)."""
+    """Round-trip containers as plain dicts and lists (numbers checked finite)."""
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list):
@@ -279,9 +284,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
             else:
                 line, col = _locate(root, loc)
                 diags.append(
-                    Diagnostic(
-                        f"{_where(loc)}: {e['msg']}", file, line, col, code="invalid-value"
-                    )
+                    Diagnostic(f"{_where(loc)}: {e['msg']}", file, line, col, code="invalid-value")
                 )
         raise CaseError(f"{file}: {len(diags)} problem(s) in the metrics file", diags) from exc
     for name, m in mf.metrics.items():

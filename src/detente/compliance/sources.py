@@ -102,8 +102,9 @@ def datasets_from_files(specs: list[str], skip_bad: bool = False) -> list[Datase
 
 
 def datasets_from_ledger(location: str | Path, selectors: list[str]) -> list[DatasetEvents]:
-    """The datasets imported into a ledger: all of them, or those named ``DATASET`` or
-    ``DATASET@VERSION``, in the order named.
+    """The datasets imported into a ledger, all or those named, in the order named.
+
+    Selectors are ``DATASET`` or ``DATASET@VERSION``.
 
     Raises:
         CaseError: if a selector matches no import.
@@ -168,7 +169,9 @@ def load_commitment_file(path: Path) -> Commitment:
             f"{path}: not a valid commitment",
             [
                 Diagnostic(
-                    f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}", str(path), code="invalid-value"
+                    f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}",
+                    str(path),
+                    code="invalid-value",
                 )
                 for e in exc.errors(include_url=False)
             ],

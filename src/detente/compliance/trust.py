@@ -170,7 +170,11 @@ def trust_over_time(
                 points.append(_point(date, r, s, a, b))
         out.append(
             TrustSeries(
-                party=party, prior=(a, b), forgetting=forgetting, observations=len(obs), points=points
+                party=party,
+                prior=(a, b),
+                forgetting=forgetting,
+                observations=len(obs),
+                points=points,
             )
         )
     return out

@@ -225,9 +225,7 @@ def record_verdicts(
     when = at or dt.datetime.now(dt.UTC).replace(microsecond=0)
     events = verdict_events(report, mf, data, by, when)
     have = [
-        v.payload
-        for v in read_verdicts(led)
-        if v.commitment == report.commitment and v.by == by
+        v.payload for v in read_verdicts(led) if v.commitment == report.commitment and v.by == by
     ]
     entries = []
     for ev in events:

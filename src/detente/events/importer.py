@@ -145,6 +145,7 @@ def import_events(
                 "a corrected file is a new version: import it with another --version"
             )
         events, summary = read_events(path, reader_for(dataset), skip_bad=skip_bad)
+        events.dataset, events.version = dataset, version
         index = next(
             (
                 i
@@ -159,7 +160,7 @@ def import_events(
             record = DatasetRecord(
                 dataset=dataset,
                 version=version,
-                reader=events.kind,  # type: ignore[arg-type]
+                reader=events.kind,
                 file=path.name,
                 sha256=sha,
                 rows=len(events),

@@ -42,6 +42,7 @@ class EventRecord:
         date_end: Last possible day (ordinal).
         side_a: GED ``side_a`` / ACLED ``actor1`` / plain ``side_a``.
         side_b: GED ``side_b`` / ACLED ``actor2`` / plain ``side_b``.
+        dyad: GED ``dyad_name``; ACLED and plain: ``side_a - side_b``.
         assoc: Associated actors (ACLED ``assoc_actor_1``/``assoc_actor_2``), ``;``-joined.
         event_class: GED ``type_of_violence`` (``1``..``3``), ACLED ``event_type``, plain
             ``event_class``.
@@ -68,6 +69,7 @@ class EventRecord:
     date_end: int
     side_a: str
     side_b: str
+    dyad: str
     assoc: str
     event_class: str
     sub_class: str
@@ -106,16 +108,21 @@ class EventColumns:
     Attributes:
         kind: The reader that produced them.
         header: The file's column names in order (the key to each raw CSV row).
+        dataset: The dataset's name, once known (set on import or load).
+        version: The dataset's version, once known.
     """
 
     kind: str
     header: list[str] = field(default_factory=list)
+    dataset: str = ""
+    version: str = ""
     event_id: list[str] = field(default_factory=list)
     line: list[int] = field(default_factory=list)
     date_start: list[int] = field(default_factory=list)
     date_end: list[int] = field(default_factory=list)
     side_a: list[str] = field(default_factory=list)
     side_b: list[str] = field(default_factory=list)
+    dyad: list[str] = field(default_factory=list)
     assoc: list[str] = field(default_factory=list)
     event_class: list[str] = field(default_factory=list)
     sub_class: list[str] = field(default_factory=list)

@@ -213,6 +213,7 @@ def _ged_converter(index: dict[str, int]) -> Converter:
             de.toordinal(),
             _text(r[i["side_a"]], "side_a"),
             _text(r[i["side_b"]], "side_b"),
+            r[i["dyad_name"]],
             "",
             r[i["type_of_violence"]].strip(),
             "",
@@ -257,6 +258,7 @@ def _acled_converter(index: dict[str, int]) -> Converter:
             de.toordinal(),
             _text(r[i["actor1"]], "actor1"),
             r[i["actor2"]],
+            f"{r[i['actor1']]} - {r[i['actor2']]}" if r[i["actor2"]] else r[i["actor1"]],
             assoc,
             _text(r[i["event_type"]], "event_type"),
             r[i["sub_event_type"]],
@@ -307,6 +309,7 @@ def _plain_converter(index: dict[str, int]) -> Converter:
             de.toordinal(),
             _text(r[i["side_a"]], "side_a"),
             get(r, "side_b"),
+            f"{r[i['side_a']]} - {get(r, 'side_b')}" if get(r, "side_b") else r[i["side_a"]],
             "",
             get(r, "event_class"),
             "",
@@ -343,12 +346,14 @@ def _header_problems(
         if name not in known and not (extra_prefix and name.startswith(extra_prefix)):
             out.append(
                 Diagnostic(
-                    f"unknown column {name!r} for a {kind} file",
+                    f"unknown column {name!r} (not a {kind} column)",
                     file,
                     1,
                     col_no,
                     expected=f"one of the {kind} columns (docs/formats/events.md)",
-                    hint=f"extra columns must start with {extra_prefix!r}" if extra_prefix else None,
+                    hint=f"extra columns must start with {extra_prefix!r}"
+                    if extra_prefix
+                    else None,
                     code="unknown-column",
                 )
             )
@@ -360,7 +365,9 @@ def _header_problems(
                     file,
                     1,
                     None,
-                    expected=", ".join(required),
+                    expected=", ".join(required)
+                    if len(required) <= 15
+                    else f"all {len(required)} columns of the {kind} format",
                     code="missing-column",
                 )
             )
@@ -370,9 +377,11 @@ def _header_problems(
 def detect_kind(header: Sequence[str]) -> str:
     """The reader for a CSV header: ``ucdp-ged``, ``acled`` or ``plain``."""
     names = {h.strip().lower() for h in header}
-    if {"type_of_violence", "where_prec", "date_prec", "side_a"} <= names:
+    # A majority of a format's columns decides, so a header with a misspelt or missing
+    # column is still read (and reported) as the format it nearly is.
+    if len(names & set(GED_COLUMNS)) >= len(GED_COLUMNS) // 2:
         return "ucdp-ged"
-    if {"event_id_cnty", "event_type", "actor1"} <= names:
+    if len(names & set(ACLED_REQUIRED)) >= len(ACLED_REQUIRED) // 2:
         return "acled"
     return "plain"
 
@@ -417,7 +426,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str], str]]:
 
 
 _STORED = (
-    "event_id", "date_start", "date_end", "side_a", "side_b", "assoc", "event_class",
+    "event_id", "date_start", "date_end", "side_a", "side_b", "dyad", "assoc", "event_class",
     "sub_class", "country", "admin1", "admin2", "latitude", "longitude", "place_precision",
     "date_precision", "clear", "fatalities_low", "fatalities_best", "fatalities_high",
 )  # fmt: skip
@@ -496,13 +505,18 @@ def _read_csv(path: Path, kind: str, skip_bad: bool) -> tuple[EventColumns, Read
             header, PLAIN_COLUMNS, PLAIN_REQUIRED, file, "plain events", extra_prefix="x_"
         )
         conv_factory = _plain_converter
-    if problems:
-        raise CaseError(f"{file}: the header does not fit a {kind} file", problems)
+    if any(p.code != "unknown-column" for p in problems):
+        raise CaseError(f"{file}: the header does not fit the {kind} format", problems)
     index = {name: k for k, name in enumerate(norm)}
     col_of = {name: k + 1 for k, name in enumerate(norm)}
     convert = conv_factory(index)
     c = _Collector(file, kind, skip_bad)
     c.cols.header = list(header)
+    if problems:  # unknown columns: still check every row, then refuse the file
+        c.problems += problems
+        c.n_problems += len(problems)
+        c.by_reason["unknown-column"] += len(problems)
+        c.skip_bad = False
     width = len(header)
     lists = c.lists
     lines, raws = c.cols.line, c.cols.raw
@@ -555,7 +569,15 @@ def _read_ucdp_json(path: Path, skip_bad: bool) -> tuple[EventColumns, ReadSumma
     except (OSError, ValueError) as exc:
         raise CaseError(
             f"{file}: not a JSON file",
-            [Diagnostic(f"cannot parse JSON: {exc}", file, getattr(exc, "lineno", None), getattr(exc, "colno", None), code="bad-json")],  # noqa: E501
+            [
+                Diagnostic(
+                    f"cannot parse JSON: {exc}",
+                    file,
+                    getattr(exc, "lineno", None),
+                    getattr(exc, "colno", None),
+                    code="bad-json",
+                )
+            ],  # noqa: E501
         ) from exc
     records = doc.get("Result") if isinstance(doc, dict) else doc
     if not isinstance(records, list):

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS events_imports(record_index INTEGER PRIMARY KEY,
     header TEXT NOT NULL, UNIQUE(dataset, version));
 CREATE TABLE IF NOT EXISTS events_rows(record_index INTEGER NOT NULL, n INTEGER NOT NULL,
     event_id TEXT NOT NULL, line INTEGER NOT NULL, date_start INTEGER NOT NULL,
-    date_end INTEGER NOT NULL, side_a TEXT NOT NULL, side_b TEXT NOT NULL, assoc TEXT NOT NULL,
+    date_end INTEGER NOT NULL, side_a TEXT NOT NULL, side_b TEXT NOT NULL, dyad TEXT NOT NULL,
+    assoc TEXT NOT NULL,
     event_class TEXT NOT NULL, sub_class TEXT NOT NULL, country TEXT NOT NULL,
     admin1 TEXT NOT NULL, admin2 TEXT NOT NULL, latitude REAL, longitude REAL,
     place_precision INTEGER NOT NULL, date_precision INTEGER NOT NULL, clear INTEGER NOT NULL,
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS events_imports(record_index BIGINT PRIMARY KEY,
     header TEXT NOT NULL, UNIQUE(dataset, version));
 CREATE TABLE IF NOT EXISTS events_rows(record_index BIGINT NOT NULL, n BIGINT NOT NULL,
     event_id TEXT NOT NULL, line BIGINT NOT NULL, date_start BIGINT NOT NULL,
-    date_end BIGINT NOT NULL, side_a TEXT NOT NULL, side_b TEXT NOT NULL, assoc TEXT NOT NULL,
+    date_end BIGINT NOT NULL, side_a TEXT NOT NULL, side_b TEXT NOT NULL, dyad TEXT NOT NULL,
+    assoc TEXT NOT NULL,
     event_class TEXT NOT NULL, sub_class TEXT NOT NULL, country TEXT NOT NULL,
     admin1 TEXT NOT NULL, admin2 TEXT NOT NULL, latitude DOUBLE PRECISION,
     longitude DOUBLE PRECISION, place_precision INTEGER NOT NULL,
@@ -185,7 +187,9 @@ class EventStore:
             json.dumps(events.header, ensure_ascii=False),
         )
         cols = ", ".join(["record_index", "n", *_COLS, "raw"])
-        columns = [getattr(events, f) for f in _COLS]
+        columns = [
+            [int(x) for x in events.clear] if f == "clear" else getattr(events, f) for f in _COLS
+        ]
         raw = events.raw
         n = len(events)
         with self._transaction() as cur:
@@ -217,7 +221,12 @@ class EventStore:
         header = self._query(
             "SELECT header FROM events_imports WHERE record_index = ?", (record_index,)
         )[0][0]
-        out = EventColumns(kind=imp[0].kind, header=json.loads(header))
+        out = EventColumns(
+            kind=imp[0].kind,
+            header=json.loads(header),
+            dataset=imp[0].dataset,
+            version=imp[0].version,
+        )
         names = [*_COLS, "raw"] if with_raw else list(_COLS)
         rows = self._query(
             f"SELECT {', '.join(names)} FROM events_rows WHERE record_index = ? ORDER BY n",
