@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from detente.cli._common import format_option, render_csv, render_json, render_table
-from detente.cli.events import key_options, ledger_location, signer_from
+from detente.cli.events import key_options, ledger_location, parse_span, signer_from
 from detente.compliance.check import ComplianceReport, check_commitment
 from detente.compliance.metrics import load_metrics, metrics_json_schema
 from detente.compliance.sources import (
@@ -78,6 +78,12 @@ def compliance() -> None:
     help="The metrics file (YAML) the indicators name.",
 )
 @click.option("--as-of", "as_of", default=None, help="Check up to this date (YYYY-MM-DD).")
+@click.option(
+    "--coverage",
+    "coverages",
+    multiple=True,
+    help="With files: DATASET=START/END days a dataset covers (default: its events' span).",
+)
 @click.option("--record", is_flag=True, help="Append each period's verdict, signed, to LEDGER.")
 @click.option("--key", "key_name", default=None, help="Signing key for --record.")
 @click.option("--by", "by", default=None, help="Actor recording verdicts (default: key name).")
@@ -89,6 +95,7 @@ def compliance_check(
     events_specs: tuple[str, ...],
     metrics_path: Path,
     as_of: str | None,
+    coverages: tuple[str, ...],
     record: bool,
     key_name: str | None,
     by: str | None,
@@ -106,7 +113,13 @@ def compliance_check(
         if not events_specs:
             raise click.UsageError("give --events FILE (one or more)")
         commitment = load_commitment_file(Path(target))
-        data = datasets_from_files(list(events_specs))
+        spans = {}
+        for c in coverages:
+            name, eq, span = c.partition("=")
+            if not eq:
+                raise click.BadParameter(f"--coverage {c!r} must be DATASET=START/END")
+            spans[name] = parse_span(span)
+        data = datasets_from_files(list(events_specs), coverage=spans)
         report = check_commitment(commitment, mf, data, when)
     else:
         if commitment_ref is None:

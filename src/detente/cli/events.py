@@ -5,6 +5,7 @@ A thin shell over :mod:`detente.events`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 from detente.ledger.postgres import is_postgres_url
 
-__all__ = ["commands", "key_options", "signer_from"]
+__all__ = ["commands", "key_options", "ledger_location", "parse_span", "signer_from"]
 
 
 def _keys_dir(value: Path | None) -> Path:
@@ -48,6 +49,18 @@ def key_options(f: click.decorators.FC) -> click.decorators.FC:
     )(f)
 
 
+def parse_span(value: str, what: str = "--coverage") -> tuple[dt.date, dt.date]:
+    """``START/END`` (ISO 8601 interval of two dates)."""
+    try:
+        a, b = value.split("/")
+        start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+    except ValueError as exc:
+        raise click.BadParameter(f"{what} {value!r} must be START/END dates") from exc
+    if end < start:
+        raise click.BadParameter(f"{what} {value!r} ends before it starts")
+    return start, end
+
+
 def ledger_location(value: str) -> Path | str:
     """A ledger: a SQLite file, or a PostgreSQL database named by URL."""
     if is_postgres_url(value):
@@ -71,6 +84,11 @@ def events() -> None:
 @click.option("--key", "key_name", required=True, help="The importer's signing key.")
 @click.option("--actor", default=None, help="The importer's actor id (default: the key name).")
 @click.option("--skip-bad", is_flag=True, help="Leave out unusable rows (counted) instead.")
+@click.option(
+    "--coverage",
+    default=None,
+    help="START/END days the dataset covers (default: its events' first and last day).",
+)
 @key_options
 @format_option("table", "json")
 def events_import(
@@ -81,6 +99,7 @@ def events_import(
     key_name: str,
     actor: str | None,
     skip_bad: bool,
+    coverage: str | None,
     keys_dir: Path | None,
     passphrase_file: Path | None,
     fmt: str,
@@ -89,7 +108,7 @@ def events_import(
     signer = signer_from(keys_dir, key_name, passphrase_file)
     res = import_events(
         ledger_location(ledger_db), file, dataset, version, signer, actor or key_name,
-        skip_bad=skip_bad,
+        skip_bad=skip_bad, coverage=parse_span(coverage) if coverage else None,
     )  # fmt: skip
     if fmt == "json":
         click.echo(render_json(res.model_dump(mode="json")))

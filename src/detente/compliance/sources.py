@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -46,11 +47,16 @@ def _split_spec(spec: str) -> tuple[str | None, str | None, Path]:
     return None, None, Path(spec)
 
 
-def datasets_from_files(specs: list[str], skip_bad: bool = False) -> list[DatasetEvents]:
+def datasets_from_files(
+    specs: list[str],
+    skip_bad: bool = False,
+    coverage: dict[str, tuple[dt.date, dt.date]] | None = None,
+) -> list[DatasetEvents]:
     """Read each ``--events`` file (``FILE`` or ``DATASET@VERSION=FILE``).
 
     A file's dataset is detected from its header (GED, ACLED, else plain) unless given;
-    its version is read from UCDP's file name or must be given.
+    its version is read from UCDP's file name or must be given. ``coverage`` gives the
+    days a dataset covers, by dataset name (default: the span of its events' dates).
 
     Raises:
         CaseError: every file problem, located, or a version that cannot be known.
@@ -92,7 +98,7 @@ def datasets_from_files(specs: list[str], skip_bad: bool = False) -> list[Datase
                 version=ver,
                 sha256=file_sha256(path),
                 events=EventArrays.from_columns(cols),
-                coverage=cols.coverage(),
+                coverage=(coverage or {}).get(ds) or cols.coverage(),
                 source=str(path),
             )
         )

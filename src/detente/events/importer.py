@@ -104,6 +104,7 @@ def import_events(
     *,
     skip_bad: bool = False,
     now: dt.datetime | None = None,
+    coverage: tuple[dt.date, dt.date] | None = None,
 ) -> ImportResult:
     """Import ``file`` as ``dataset`` at ``version`` into the ledger at ``location``.
 
@@ -117,6 +118,8 @@ def import_events(
         importer: The importer's actor id.
         skip_bad: Leave out unusable rows (counted in the summary) instead of refusing.
         now: Import time (default: now, UTC).
+        coverage: First and last day the dataset covers (default: the first and last day
+            any of its events may fall on). Periods outside it get no verdict.
 
     Raises:
         CaseError: if the file cannot be read (every problem listed).
@@ -154,8 +157,10 @@ def import_events(
             ),
             None,
         )
+        cov = coverage or events.coverage()
+        if cov is not None and cov[1] < cov[0]:
+            raise CaseError(f"coverage {cov[0]}/{cov[1]} ends before it starts")
         if index is None:
-            cov = events.coverage()
             when = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
             record = DatasetRecord(
                 dataset=dataset,
@@ -171,7 +176,7 @@ def import_events(
                 imported_at=when,
             )
             index = led.append(dataset_entry(record, signer))
-        store.store(index, dataset, version, sha, path.name, events)
+        store.store(index, dataset, version, sha, path.name, events, cov)
         return ImportResult(
             dataset=dataset,
             version=version,

@@ -166,14 +166,16 @@ class EventStore:
 
     def store(
         self, record_index: int, dataset: str, version: str, sha256: str, file: str,
-        events: EventColumns,
+        events: EventColumns, coverage: tuple[dt.date, dt.date] | None = None,
     ) -> None:  # fmt: skip
         """Store an import's events in one transaction.
+
+        ``coverage`` defaults to the span of the events' dates.
 
         Raises:
             StorageError: if the database refuses (nothing is stored then).
         """
-        cov = events.coverage()
+        cov = coverage or events.coverage()
         meta = (
             record_index,
             dataset,
