@@ -49,9 +49,19 @@ def _report():
 
 def test_section_data_and_charts() -> None:
     report = _report()
-    rv = RecordedVerdict(index=1, kind="fulfilled", commitment=report.commitment, party="AFG", by="x",
-                         at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-                         payload={"obligation": "o1", "period": {"start": "2023-03-01", "end": "2023-03-31"}, "final": True})  # fmt: skip
+    rv = RecordedVerdict(
+        index=1,
+        kind="fulfilled",
+        commitment=report.commitment,
+        party="AFG",
+        by="x",
+        at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        payload={
+            "obligation": "o1",
+            "period": {"start": "2023-03-01", "end": "2023-03-31"},
+            "final": True,
+        },
+    )
     sec = section_data(report, trust_over_time([rv]))
     assert sec["title"] == "Are they keeping it?"
     (ob,) = sec["obligations"]

@@ -36,12 +36,22 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _file_check(run, fmt: str = "json") -> str:
     return run(
-        "compliance", "check", COMMITMENT,
-        "--events", f"ucdp-ged@23.1={EVENTS / 'ged-small.csv'}",
-        "--events", f"acled@2024-01-15={EVENTS / 'acled-synthetic.csv'}",
-        "--coverage", f"ucdp-ged={COVER}", "--coverage", f"acled={COVER}",
-        "--metrics", METRICS, "--format", fmt,
-    )  # fmt: skip
+        "compliance",
+        "check",
+        COMMITMENT,
+        "--events",
+        f"ucdp-ged@23.1={EVENTS / 'ged-small.csv'}",
+        "--events",
+        f"acled@2024-01-15={EVENTS / 'acled-synthetic.csv'}",
+        "--coverage",
+        f"ucdp-ged={COVER}",
+        "--coverage",
+        f"acled={COVER}",
+        "--metrics",
+        METRICS,
+        "--format",
+        fmt,
+    )
 
 
 def test_commitment_file_json(run) -> None:
@@ -49,10 +59,17 @@ def test_commitment_file_json(run) -> None:
     periods = doc["obligations"][0]["periods"]
     assert [p["verdict"] for p in periods] == GED_VERDICTS
     p0 = periods[0]
-    assert {k: p0[k] for k in ("start", "end", "low", "best", "high", "threshold", "comparison")} == {
-        "start": "2023-01-01", "end": "2023-01-31", "low": 1.0, "best": 2.0, "high": 3.0,
-        "threshold": 1.0, "comparison": "<=",
-    }  # fmt: skip
+    assert {
+        k: p0[k] for k in ("start", "end", "low", "best", "high", "threshold", "comparison")
+    } == {
+        "start": "2023-01-01",
+        "end": "2023-01-31",
+        "low": 1.0,
+        "best": 2.0,
+        "high": 3.0,
+        "threshold": 1.0,
+        "comparison": "<=",
+    }
     assert p0["disagreement"] is True
     assert [d["dataset"] for d in doc["datasets"]] == ["ucdp-ged", "acled"]
 
@@ -67,7 +84,17 @@ def test_commitment_file_csv_and_table(run) -> None:
 
 
 def test_partial_coverage_shows_unbounded_high(run) -> None:
-    out = run("compliance", "check", COMMITMENT, "--events", f"acled@2024-01-15={EVENTS / 'acled-synthetic.csv'}", "--metrics", METRICS, "--format", "json")  # fmt: skip
+    out = run(
+        "compliance",
+        "check",
+        COMMITMENT,
+        "--events",
+        f"acled@2024-01-15={EVENTS / 'acled-synthetic.csv'}",
+        "--metrics",
+        METRICS,
+        "--format",
+        "json",
+    )
     periods = json.loads(out)["obligations"][0]["periods"]
     assert periods[0]["high"] is None and periods[0]["verdict"] == "undetermined"
 
@@ -142,8 +169,34 @@ def _ledger_flow(run, tmp_path: Path, db: str | Path) -> dict[str, Any]:
     run("ledger", "sign", draft, "--actor", "AFG", "--key", "AFG")
     run("ledger", "countersign", draft, "--actor", "TUR", "--key", "TUR")
     run("ledger", "submit", db, draft)
-    run("events", "import", db, EVENTS / "ged-small.csv", "--dataset", "ucdp-ged", "--version", "23.1", "--key", "analyst", "--coverage", COVER)  # fmt: skip
-    run("events", "import", db, EVENTS / "acled-synthetic.csv", "--dataset", "acled", "--version", "2024-01-15", "--key", "analyst", "--coverage", COVER)  # fmt: skip
+    run(
+        "events",
+        "import",
+        db,
+        EVENTS / "ged-small.csv",
+        "--dataset",
+        "ucdp-ged",
+        "--version",
+        "23.1",
+        "--key",
+        "analyst",
+        "--coverage",
+        COVER,
+    )
+    run(
+        "events",
+        "import",
+        db,
+        EVENTS / "acled-synthetic.csv",
+        "--dataset",
+        "acled",
+        "--version",
+        "2024-01-15",
+        "--key",
+        "analyst",
+        "--coverage",
+        COVER,
+    )
     check = [
         "compliance",
         "check",

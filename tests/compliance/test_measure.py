@@ -113,8 +113,9 @@ def test_periods_and_durations() -> None:
     weeks = periods(dt.date(2025, 1, 1), dt.date(2025, 1, 20), parse_duration("P1W"))
     assert weeks[-1] == (dt.date(2025, 1, 15), dt.date(2025, 1, 20))  # the last ends on end
     assert periods(dt.date(2024, 1, 31), dt.date(2024, 3, 31), parse_duration("P1M"))[0] == (
-        dt.date(2024, 1, 31), dt.date(2024, 2, 28)
-    )  # fmt: skip
+        dt.date(2024, 1, 31),
+        dt.date(2024, 2, 28),
+    )
     assert parse_duration("P1Y2M10D") == (14, 10)
     for bad in ("1M", "P", "PT12H", "P0D", "P1.5M", "monthly"):
         with pytest.raises(CaseError) as err:
@@ -136,8 +137,11 @@ def test_check_side_by_side_reports_disagreement() -> None:
     assert [p.dataset for p in ps] == ["ucdp-ged 23.1"] * 4
     assert [p.verdict for p in ps] == ["undetermined", "undetermined", "kept", "kept"]
     assert [[f.verdict for f in p.datasets] for p in ps] == [
-        ["kept", "undetermined"], ["kept", "undetermined"], ["undetermined", "kept"], ["kept", "kept"]
-    ]  # fmt: skip
+        ["kept", "undetermined"],
+        ["kept", "undetermined"],
+        ["undetermined", "kept"],
+        ["kept", "kept"],
+    ]
     assert [p.disagreement for p in ps] == [True, True, True, False]
     assert ps[0].datasets[1].events_low == ["1"] and sorted(ps[0].datasets[1].events_possible) == [
         "2",
@@ -193,12 +197,29 @@ metrics:
     ev = EventColumns(kind="plain")
     for k, (lon, prec) in enumerate([(71.5, 1), (71.5, 2), (72.5, 1), (71.2, 6)]):
         for name, v in dict(
-            event_id=f"e{k}", line=k + 2, date_start=dt.date(2023, 1, 5).toordinal(),
-            date_end=dt.date(2023, 1, 5).toordinal(), side_a="TTP", side_b="", dyad="TTP",
-            assoc="", event_class="", sub_class="", country="Pakistan", admin1="", admin2="",
-            latitude=34.0, longitude=lon, place_precision=prec, date_precision=1, clear=True,
-            fatalities_low=0.0, fatalities_best=0.0, fatalities_high=0.0, raw="",
-        ).items():  # fmt: skip
+            event_id=f"e{k}",
+            line=k + 2,
+            date_start=dt.date(2023, 1, 5).toordinal(),
+            date_end=dt.date(2023, 1, 5).toordinal(),
+            side_a="TTP",
+            side_b="",
+            dyad="TTP",
+            assoc="",
+            event_class="",
+            sub_class="",
+            country="Pakistan",
+            admin1="",
+            admin2="",
+            latitude=34.0,
+            longitude=lon,
+            place_precision=prec,
+            date_precision=1,
+            clear=True,
+            fatalities_low=0.0,
+            fatalities_best=0.0,
+            fatalities_high=0.0,
+            raw="",
+        ).items():
             getattr(ev, name).append(v)
     m = measure(mf, "near", "plain", EventArrays.from_columns(ev), MONTHS[:1], FULL)
     assert m.certain.tolist() == [True, False, False, False]

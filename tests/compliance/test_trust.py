@@ -24,8 +24,15 @@ def v(
     **extra: Any,
 ) -> RecordedVerdict:
     payload = {"obligation": "o1", "period": {"start": start, "end": end}, "final": True, **extra}
-    return RecordedVerdict(index=index, kind=kind, commitment="sha256:" + "0" * 64, party=party, by=by,
-                           at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), payload=payload)  # fmt: skip
+    return RecordedVerdict(
+        index=index,
+        kind=kind,
+        commitment="sha256:" + "0" * 64,
+        party=party,
+        by=by,
+        at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        payload=payload,
+    )
 
 
 @settings(max_examples=50, deadline=None)

@@ -71,9 +71,14 @@ def test_api_json_matches_the_csv_rows() -> None:
     csv_ev, _ = read_events(EVENTS / "ged-small.csv")
     for k in range(3):
         a, c = api.record(k), csv_ev.record(k)
-        assert (a.event_id, a.date_start, a.date_end, a.side_b, a.place_precision, a.fatalities_high) == (
-            c.event_id, c.date_start, c.date_end, c.side_b, c.place_precision, c.fatalities_high
-        )  # fmt: skip
+        assert (
+            a.event_id,
+            a.date_start,
+            a.date_end,
+            a.side_b,
+            a.place_precision,
+            a.fatalities_high,
+        ) == (c.event_id, c.date_start, c.date_end, c.side_b, c.place_precision, c.fatalities_high)
         assert json.loads(a.raw)["relid"] == f"PAK-2023-{a.event_id}"
 
 
@@ -102,8 +107,11 @@ def test_plain_reader() -> None:
     assert ev.kind == "plain" and len(ev) == 3
     r = ev.record(1)
     assert (r.start, r.end, r.place_precision, r.fatalities_high) == (
-        dt.date(2023, 2, 1), dt.date(2023, 2, 28), 6, 3
-    )  # fmt: skip
+        dt.date(2023, 2, 1),
+        dt.date(2023, 2, 28),
+        6,
+        3,
+    )
     assert "x_coder_note" in ev.header
 
 
@@ -121,13 +129,26 @@ def test_detect_kind() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("ged-bad-rows.csv", [(2, 39, "bad-date"), (3, 25, "bad-precision-code"), (4, 38, "bad-precision-code"), (5, 45, "bad-count"), (6, 30, "bad-coordinate"), (7, None, "bad-row")]),
+        (
+            "ged-bad-rows.csv",
+            [
+                (2, 39, "bad-date"),
+                (3, 25, "bad-precision-code"),
+                (4, 38, "bad-precision-code"),
+                (5, 45, "bad-count"),
+                (6, 30, "bad-coordinate"),
+                (7, None, "bad-row"),
+            ],
+        ),
         ("ged-bad-header.csv", [(1, 49, "unknown-column"), (1, None, "missing-column")]),
         ("acled-bad.csv", [(1, 31, "unknown-column"), (1, None, "missing-column")]),
-        ("acled-bad-rows.csv", [(2, 4, "bad-precision-code"), (3, 2, "bad-date"), (4, 29, "bad-count")]),
+        (
+            "acled-bad-rows.csv",
+            [(2, 4, "bad-precision-code"), (3, 2, "bad-date"), (4, 29, "bad-count")],
+        ),
         ("plain-bad.csv", [(1, 5, "unknown-column"), (2, 2, "bad-date"), (3, 3, "missing-value")]),
     ],
-)  # fmt: skip
+)
 def test_every_problem_reported_at_once_located(
     name: str, expected: list[tuple[int, int | None, str]]
 ) -> None:
