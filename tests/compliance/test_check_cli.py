@@ -255,8 +255,10 @@ def test_ledger_record_verify_and_trust(run, tmp_path: Path) -> None:
     assert afg["party"] == "AFG" and afg["observations"] == 2
     last = afg["points"][-1]
     assert (last["kept"], last["breached"], last["mean"]) == (2.0, 0.0, 0.75)
-    table = run("trust", db)
+    table = run("trust", db, "--out", tmp_path / "trust.json")
     assert "Jøsang & Ismail 2002" in table and "AFG" in table
+    cred = json.loads((tmp_path / "trust.json").read_text(encoding="utf-8"))
+    assert cred["format"] == "detente.trust/v1" and cred["parties"]["AFG"]["mean"] == 0.75
 
 
 def test_sqlite_and_postgres_give_identical_verdicts(run, tmp_path: Path, pg_url: str) -> None:

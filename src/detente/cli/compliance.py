@@ -22,7 +22,7 @@ from detente.compliance.sources import (
     find_commitment,
     load_commitment_file,
 )
-from detente.compliance.trust import trust_over_time
+from detente.compliance.trust import credibility, trust_over_time
 from detente.compliance.verdicts import read_verdicts, record_verdicts
 from detente.errors import CaseError
 from detente.ledger.log import Ledger
@@ -188,9 +188,21 @@ def compliance_schema() -> None:
 )
 @click.option("--by", "by", multiple=True, help="Count only verdicts recorded by these actors.")
 @click.option("--history", is_flag=True, help="Print every point over time, not only the last.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write each party's current credibility (detente.trust/v1 JSON) here.",
+)
 @format_option("table", "json")
 def trust(
-    ledger_db: str, prior: str, forgetting: float, by: tuple[str, ...], history: bool, fmt: str
+    ledger_db: str,
+    prior: str,
+    forgetting: float,
+    by: tuple[str, ...],
+    history: bool,
+    out: Path | None,
+    fmt: str,
 ) -> None:
     """Each party's record of periods kept and breached, as a Beta reputation."""
     try:
@@ -206,6 +218,10 @@ def trust(
         series = trust_over_time(verdicts, (a, b), forgetting, list(by) or None)
     except ValueError as exc:
         raise CaseError(str(exc)) from exc
+    if out is not None:
+        out.write_text(
+            json.dumps(credibility(series), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     if fmt == "json":
         click.echo(render_json([s.model_dump(mode="json") for s in series]))
         return

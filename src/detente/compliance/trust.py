@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.compliance.verdicts import RecordedVerdict
 
-__all__ = ["TrustPoint", "TrustSeries", "beta_ppf", "trust_over_time"]
+__all__ = ["TrustPoint", "TrustSeries", "beta_cdf", "beta_ppf", "credibility", "trust_over_time"]
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -178,3 +179,36 @@ def trust_over_time(
             )
         )
     return out
+
+
+def credibility(series: Sequence[TrustSeries]) -> dict[str, Any]:
+    """A ``detente.trust/v1`` document: each party's current reputation, for case inputs.
+
+    ``parties.<actor>.mean`` is the expected probability that the party keeps its next
+    period; models and what-if files can read it as the credibility of its promises.
+    """
+    parties: dict[str, Any] = {}
+    for s in series:
+        p = s.current
+        parties[s.party] = (
+            {"observations": 0, "mean": None, "low80": None, "high80": None, "as_of": None}
+            if p is None
+            else {
+                "observations": s.observations,
+                "kept": p.kept,
+                "breached": p.breached,
+                "mean": p.mean,
+                "low80": p.low80,
+                "high80": p.high80,
+                "as_of": p.date.isoformat(),
+            }
+        )
+    prior = series[0].prior if series else (1.0, 1.0)
+    lam = series[0].forgetting if series else 1.0
+    return {
+        "format": "detente.trust/v1",
+        "rule": "beta reputation, Jøsang & Ismail (2002)",
+        "prior": list(prior),
+        "forgetting": lam,
+        "parties": parties,
+    }

@@ -242,8 +242,7 @@ class EventStore:
             )
         else:
             rows = self._query(
-                f"SELECT {', '.join(names)} FROM events_rows WHERE id >= ? AND id < ? "
-                "ORDER BY id",
+                f"SELECT {', '.join(names)} FROM events_rows WHERE id >= ? AND id < ? ORDER BY id",
                 (record_index << 32, (record_index + 1) << 32),
             )
         if not with_raw:
