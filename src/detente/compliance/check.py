@@ -197,8 +197,8 @@ def check_commitment(
         c: The commitment.
         mf: The metrics file its indicators name.
         data: The datasets (at least one), each measured on its own.
-        as_of: Check up to this day (default: the commitment's end, or today when it has
-            none); a period still running on that day is not final.
+        as_of: Check up to this day (default: the commitment's end, or today if that is
+            sooner); a period still running on that day is not final.
 
     Raises:
         CaseError: listing every indicator whose metric is not defined, whose period is
@@ -206,7 +206,7 @@ def check_commitment(
     """
     _check_mapping(c, mf, data)
     today = dt.datetime.now(dt.UTC).date()
-    as_of = as_of or c.end or today
+    as_of = as_of or (min(c.end, today) if c.end else today)
     stop = min(c.end, as_of) if c.end else as_of
     results: list[ObligationResult] = []
     for ob in c.obligations:

@@ -5,7 +5,8 @@ is over and was kept), ``breached`` (over and breached) or ``compliance_claim`` 
 else: still running, undetermined, or no data). Its ``note`` is the RFC 8785 canonical
 JSON of a ``detente.verdict/v1`` payload (obligation, period, low/best/high, threshold,
 comparison, verdict, the full metric definition and each dataset's figures), and its
-``evidence`` names the metric and the dataset records used::
+``evidence`` names the metric and the dataset records used (a definition over 16 KiB, e.g.
+with a detailed GeoJSON area, is named by its hash only)::
 
     metric:sha256:<hex of JCS(metric definition)>
     dataset:<ledger index of the dataset record>:sha256:<hex of the file>
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 VERDICT_FORMAT = "detente.verdict/v1"
+
+MAX_DEFINITION_BYTES = 16_384
+"""A metric definition larger than this is named by its hash only (entries are <= 64 KiB)."""
 
 
 class RecordedVerdict(BaseModel):
@@ -98,7 +102,9 @@ def verdict_events(
     by_label = {d.label: d for d in data}
     out: list[Event] = []
     for ob in report.obligations:
-        definition = metric_definition(mf, ob.metric)
+        definition: dict[str, Any] | None = metric_definition(mf, ob.metric)
+        if len(canonicalize(definition)) > MAX_DEFINITION_BYTES:
+            definition = None  # a large GeoJSON area: the hash names it, the file holds it
         for p in ob.periods:
             payload = {
                 "format": VERDICT_FORMAT,

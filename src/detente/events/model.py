@@ -1,8 +1,8 @@
 """The internal event record, kept column-wise, with the raw row beside each event.
 
 Every reader (:mod:`detente.events.readers`) produces an :class:`EventColumns`: one list per
-field of the internal record, plus the raw row exactly as the file gave it (a JSON array of
-the CSV fields in header order, or the JSON object of an API record). Column-wise storage
+field of the internal record, plus the raw row exactly as the file gave it (the CSV
+record's text, or the sorted-key JSON of an API record). Column-wise storage
 keeps a million-row import inside the speed goal; :meth:`EventColumns.record` gives one
 event as an :class:`EventRecord` when a caller wants a row.
 
