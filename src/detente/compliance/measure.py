@@ -298,26 +298,33 @@ def measure(
     certain = status == _CERTAIN
     possible = status >= _POSSIBLE
     coded = att_coded & place_coded & cls
+    if n_p == 0:
+        empty = np.zeros(0)
+        return Measurement(starts, ends, empty, empty, empty, [], certain, possible, coded)
+    # Only events at least possible can count anywhere (certain and coded ones are subsets),
+    # so the date rules run on those alone: usually a small share of a dataset.
+    sel = np.flatnonzero(possible)
+    c_sel, k_sel = certain[sel], coded[sel]
     if m.count == "events":
-        w_low = w_best = w_high = np.ones(len(ev))
+        w_low = w_best = w_high = np.ones(len(sel))
     else:
-        w_low, w_best, w_high = ev.fat_low, ev.fat_best, ev.fat_high
-    ds, de = ev.date_start, ev.date_end
+        w_low, w_best, w_high = ev.fat_low[sel], ev.fat_best[sel], ev.fat_high[sel]
+    ds, de = ev.date_start[sel], ev.date_end[sel]
     # low: the whole date range inside one period.
     k = np.searchsorted(starts, ds, side="right") - 1
-    ok = certain & (k >= 0) & (de <= ends[np.clip(k, 0, max(n_p - 1, 0))])
+    ok = c_sel & (k >= 0) & (de <= ends[np.clip(k, 0, max(n_p - 1, 0))])
     low = np.bincount(k[ok], weights=w_low[ok], minlength=n_p)[:n_p]
     # high: every period the date range overlaps (a difference array over periods).
     k0 = np.searchsorted(ends, ds, side="left")
     k1 = np.searchsorted(starts, de, side="right") - 1
-    ok = possible & (k0 <= k1) & (k0 < n_p) & (k1 >= 0)
+    ok = (k0 <= k1) & (k0 < n_p) & (k1 >= 0)
     diff = np.bincount(k0[ok], weights=w_high[ok], minlength=n_p + 1)
     diff -= np.bincount(k1[ok] + 1, weights=w_high[ok], minlength=n_p + 1)
     high = np.cumsum(diff)[:n_p]
     # best: the middle day of the range.
     mid = (ds + de) // 2
     k = np.searchsorted(starts, mid, side="right") - 1
-    ok = coded & (k >= 0) & (mid <= ends[np.clip(k, 0, max(n_p - 1, 0))])
+    ok = k_sel & (k >= 0) & (mid <= ends[np.clip(k, 0, max(n_p - 1, 0))])
     best = np.bincount(k[ok], weights=w_best[ok], minlength=n_p)[:n_p]
     covered: list[str] = []
     if coverage is None:
