@@ -261,12 +261,12 @@ class Measurement:
 
     def events_in(self, ev: EventArrays, k: int) -> tuple[list[int], list[int]]:
         """Indexes of the events counted in period ``k``: ``(in low, in high only)``."""
+        sel = np.flatnonzero(self.possible)  # only these can count
         ps, pe = self.starts[k], self.ends[k]
-        inside = (ev.date_start >= ps) & (ev.date_end <= pe)
-        overlap = (ev.date_start <= pe) & (ev.date_end >= ps)
-        low = np.flatnonzero(self.certain & inside)
-        high = np.flatnonzero(self.possible & overlap & ~(self.certain & inside))
-        return low.tolist(), high.tolist()
+        ds, de = ev.date_start[sel], ev.date_end[sel]
+        inside = self.certain[sel] & (ds >= ps) & (de <= pe)
+        overlap = (ds <= pe) & (de >= ps)
+        return sel[inside].tolist(), sel[overlap & ~inside].tolist()
 
 
 def measure(
