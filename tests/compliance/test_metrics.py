@@ -68,6 +68,15 @@ def test_yaml_syntax_and_non_finite_numbers_are_refused() -> None:
         parse_metrics_text(bad)
 
 
+def test_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for k in range(1, 12):
+        prev = f"*a{k - 1}"
+        lines.append(f"a{k}: &a{k} [{', '.join([prev] * 10)}]")
+    with pytest.raises(CaseError, match="too many values"):
+        parse_metrics_text("\n".join(lines) + "\n", "bomb.yaml")
+
+
 def test_metric_hash_covers_definition_and_aliases() -> None:
     mf = load_metrics(EVENTS / "metrics-test.yaml")
     h = metric_sha256(mf, "ttp_events_in_pakistan")

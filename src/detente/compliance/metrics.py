@@ -211,12 +211,27 @@ def _locate(
     return line, col
 
 
-def _plain(x: Any) -> Any:
-    """Round-trip containers as plain dicts and lists (numbers checked finite)."""
+MAX_NODES = 200_000
+"""Values a metrics file may expand to: YAML aliases can make a small file huge."""
+
+
+def _plain(x: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Round-trip containers as plain dicts and lists (numbers checked finite).
+
+    Raises:
+        CaseError: past :data:`MAX_NODES` values or 100 levels of nesting.
+    """
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 100:
+        raise CaseError(
+            "the metrics file expands to too many values (YAML aliases?) or nests too deep",
+            [Diagnostic("refused: too large once expanded", code="too-large")],
+        )
     if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
+        return {str(k): _plain(v, budget, depth + 1) for k, v in x.items()}
     if isinstance(x, list):
-        return [_plain(v) for v in x]
+        return [_plain(v, budget, depth + 1) for v in x]
     if isinstance(x, float) and not math.isfinite(x):
         return "non-finite"  # refused by the schema with a located message
     return x
