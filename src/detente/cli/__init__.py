@@ -44,6 +44,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("detente.cli.ledger", "ledger"),
     "verify": ("detente.cli.ledger", "verify"),
     "witness": ("detente.cli.ledger", "witness"),
+    "events": ("detente.cli.events", "events"),
+    "compliance": ("detente.cli.compliance", "compliance"),
+    "trust": ("detente.cli.compliance", "trust"),
 }
 """Every top-level command and where it lives; a test checks each entry loads."""
 
@@ -68,6 +71,9 @@ SHORT_HELP: dict[str, str] = {
     "witness": (
         "A witness that cosigns consistent checkpoints (C2SP tlog-witness, tlog-cosignature)."
     ),
+    "events": "Conflict-event data: UCDP GED, ACLED exports, plain CSV (docs/formats/events.md).",
+    "compliance": "Are they keeping it? Commitments measured on event data (docs/compliance.md).",
+    "trust": "Each party's record of periods kept and breached, as a Beta reputation.",
 }
 """What ``detente --help`` shows for each command without importing it (tested equal)."""
 

@@ -1,0 +1,28 @@
+"""Helpers for the events and compliance tests: keys, ledgers, asset paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from detente.ledger.log import Ledger
+from detente.ledger.note import NoteSigner
+
+EVENTS = Path(__file__).resolve().parents[1] / "assets" / "events"
+ORIGIN = "test.detente.example/events"
+
+
+def signer(name: str, seed: int) -> NoteSigner:
+    return NoteSigner(name, Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32))
+
+
+LOG_KEY = signer(ORIGIN, 41)
+ANALYST = signer("analyst", 42)
+AFG = signer("AFG", 43)
+TUR = signer("TUR", 44)
+
+
+def new_ledger(location: str | Path) -> str | Path:
+    Ledger.create(location, ORIGIN, [LOG_KEY.vkey]).close()
+    return location
