@@ -123,6 +123,8 @@ class Analyses:
     whatifs: list[WhatIfResult] | None = None
     guarantees: list[GuaranteeRecord] | None = None
     parts: list[Part] = field(default_factory=list)
+    extra: dict[str, object] = field(default_factory=dict)
+    """Results for the sections of other packages, by section id (compliance, statements)."""
 
     def left_out(self) -> dict[str, str]:
         """Part name -> why it is not in the brief."""
@@ -141,6 +143,7 @@ class Analyses:
             guarantees=self.guarantees,
             provenance=self.provenance,
             left_out=self.left_out(),
+            extra=self.extra,
         )
 
 

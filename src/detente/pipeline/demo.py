@@ -17,6 +17,7 @@ from typing import Any
 
 from detente.case.loader import load_case, validate_case_text
 from detente.case.model import Case
+from detente.compliance.demo import run_demo as run_compliance_demo
 from detente.errors import Diagnostic
 from detente.pipeline.analyses import Analyses, BriefOptions, Part, analyse
 from detente.pipeline.guarantees import demo_guarantee
@@ -177,6 +178,18 @@ def run_demo(
             )
         )
         res.files["receipt"] = out / g["receipt_name"]
+        comp = run_compliance_demo(out / "compliance", path)
+        analyses.extra["compliance"] = comp["section"]
+        tally = ", ".join(f"{n} {k}" for k, n in sorted(comp["verdicts"].items()))
+        parts.append(
+            Part(
+                "compliance",
+                "included",
+                f"illustrative commitment measured on the shipped UCDP GED 23.1 sample: {tally}"
+                + ("; a verdict's receipt verified offline" if comp["receipt_verified"] else ""),
+            )
+        )
+        res.files["compliance"] = Path(comp["ledger"])
     else:
         parts.append(
             Part(

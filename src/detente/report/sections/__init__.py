@@ -13,6 +13,7 @@ from typing import Any
 from detente.report.sections.base import BriefInputs, Charts, Provenance, Section
 from detente.report.sections.bottom_line import BOTTOM_LINE
 from detente.report.sections.case_sections import ACTORS, GLANCE, ISSUES, SOURCES, TALKS
+from detente.report.sections.compliance import COMPLIANCE
 from detente.report.sections.diagnosis import DIAGNOSIS
 from detente.report.sections.forecasts import FORECASTS, TRAJECTORIES
 from detente.report.sections.guarantee import GUARANTEES
@@ -35,6 +36,7 @@ SECTIONS: tuple[Section[Any], ...] = (
     SENSITIVITY,
     WHATIF,
     GUARANTEES,
+    COMPLIANCE,
     FORECASTS,
     TRAJECTORIES,
     ISSUES,
