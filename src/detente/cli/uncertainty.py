@@ -251,6 +251,11 @@ def sweep(
     "--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the Sobol design."
 )
 @click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Sobol progress on stderr (default: when stderr is a terminal).",
+)
+@click.option(
     "--top",
     type=click.IntRange(min=1),
     default=5,
@@ -268,6 +273,7 @@ def sensitivity(
     samples: int,
     seed: int,
     top: int,
+    progress: bool | None,
     models: tuple[str, ...],
     params: tuple[str, ...],
     input_format: str | None,
@@ -295,9 +301,11 @@ def sensitivity(
 
         done = [0, 0]
 
+        show = sys.stderr.isatty() if progress is None else progress
+
         def count(n_done: int, total: int) -> None:
             done[0], done[1] = n_done, total
-            if sys.stderr.isatty():
+            if show:
                 tick(n_done, total)
 
         try:
