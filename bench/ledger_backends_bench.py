@@ -81,7 +81,7 @@ def main() -> None:
         from tests.pgserver import PgServer, PgUnavailable
 
         try:
-            server = PgServer()
+            server = PgServer(fsync=True)
         except PgUnavailable as exc:
             print(f"skipped: {exc}")
             return

@@ -171,15 +171,13 @@ def test_errors_are_reported_without_traceback(tmp_path: Path, run) -> None:
 def test_fsck_command_names_the_first_bad_entry(tmp_path: Path, run) -> None:
     import sqlite3
 
-    from ledger_helpers import LOG_KEY, ORIGIN, signed_entry
-
-    from detente.ledger.log import Ledger
+    from ledger_helpers import bound_ledger, signed_entry
 
     db = tmp_path / "f.sqlite"
-    led = Ledger.create(db, ORIGIN, [LOG_KEY.vkey])
+    led = bound_ledger(db)
     led.append_many([signed_entry(i) for i in range(5)])
     led.close()
-    assert "ok: 5 entries" in run("ledger", "fsck", db)
+    assert "ok: 9 entries" in run("ledger", "fsck", db)
     con = sqlite3.connect(db)
     for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         con.execute(f"DROP TRIGGER {name}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ledger_helpers import LOG_KEY, ORIGIN, WITNESSES, signed_entry
-from test_ledger_receipt import _cosign, _ledger, _witnesses
+from ledger_helpers import LOG_KEY, N_KEYS, ORIGIN, WITNESSES, signed_entry
+from test_ledger_receipt import _bound, _cosign, _witnesses
 
 from detente.errors import VerificationError
 from detente.ledger.policy import parse_policy
@@ -68,10 +68,10 @@ def test_bad_policies_are_refused_with_their_line(tail: str, reason: str) -> Non
 
 
 def test_receipt_verifies_against_a_policy_file(tmp_path: Path) -> None:
-    led = _ledger(tmp_path)
+    led = _bound(tmp_path)
     led.checkpoint([LOG_KEY])
     _cosign(led, _witnesses(tmp_path)[:2])  # A and B cosign
-    receipt = led.receipt(2)
+    receipt = led.receipt(N_KEYS + 2)
     ok = parse_policy(_text("group AB all A B\nquorum AB\n")).to_policy()
     v = verify_receipt(receipt, ok)
     assert v.ok, v.reason
@@ -87,10 +87,10 @@ def test_cli_verify_with_policy_file(tmp_path: Path) -> None:
 
     from detente.cli import cli
 
-    led = _ledger(tmp_path, 3)
+    led = _bound(tmp_path, 3)
     led.checkpoint([LOG_KEY])
     _cosign(led, _witnesses(tmp_path))
-    (tmp_path / "r.proof").write_text(led.receipt(1), encoding="utf-8")
+    (tmp_path / "r.proof").write_text(led.receipt(N_KEYS + 1), encoding="utf-8")
     (tmp_path / "trust.policy").write_text(_text("group q 3 A B C\nquorum q\n"), encoding="utf-8")
     res = CliRunner().invoke(
         cli, ["verify", str(tmp_path / "r.proof"), "--policy", str(tmp_path / "trust.policy")]

@@ -127,6 +127,11 @@ class Verifier:
                     f"is 72 bytes (timestamp + Ed25519), got {len(sig)}"
                 )
             ts = int(struct.unpack(">Q", sig[:8])[0])
+            if ts >= 2**63:
+                raise VerificationError(
+                    f"invalid cosignature for key {self.name}+{self.key_id:08x}: timestamp "
+                    f"{ts} exceeds 2^63-1 (tlog-cosignature)"
+                )
             message = _cosigned_message(text, ts)
             raw = sig[8:]
         else:
