@@ -39,6 +39,7 @@ __all__ = [
     "Signature",
     "VerifiedSignature",
     "Verifier",
+    "checkpoint_of",
     "format_verifier_key",
     "key_id",
     "open_note",
@@ -477,3 +478,16 @@ class Checkpoint:
         if any(not e for e in ext):
             raise VerificationError("malformed checkpoint: empty extension line")
         return cls(origin, int(size_s), root, ext)
+
+
+def checkpoint_of(note: str | bytes) -> Checkpoint:
+    """The checkpoint a signed checkpoint note carries (signatures not verified).
+
+    The one place a checkpoint's size and root are read from note text; callers that trust
+    the result must verify the note (:func:`open_note`) themselves.
+
+    Raises:
+        VerificationError: if the note or its checkpoint body is malformed.
+    """
+    text, _ = parse_note(note)
+    return Checkpoint.parse(text)

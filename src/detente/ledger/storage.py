@@ -20,7 +20,7 @@ import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -729,3 +729,51 @@ class SQLiteStorage:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def backup_sqlite(src: Path, out: Path) -> int:
+    """Copy a SQLite ledger with SQLite's online backup API; return its entry count.
+
+    The backup is a consistent snapshot that includes what is still in the ``-wal`` file
+    (copying the main file alone can miss every acknowledged entry since the last WAL
+    checkpoint). It is written to a temporary file beside ``out``, fsynced, then renamed.
+
+    Raises:
+        StorageError: if the source is not a ledger or the copy cannot be written.
+    """
+    import os
+    import tempfile
+
+    from detente.ledger._files import fsync_dir
+
+    if out.exists():
+        raise StorageError(f"{out} exists; a backup never overwrites a file")
+    try:
+        source = sqlite3.connect(f"file:{src.resolve()}?mode=ro", uri=True)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{src}: cannot open: {exc}") from exc
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        dest = sqlite3.connect(tmp)
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+            n = int(dest.execute("SELECT COUNT(*) FROM leaves").fetchone()[0])
+        finally:
+            dest.close()
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.link(tmp, out)
+        fsync_dir(out.parent)
+        return n
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{src}: backup failed: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot write backup {out}: {exc.strerror or exc}") from exc
+    finally:
+        source.close()
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)

@@ -29,6 +29,7 @@ from typing import Any
 
 from detente.errors import VerificationError
 from detente.ledger.log import Ledger
+from detente.ledger.note import checkpoint_of
 from detente.ledger.witness import Witness, WitnessRefusal, format_add_checkpoint
 
 __all__ = ["WitnessServer", "submit_checkpoint", "witness_checkpoint"]
@@ -209,7 +210,7 @@ def submit_checkpoint(
     """
     if not url.startswith(("http://", "https://")):
         raise VerificationError(f"witness URL {url!r} must start with http:// or https://")
-    size = int(checkpoint_note.split("\n")[1])
+    size = checkpoint_of(checkpoint_note).size
     for attempt in range(2):
         proof = ledger.consistency_proof(old_size, size) if 0 < old_size < size else []
         status, ctype, text = _post(
