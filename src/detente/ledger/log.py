@@ -564,6 +564,17 @@ class Ledger:
 
     # -- fsck ------------------------------------------------------------------------------
     def fsck(self, check_signatures: bool = True) -> FsckReport:
+        """Check everything the log promises (see :meth:`_fsck`); a read error is a problem.
+
+        Returns:
+            A report naming the first bad entry, if any.
+        """
+        try:
+            return self._fsck(check_signatures)
+        except StorageError as exc:  # a damaged file can fail any read: report, never "ok"
+            return FsckReport(False, 0, 0, None, [f"the database cannot be read: {exc}"])
+
+    def _fsck(self, check_signatures: bool) -> FsckReport:
         """Check everything the log promises, and name the first bad entry.
 
         * the database itself: SQLite's ``quick_check``; every append-only trigger present,
