@@ -27,10 +27,9 @@ def _text(quorum_lines: str) -> str:
 
 
 def test_groups_and_thresholds() -> None:
-    p = parse_policy(
-        _text("group AB any A B\ngroup all3 all A B C\ngroup two 2 AB C\nquorum two\n")
-    )
-    assert p.groups["AB"].k == 1 and p.groups["all3"].k == 3
+    p = parse_policy(_text("group AB any A B\ngroup two 2 AB C\nquorum two\n"))
+    assert p.groups["AB"].k == 1
+    assert parse_policy(_text("group all3 all A B C\nquorum all3\n")).groups["all3"].k == 3
     assert p.satisfied({"A", "C"}) and p.satisfied({"B", "C"})
     assert not p.satisfied({"A", "B"})  # AB counts once
     assert not p.satisfied({"C"})
@@ -48,6 +47,11 @@ def test_groups_and_thresholds() -> None:
         ("group g 0 A B\nquorum g\n", "threshold 0 is not within 1..2"),
         ("group g two A B\nquorum g\n", "bad threshold"),
         ("group g any A A\nquorum g\n", "listed twice"),
+        # Issue 12 Medium 4: a witness in two groups could meet a 2-of-2 quorum alone.
+        (
+            "group g1 any A\ngroup g2 any A\ngroup q all g1 g2\nquorum q\n",
+            "'A' is already a member of group 'g1'",
+        ),
         ("group g any none\nquorum g\n", "'none' cannot be a group member"),
         ("group g any later\nwitness later x\nquorum g\n", "not defined on an earlier line"),
         (f"witness A2 {W[0]}\nquorum A\n", "duplicate witness key"),

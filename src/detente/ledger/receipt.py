@@ -243,13 +243,15 @@ def _decode(text: str | bytes) -> str:
         if len(text) > MAX_RECEIPT_BYTES:
             raise VerificationError(f"receipt: over {MAX_RECEIPT_BYTES} bytes")
         try:
-            return text.decode("utf-8")
+            text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise VerificationError(
                 f"receipt: not valid UTF-8 (byte {exc.start} is 0x{text[exc.start]:02x})"
             ) from exc
     if len(text) > MAX_RECEIPT_BYTES:
         raise VerificationError(f"receipt: over {MAX_RECEIPT_BYTES} characters")
+    if "\r" in text:
+        raise VerificationError("receipt: contains a carriage return (CRLF line ends?)")
     return text
 
 
@@ -260,9 +262,11 @@ def _bind_signers(
     bindings = KeyBindings()
     seen: set[int] = set()
     for b in sorted(extra, key=lambda r: r.index):
-        if b.checkpoint.split("\n\n", 1)[0] != text:
+        if b.checkpoint != main.checkpoint:
+            # Byte for byte: the bundle's proofs share one (verified) checkpoint note.
             raise VerificationError(
-                f"key registration proof for entry {b.index} is against another checkpoint"
+                f"key registration proof for entry {b.index} is not against the same "
+                "checkpoint note as the entry's"
             )
         if b.extra is None:
             raise VerificationError(f"key registration proof for entry {b.index} has no entry")
