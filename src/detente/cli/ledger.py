@@ -129,7 +129,7 @@ def _located_source(path: Path) -> tuple[Any, Any]:
     from ruamel.yaml.constructor import RoundTripConstructor
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    class _Dates(RoundTripConstructor):  # type: ignore[misc]
+    class _Dates(RoundTripConstructor):
         pass
 
     _Dates.add_constructor(

@@ -38,6 +38,7 @@ from detente.ledger.note import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
     Checkpoint,
+    VerifiedSignature,
     open_note,
     parse_verifier_key,
 )
@@ -338,7 +339,7 @@ def verify_receipt(text: str | bytes, policy: Policy, entry: bytes | None = None
                 f"checkpoint origin {cp.origin!r} is not the trusted log {policy.origin!r}"
             )
         step = "witnesses"
-        wsigs = []
+        wsigs: list[VerifiedSignature] = []
         if policy.witnesses:
             try:
                 _, wsigs, _ = open_note(r.checkpoint, list(policy.witnesses))

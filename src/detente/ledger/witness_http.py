@@ -119,7 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
-        self.timeout = self.server.timeout_s  # socket timeout: stalled reads and idle waits
+        # The socket timeout ends stalled reads and idle keep-alive waits.
+        self.request.settimeout(self.server.timeout_s)
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
