@@ -29,14 +29,15 @@ The registration body is signed as ``detente-key-registration/v1\n`` || JCS(body
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from detente.errors import VerificationError
-from detente.ledger.canonical import canonicalize
+from detente.ledger.canonical import CanonicalModel, canonicalize
 from detente.ledger.entries import (
     EntryInfo,
     EntrySigner,
@@ -68,7 +69,7 @@ _CONTEXT = b"detente-key-registration/v1\n"
 Action = Literal["register", "rotate", "revoke"]
 
 
-class KeyRegistration(BaseModel):
+class KeyRegistration(CanonicalModel):
     """The signed body of a key registration, rotation or revocation.
 
     Attributes:
@@ -80,8 +81,6 @@ class KeyRegistration(BaseModel):
         note: Free text.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     format: Literal["detente.key-registration/v1"] = "detente.key-registration/v1"
     actor: str = Field(min_length=1, max_length=200)
     action: Action
@@ -90,11 +89,8 @@ class KeyRegistration(BaseModel):
     at: dt.datetime
     note: str | None = Field(default=None, max_length=2000)
 
-    def canonical(self) -> bytes:
-        """The RFC 8785 canonical JSON of the body."""
-        return canonicalize(self.model_dump(mode="json"))
 
-
+@functools.lru_cache(maxsize=4096)
 def normalize_key(vkey: str) -> str:
     """The canonical spelling of a verifier key (lower-case hex id), refusing other types.
 
@@ -123,16 +119,16 @@ def sign_registration(
 
 def key_entry(reg: KeyRegistration, signatures: Sequence[Signature]) -> bytes:
     """The ledger entry (canonical JSON) for a signed key registration."""
-    return canonicalize(
-        {
-            "type": KEY_ENTRY_TYPE,
-            "registration": reg.model_dump(mode="json"),
-            "signatures": [s.model_dump(mode="json") for s in signatures],
-        }
-    )
+    return _key_bytes(reg.canonical(), signatures)
 
 
-@register_entry_type(KEY_ENTRY_TYPE, "a key registration, rotation or revocation")
+def _key_bytes(body: bytes, signatures: Sequence[Signature]) -> bytes:
+    # RFC 8785 member order: "registration" < "signatures" < "type".
+    sigs = canonicalize([s.model_dump(mode="json") for s in signatures])
+    return b'{"registration":' + body + b',"signatures":' + sigs + b',"type":"key"}'
+
+
+@register_entry_type(KEY_ENTRY_TYPE, "a key registration, rotation or revocation", exact=True)
 def _verify_key_entry(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:
@@ -147,12 +143,13 @@ def _verify_key_entry(
         sigs = [Signature.model_validate(s) for s in raw_sigs]
     except ValidationError as exc:
         raise model_error(exc, "key entry") from exc
-    if key_entry(reg, sigs) != data:
+    body = reg.canonical()
+    if _key_bytes(body, sigs) != data:
         raise VerificationError("key entry does not round-trip through its schema")
     subject_key = normalize_key(reg.key)
     if not sigs or len(sigs) > 8:
         raise VerificationError("a key entry carries 1 to 8 signatures")
-    msg = _CONTEXT + reg.canonical()
+    msg = _CONTEXT + body
     roles = {s.role for s in sigs}
     if not roles <= {"subject", "mediator"}:
         raise VerificationError(f"key entry signature roles must be subject or mediator: {roles}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import struct
 import time
@@ -209,12 +210,13 @@ class NoteSigner:
         if self.alg not in (ALG_ED25519, ALG_COSIGNATURE_V1):
             raise VerificationError(f"unsupported signature type 0x{self.alg:02x}")
 
-    @property
+    # Cached: a signer is immutable, and the log asks for its key id on every checkpoint.
+    @functools.cached_property
     def public_key(self) -> bytes:
         """The raw 32-byte public key."""
         return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
-    @property
+    @functools.cached_property
     def key_id(self) -> int:
         """The 32-bit key ID."""
         return key_id(self.name, self.alg, self.public_key)
@@ -224,7 +226,7 @@ class NoteSigner:
         """The matching verifier."""
         return Verifier(self.name, self.key_id, self.alg, self.public_key)
 
-    @property
+    @functools.cached_property
     def vkey(self) -> str:
         """The verifier key string."""
         return format_verifier_key(self.name, self.public_key, self.alg)
