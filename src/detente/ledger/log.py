@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
 from detente.ledger.entries import EntryInfo, verify_entry
-from detente.ledger.guard import CheckpointGuard, EquivocationError
+from detente.ledger.guard import CheckpointGuard, EquivocationError, GuardState
 from detente.ledger.keyreg import KEY_ENTRY_TYPE, BindingRow, KeyBindings
 from detente.ledger.note import (
     ALG_ED25519,
@@ -258,18 +258,20 @@ class Ledger:
         infos = [self._check(e) for e in entries]
         data = [bytes(e) for e in entries]
 
+        signed: list[tuple[int, bytes, str]] = []
+
         def within(first: int) -> None:
             if self.check_entries:
                 self._bind(first, infos)
             if checkpoint is not None:
-                self._sign_in_tx(checkpoint, first + len(data))
+                signed.append(self._sign_at(use, first + len(data), explicit=False))
 
         if checkpoint is None:
             return self.storage.append(data, within)
-        self._signers_or_refuse(checkpoint)
+        use = self._signers_or_refuse(checkpoint)
         with self.guard.locked():
             first = self.storage.append(data, within)
-            self._advance_guard()
+            self.guard.advance(*signed[-1])
         return first
 
     def _bind(self, first: int, infos: Sequence[EntryInfo | None]) -> None:
@@ -383,17 +385,19 @@ class Ledger:
             VerificationError: if no signer is an active log key.
             EquivocationError: if the tree contradicts a checkpoint already signed.
         """
-        self._signers_or_refuse(signers)
+        use = self._signers_or_refuse(signers)
         with self.guard.locked():
             for _ in range(20):
+                n = self.size if size is None else size
+                self._check_size(n)
                 try:
-                    note = self._checkpoint_once(signers, size)
+                    signed = self._sign_at(use, n, explicit=size is not None)
                 except StaleCheckpointError:
                     if size is not None:
                         raise
                     continue
-                self._advance_guard()
-                return note
+                self.guard.advance(*signed)
+                return signed[2]
         raise StorageError("could not store a checkpoint: other processes keep moving the log")
 
     def _signers_or_refuse(self, signers: Sequence[NoteSigner]) -> list[NoteSigner]:
@@ -406,24 +410,18 @@ class Ledger:
             )
         return use
 
-    def _advance_guard(self) -> None:
-        """After a commit: move the state file to the last stored checkpoint."""
-        last = self.storage.latest_checkpoint()
-        if last is not None:
-            self.guard.advance(last[1], last[2], last[3])
+    def _proof_nodes(self, compute: Callable[[merkle.NodeSource], T]) -> T:
+        """As :meth:`_prefetched`, for sizes already known to be valid (no size query)."""
+        return self._prefetched(compute)
 
-    def _checkpoint_once(self, signers: Sequence[NoteSigner], size: int | None) -> str:
-        n = self.size if size is None else size
-        self._check_size(n)
-        return self._sign_at(signers, n, explicit=size is not None)
+    def _sign_at(self, use: Sequence[NoteSigner], n: int, explicit: bool) -> tuple[int, bytes, str]:
+        """Sign and store a checkpoint at ``n`` (a valid size); return ``(n, root, note)``.
 
-    def _sign_in_tx(self, signers: Sequence[NoteSigner], n: int) -> None:
-        self._sign_at(signers, n, explicit=False)
-
-    def _sign_at(self, signers: Sequence[NoteSigner], n: int, explicit: bool) -> str:
-        use = self._signers_or_refuse(signers)
-        root = self.root(n)
-        self._refuse_equivocation(n, root)
+        Checks the new tree against the guard's state and the database's last checkpoint;
+        when both are the same tree head (the usual case) one consistency proof serves.
+        """
+        root = self._proof_nodes(lambda node: merkle.root_from(node, n))
+        state = self._refuse_equivocation(n, root)
         last = self.storage.latest_checkpoint()
         if last is not None:
             _, old_size, old_root, old_note = last
@@ -433,31 +431,37 @@ class Ledger:
                 raise VerificationError(
                     f"refusing to sign size {n}: a checkpoint at size {old_size} is already signed"
                 )
-            merkle.verify_consistency(
-                old_size, n, old_root, root, self.consistency_proof(old_size, n)
-            )
+            if state is None or (state.size, state.root) != (old_size, old_root):
+                proof = self._proof_nodes(
+                    lambda node: merkle.consistency_proof_from(node, old_size, n)
+                )
+                merkle.verify_consistency(old_size, n, old_root, root, proof)
             if n == old_size:
                 # Same tree head: sign again only if a key has not signed it yet (rotation).
                 signed = {v.vkey for v in open_note(old_note, self._all_log_keys())[1]}
                 if all(s.vkey in signed for s in use):
-                    return old_note
+                    return n, root, old_note
         note = sign_note(Checkpoint(self.origin, n, root).body(), use)
         self.storage.add_checkpoint(n, root, note)
-        return note
+        return n, root, note
 
-    def _refuse_equivocation(self, n: int, root: bytes) -> None:
-        """Refuse, loudly, a tree that does not extend the last checkpoint signed here."""
+    def _refuse_equivocation(self, n: int, root: bytes) -> GuardState | None:
+        """Refuse, loudly, a tree that does not extend the last checkpoint signed here.
+
+        Returns:
+            The guard's state (None when this log never signed here).
+        """
         state = self.guard.read()
         if state is None:
-            return
+            return None
         why = None
         if n < state.size:
             why = f"it is smaller than size {state.size}, which this log already signed"
         else:
             try:
-                merkle.verify_consistency(
-                    state.size, n, state.root, root, self.consistency_proof(state.size, n)
-                )
+                old = state.size
+                proof = self._proof_nodes(lambda node: merkle.consistency_proof_from(node, old, n))
+                merkle.verify_consistency(state.size, n, state.root, root, proof)
             except (VerificationError, StorageError) as exc:
                 why = (
                     f"it is not consistent with the checkpoint signed at size {state.size} ({exc})"
@@ -471,6 +475,7 @@ class Ledger:
                 "equivocate: investigate, restore the database from a backup, and check it "
                 "with `detente ledger fsck`."
             )
+        return state
 
     def latest_checkpoint(self) -> tuple[int, int, bytes, str] | None:
         """``(seq, size, root, note)`` of the last signed checkpoint, or None (O(1))."""

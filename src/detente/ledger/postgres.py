@@ -37,6 +37,7 @@ from detente.ledger.storage import (
     StoredCheckpoint,
     active_log_keys,
     append_rows,
+    frontier,
     refuse_duplicates,
     refuse_stale_checkpoint,
 )
@@ -258,7 +259,10 @@ class PostgresStorage:
         """
         with self._writing("append"), self._db.cursor() as cur:
             first = self.size()
-            leaves, nodes = append_rows(first, entries, self.node)
+            edge = self.nodes(frontier(first))
+            leaves, nodes = append_rows(
+                first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
+            )
             hashes = [h for _, _, h in leaves]
             found = {
                 bytes(h): int(i)
