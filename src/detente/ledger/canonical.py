@@ -215,9 +215,14 @@ class CanonicalModel(BaseModel):
 
     def canonical(self) -> bytes:
         """The RFC 8785 canonical JSON of the model."""
-        if self._canonical is None:
-            self._canonical = canonicalize(self.model_dump(mode="json"))
-        return self._canonical
+        # The private-attribute dict directly: ``self._canonical`` goes through pydantic's
+        # __getattr__, which costs more than the lookup it saves on the append path.
+        private = self.__pydantic_private__
+        cached = private.get("_canonical") if private is not None else None
+        if cached is None:
+            cached = canonicalize(self.model_dump(mode="json"))
+            self._canonical = cached
+        return cached
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, without the cached encoding."""
