@@ -400,3 +400,22 @@ def test_the_passphrase_can_come_from_a_prompt(monkeypatch: pytest.MonkeyPatch) 
     assert read_passphrase(None, prompt=lambda: "typed") == b"typed"
     with pytest.raises(StorageError, match="no passphrase"):
         read_passphrase(None, prompt=lambda: "")
+
+
+def test_a_log_made_without_a_mediator_can_get_its_genesis_later(tmp_path: Path, run) -> None:
+    for name in ("o.example", "TUR", "AFG"):
+        run("keys", "new", name)
+    db = tmp_path / "l.sqlite"
+    assert "no key is registered yet" in run(
+        "ledger", "init", db, "--origin", "o.example", "--key", "o.example"
+    )
+    assert "--by" in run("ledger", "register", db, "--actor", "AFG", "--key", "AFG", code=2)
+    assert run("ledger", "register", db, "--genesis", "--actor", "TUR", "--key", "TUR").startswith(
+        "index 0 registered TUR"
+    )
+    run(
+        "ledger", "register", db, "--actor", "AFG", "--key", "AFG", "--by", "TUR", "--by-key", "TUR"
+    )
+    assert "must be witnessed by a mediator" in run(
+        "ledger", "register", db, "--genesis", "--actor", "X", "--key", "AFG", code=2
+    )

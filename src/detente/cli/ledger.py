@@ -301,6 +301,13 @@ def ledger_init(
         genesis = genesis_entry(mediator, _signer(keys_dir, mediator_key, passphrase_file))
     led = Ledger.create(db, origin, [_store(keys_dir).vkey(key_name)], genesis=genesis)
     click.echo(f"ledger {db} origin {led.origin} size {led.size}")
+    if genesis is None and led.size == 0:
+        click.echo(
+            "note: no key is registered yet; signed entries are refused until entry 0 "
+            "registers the first mediator (`detente ledger register DB --genesis --actor M "
+            "--key M`)",
+            err=True,
+        )
     led.close()
 
 
@@ -308,32 +315,45 @@ def ledger_init(
 @db_argument
 @click.option("--actor", required=True, help="The actor whose key is registered.")
 @click.option("--key", "key_name", required=True, help="The actor's signing key.")
-@click.option("--by", "by_actor", required=True, help="The mediator who witnesses it.")
-@click.option("--by-key", "by_key", required=True, help="The mediator's signing key.")
+@click.option("--by", "by_actor", default=None, help="The mediator who witnesses it.")
+@click.option("--by-key", "by_key", default=None, help="The mediator's signing key.")
 @click.option("--mediator", "is_mediator", is_flag=True, help="Register the actor as a mediator.")
 @click.option("--rotate", is_flag=True, help="Replace the actor's registered key with KEY.")
+@click.option(
+    "--genesis",
+    is_flag=True,
+    help="Entry 0 of an empty log: ACTOR, a mediator, registers its own KEY (no --by).",
+)
 @keys_dir_option
 @passphrase_option
 def ledger_register(
     db: Path | str,
     actor: str,
     key_name: str,
-    by_actor: str,
-    by_key: str,
+    by_actor: str | None,
+    by_key: str | None,
     is_mediator: bool,
     rotate: bool,
+    genesis: bool,
     keys_dir: Path | None,
     passphrase_file: Path | None,
 ) -> None:
     """Bind KEY to ACTOR in the log, witnessed by a registered mediator (or rotate it)."""
-    entry = registration_entry(
-        actor,
-        _signer(keys_dir, key_name, passphrase_file),
-        by_actor,
-        _signer(keys_dir, by_key, passphrase_file),
-        action="rotate" if rotate else "register",
-        mediator=is_mediator,
-    )
+    if genesis:
+        if by_actor or by_key or rotate:
+            raise click.UsageError("--genesis is self-signed: drop --by, --by-key and --rotate")
+        entry = genesis_entry(actor, _signer(keys_dir, key_name, passphrase_file))
+    else:
+        if by_actor is None or by_key is None:
+            raise click.UsageError("give --by and --by-key: the mediator who witnesses it")
+        entry = registration_entry(
+            actor,
+            _signer(keys_dir, key_name, passphrase_file),
+            by_actor,
+            _signer(keys_dir, by_key, passphrase_file),
+            action="rotate" if rotate else "register",
+            mediator=is_mediator,
+        )
     led = Ledger.open(db)
     click.echo(f"index {led.append(entry)} {'rotated' if rotate else 'registered'} {actor}")
 
