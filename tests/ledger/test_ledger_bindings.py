@@ -303,3 +303,12 @@ def test_cli_refuses_a_party_signing_with_another_partys_key(
     out = run("ledger", "submit", db, draft, code=2)
     assert "PAK signed as party with key AFG+" in out and "Traceback" not in out
     assert dt.date(2025, 11, 7)  # the commitment's start: a fixed date, not today
+
+
+def test_a_key_registration_receipt_verifies_offline(tmp_path: Path) -> None:
+    led = bound_ledger(tmp_path / "l.sqlite")
+    led.checkpoint([LOG_KEY])
+    for idx in range(N_KEYS):  # the genesis binds itself; the others through the genesis
+        v = verify_receipt(led.receipt(idx), _policy())
+        assert v.ok, (idx, v.reason)
+        assert v.details["entry"]["type"] == "key"

@@ -375,7 +375,7 @@ def verify_receipt(text: str | bytes, policy: Policy, entry: bytes | None = None
         step = "inclusion"
         merkle.verify_inclusion(merkle.leaf_hash(data), r.index, cp.size, r.proof, cp.root)
         step = "signers"
-        if extra:
+        if extra or (info.type == KEY_ENTRY_TYPE and r.index == 0):  # the genesis binds itself
             details["signers"] = _bind_signers(r, info, extra, cp, r.checkpoint.split("\n\n", 1)[0])
         elif policy.parties is not None:
             details["signers"] = [
