@@ -895,6 +895,20 @@ def _trusted_logs(logs: tuple[str, ...]) -> dict[str, list[str]]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7380, show_default=True)
 @click.option("--prefix", default="", help="Submission prefix, e.g. /witness/v1.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection may stall or idle before it is closed.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 10_000),
+    default=64,
+    show_default=True,
+    help="Connections served at once; more are answered 503 and closed.",
+)
 @keys_dir_option
 @passphrase_option
 def witness_serve(
@@ -904,6 +918,8 @@ def witness_serve(
     host: str,
     port: int,
     prefix: str,
+    timeout: float,
+    max_connections: int,
     keys_dir: Path | None,
     passphrase_file: Path | None,
 ) -> None:
@@ -912,7 +928,14 @@ def witness_serve(
 
     w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
     try:
-        server = WitnessServer(w, (host, port), prefix, log=lambda m: click.echo(m, err=True))
+        server = WitnessServer(
+            w,
+            (host, port),
+            prefix,
+            log=lambda m: click.echo(m, err=True),
+            timeout=timeout,
+            max_connections=max_connections,
+        )
     except OSError as exc:
         raise VerificationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo(f"witness {key_name} listening on {server.url}/add-checkpoint", nl=True)
