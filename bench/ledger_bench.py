@@ -33,6 +33,7 @@ from detente.ledger.commitment import (
     sign_event,
     verify_entry,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
 from detente.ledger.receipt import Policy, verify_receipt
@@ -46,11 +47,24 @@ def _signer(name: str, alg: int = 1) -> NoteSigner:
     return NoteSigner(name, Ed25519PrivateKey.generate(), alg)
 
 
+def _bound(path: Path, log_key: NoteSigner, *parties: NoteSigner) -> Ledger:
+    """A checked ledger whose genesis mediator (TUR) registered each party's key."""
+    tur = _signer("TUR")
+    led = Ledger.create(
+        path, ORIGIN, [log_key.vkey], genesis=genesis_entry("TUR", tur), state_dir=path.parent
+    )
+    for p in parties:
+        if p.name == "TUR":
+            continue
+        led.append(registration_entry(p.name, p, "TUR", tur))
+    return led
+
+
 def bench_signed_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
     """Sign each entry (Ed25519), verify it on append, commit per batch, sign a checkpoint."""
     log_key = _signer(ORIGIN)
     party = _signer("AFG")
-    led = Ledger.create(tmp / f"appends-{batch}.sqlite", ORIGIN, [log_key.vkey])
+    led = _bound(tmp / f"appends-{batch}.sqlite", log_key, party)
     t0 = time.perf_counter()
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     done = 0
@@ -64,8 +78,7 @@ def bench_signed_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
                 by="AFG",
             )
             items.append(event_entry(ev, [sign_event(ev, party)]))
-        led.append_many(items)
-        led.checkpoint([log_key])
+        led.append_many(items, checkpoint=[log_key])
         done += len(items)
     elapsed = time.perf_counter() - t0
     led.close()
@@ -87,12 +100,12 @@ def presigned_events(party: NoteSigner, total: int, day: int = 0) -> list[bytes]
 def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, float]:
     """Log side only: entries signed beforehand; verify each, fsync'd commit, checkpoint."""
     log_key = _signer(ORIGIN)
-    items = presigned_events(_signer("AFG"), total)
-    led = Ledger.create(tmp / f"presigned-{batch}.sqlite", ORIGIN, [log_key.vkey])
+    party = _signer("AFG")
+    items = presigned_events(party, total)
+    led = _bound(tmp / f"presigned-{batch}.sqlite", log_key, party)
     t0 = time.perf_counter()
     for start in range(0, total, batch):
-        led.append_many(items[start : start + batch])
-        led.checkpoint([log_key])
+        led.append_many(items[start : start + batch], checkpoint=[log_key])
     elapsed = time.perf_counter() - t0
     led.close()
     return {"per_s": total / elapsed, "elapsed": elapsed}
@@ -101,11 +114,10 @@ def bench_presigned_appends(tmp: Path, total: int, batch: int) -> dict[str, floa
 def _parallel_worker(db: str, seed: int, total: int, batch: int, log_seed: bytes, barrier) -> None:  # type: ignore[no-untyped-def]
     log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(log_seed))
     items = presigned_events(_signer("AFG"), total, day=seed)
-    led = Ledger.open(db)
+    led = Ledger.open(db, check_entries=False)  # log side only: no key registrations
     barrier.wait()
     for start in range(0, total, batch):
-        led.append_many(items[start : start + batch])
-        led.checkpoint([log_key])
+        led.append_many(items[start : start + batch], checkpoint=[log_key])
     led.close()
 
 
@@ -116,7 +128,7 @@ def bench_parallel_appends(tmp: Path, total: int, batch: int, procs: int) -> dic
     log_seed = os.urandom(32)
     log_key = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(log_seed))
     db = tmp / f"parallel-{batch}.sqlite"
-    Ledger.create(db, ORIGIN, [log_key.vkey]).close()
+    Ledger.create(db, ORIGIN, [log_key.vkey], check_entries=False).close()
     barrier = mp.Barrier(procs + 1)
     workers = [
         mp.Process(
@@ -142,11 +154,14 @@ def bench_parallel_appends(tmp: Path, total: int, batch: int, procs: int) -> dic
 def bench_commitment_lookup(tmp: Path, n: int) -> dict[str, float]:
     """Find the last of ``n`` commitments by id (what ``detente ledger event`` does first).
 
-    ``find_commitment`` parses each entry and verifies only the match; the other figure is
-    the scan it replaced, which verified every entry's signatures.
+    ``find_commitment`` reads the commitment's index (one lookup) and verifies the match;
+    the other figure is the scan it replaced, which verified every entry's signatures.
     """
-    party, mediator = _signer("AFG"), _signer("TUR")
-    led = Ledger.create(tmp / "lookup.sqlite", ORIGIN, [], check_entries=False)
+    party, mediator = _signer("AFG"), _signer("QAT")
+    led = Ledger.create(
+        tmp / "lookup.sqlite", ORIGIN, [], genesis=genesis_entry("QAT", mediator), state_dir=tmp
+    )
+    led.append(registration_entry("AFG", party, "QAT", mediator))
     entries = []
     for k in range(n):
         c = Commitment(
@@ -165,14 +180,14 @@ def bench_commitment_lookup(tmp: Path, n: int) -> dict[str, float]:
                 )
             ],
             start=dt.date(2026, 1, 1),
-            guarantors=["TUR"],
+            guarantors=["QAT"],
         )
-        sc = countersign(sign_commitment(c, "AFG", party), "TUR", mediator)
+        sc = countersign(sign_commitment(c, "AFG", party), "QAT", mediator)
         entries.append(commitment_entry(sc))
-    led.append_many(entries)
+    first = led.append_many(entries)
     cid = verify_entry(entries[-1]).id
     t0 = time.perf_counter()
-    assert led.find_commitment(cid) == n - 1
+    assert led.find_commitment(cid) == first + n - 1
     parse_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     assert cid in {verify_entry(led.entry(i)).id for i in range(led.size)}
@@ -221,7 +236,7 @@ def bench_verification(tmp: Path, count: int) -> dict[str, float]:
     log_key = _signer(ORIGIN)
     party = _signer("AFG")
     wit = [_signer(f"w{k}.example", ALG_COSIGNATURE_V1) for k in range(3)]
-    led = Ledger.create(tmp / "verify.sqlite", ORIGIN, [log_key.vkey])
+    led = _bound(tmp / "verify.sqlite", log_key, party)
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     items = []
     for k in range(count):
@@ -229,7 +244,7 @@ def bench_verification(tmp: Path, count: int) -> dict[str, float]:
             kind="compliance_claim", commitment=CID, at=base + dt.timedelta(seconds=k), by="AFG"
         )
         items.append(event_entry(ev, [sign_event(ev, party)]))
-    led.append_many(items)
+    first = led.append_many(items)
     note = led.checkpoint([log_key])
     lines = [
         Witness(w, tmp / f"ws{k}", {ORIGIN: [log_key.vkey]}).add_checkpoint(
@@ -238,21 +253,19 @@ def bench_verification(tmp: Path, count: int) -> dict[str, float]:
         for k, w in enumerate(wit)
     ]
     led.add_cosignatures(note + "".join(x + "\n" for x in lines), [w.vkey for w in wit])
-    receipts = [led.receipt(i) for i in range(count)]
+    receipts = [led.receipt(first + i) for i in range(count)]  # bundles: key bindings too
     policy = Policy(
-        origin=ORIGIN,
-        log_keys=[log_key.vkey],
-        witnesses=[w.vkey for w in wit],
-        quorum=2,
-        parties={"AFG": [party.vkey]},
+        origin=ORIGIN, log_keys=[log_key.vkey], witnesses=[w.vkey for w in wit], quorum=2
     )
     t0 = time.perf_counter()
     for r in receipts:
         assert verify_receipt(r, policy).ok
     receipt_s = count / (time.perf_counter() - t0)
+    size = led.size
     root = led.root()
     proofs = [
-        (merkle.leaf_hash(items[i]), i, count, led.inclusion_proof(i), root) for i in range(count)
+        (merkle.leaf_hash(items[i]), first + i, size, led.inclusion_proof(first + i), root)
+        for i in range(count)
     ]
     t0 = time.perf_counter()
     for p in proofs:
@@ -300,7 +313,7 @@ def main() -> None:
             )
         lk = bench_commitment_lookup(tmp, args.lookup)
         print(
-            f"| find the last of {args.lookup:,} commitments by id (`ledger event`): parse scan "
+            f"| find the last of {args.lookup:,} commitments by id (`ledger event`): index "
             f"| {lk['parse_s']:.3f} s (verify-every-entry scan: {lk['verify_s']:.3f} s) |"
         )
         led, build_s = build_large(tmp, args.entries)

@@ -51,7 +51,8 @@ def _free_port() -> int:
 class PgServer:
     """A running throwaway server; :meth:`new_database` gives a fresh database's URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        self.fsync = fsync
         self.bindir = _bindir()
         self.root = Path(tempfile.mkdtemp(prefix="detente-pg-"))
         self.data = self.root / "data"
@@ -80,7 +81,15 @@ class PgServer:
 
     def start(self) -> None:
         """Start the server (again, after :meth:`crash`: it recovers from its WAL)."""
-        opts = f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=on"
+        # Test servers run without fsync (fast tests; an immediate stop still replays the
+        # WAL from the page cache). The ledger refuses such a server unless
+        # DETENTE_LEDGER_ALLOW_UNSAFE_FSYNC=1, which pg_server() below sets for the tests.
+        # Benchmarks ask for fsync=True: a durable server, as in production.
+        sync = "on" if self.fsync else "off"
+        opts = (
+            f"-k {self.root} -p {self.port} -c listen_addresses='' "
+            f"-c fsync={sync} -c full_page_writes={sync}"
+        )
         self._run(
             [
                 str(self.bindir / "pg_ctl"),
@@ -136,6 +145,11 @@ def pg_server() -> Iterator[PgServer]:
     """Start a server for the session; skip (outside CI) or fail (in CI) without one."""
     import pytest
 
+    from detente.ledger.postgres import UNSAFE_FSYNC_ENV
+
+    # The explicit, documented opt-in for fsync=off servers: set for the tests only (and
+    # inherited by the writer processes they start).
+    os.environ[UNSAFE_FSYNC_ENV] = "1"
     try:
         server = PgServer()
     except PgUnavailable as exc:

@@ -17,6 +17,7 @@ from detente.ledger.commitment import (
     countersign,
     sign_commitment,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
 
 LEDGER_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "ledger"
@@ -61,3 +62,31 @@ def signed_entry(n: int = 0) -> bytes:
     sc = sign_commitment(make_commitment(n), "AFG", PARTIES["AFG"])
     sc = countersign(sc, "TUR", PARTIES["TUR"])
     return commitment_entry(sc)
+
+
+AT = dt.datetime(2025, 11, 7, 12, 0, tzinfo=dt.UTC)
+
+
+def key_entries() -> list[bytes]:
+    """Genesis (TUR, a mediator) then AFG, PAK (parties) and QAT (a mediator), witnessed by TUR."""
+    out = [genesis_entry("TUR", PARTIES["TUR"], at=AT)]
+    for actor in ("AFG", "PAK"):
+        out.append(registration_entry(actor, PARTIES[actor], "TUR", PARTIES["TUR"], at=AT))
+    out.append(
+        registration_entry("QAT", PARTIES["QAT"], "TUR", PARTIES["TUR"], mediator=True, at=AT)
+    )
+    return out
+
+
+N_KEYS = 4
+"""How many key entries :func:`bound_ledger` writes before the first signed entry."""
+
+
+def bound_ledger(path: Any, state_dir: Path | None = None) -> Any:
+    """A checked ledger whose first entries register the test parties' keys."""
+    from detente.ledger.log import Ledger
+
+    keys = key_entries()
+    led = Ledger.create(path, ORIGIN, [LOG_KEY.vkey], genesis=keys[0], state_dir=state_dir)
+    led.append_many(keys[1:])
+    return led

@@ -2,7 +2,8 @@
 
 Usage: python ledger_writer.py DB TAG COUNT BATCH [checkpoint]
 
-With ``checkpoint`` it also signs a checkpoint after every batch. It prints
+With ``checkpoint`` it also signs a checkpoint with every batch, in the batch's own
+transaction (``append_many(..., checkpoint=...)``: one commit, one fsync). It prints
 ``ack <index> <tag>-<n>`` (flushed) only after each append has returned, that is, after the
 transaction was committed and fsynced.
 """
@@ -24,12 +25,10 @@ def main() -> None:
     n = 0
     while count < 0 or n < count:
         items = [f"{tag}-{n + k}".encode() for k in range(batch)]
-        first = led.append_many(items)
+        first = led.append_many(items, checkpoint=[LOG_KEY] if checkpoint else None)
         for k, item in enumerate(items):
             sys.stdout.write(f"ack {first + k} {item.decode()}\n")
         sys.stdout.flush()
-        if checkpoint:
-            led.checkpoint([LOG_KEY])
         n += batch
         # Real appenders pause between submissions; a tight loop would starve the other
         # process, because SQLite's busy handler is not fair (see docs/ledger.md).

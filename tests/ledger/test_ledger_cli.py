@@ -50,7 +50,22 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
     w_vkey = run("keys", "new", "w1.example", "--witness").strip()
     assert "test passphrase" not in (tmp_path / "keys" / "AFG.key").read_text()
     db = tmp_path / "l.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
-    run("ledger", "init", db, "--origin", origin, "--key", origin)
+    run(
+        "ledger",
+        "init",
+        db,
+        "--origin",
+        origin,
+        "--key",
+        origin,
+        "--mediator",
+        "TUR",
+        "--mediator-key",
+        "TUR",
+    )
+    run(
+        "ledger", "register", db, "--actor", "AFG", "--key", "AFG", "--by", "TUR", "--by-key", "TUR"
+    )
     src = tmp_path / "c.yaml"
     src.write_text(COMMITMENT_YAML)
     draft = tmp_path / "draft.json"
@@ -60,7 +75,8 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
     run("ledger", "sign", draft, "--actor", "AFG", "--key", "AFG")
     run("ledger", "countersign", draft, "--actor", "TUR", "--key", "TUR")
     out = run("ledger", "submit", db, draft)
-    assert out.startswith("index 0 id sha256:")
+    assert out.startswith("index 2 id sha256:")
+    assert "already in the log" in run("ledger", "submit", db, draft, code=2)
     cid = out.split()[-1]
     run(
         "ledger",
@@ -78,9 +94,9 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
         "2025-11-08T00:00:00+00:00",
     )
     rows = json.loads(run("ledger", "show", db, "--format", "json"))
-    assert [r["type"] for r in rows] == ["commitment", "event"]
+    assert [r["type"] for r in rows] == ["key", "key", "commitment", "event"]
     note = run("ledger", "checkpoint", db, "--key", origin)
-    assert note.startswith(f"{origin}\n2\n")
+    assert note.startswith(f"{origin}\n4\n")
     req = tmp_path / "req"
     run("ledger", "prove", db, "--consistency-from", "0", "--out", req)
     cosigned = run(
@@ -97,7 +113,7 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
     (tmp_path / "cosigned").write_text(cosigned)
     run("ledger", "add-cosignatures", db, tmp_path / "cosigned", "--witness-key", w_vkey)
     receipt = tmp_path / "r.tlog-proof"
-    run("ledger", "prove", db, "0", "--out", receipt)
+    run("ledger", "prove", db, "2", "--out", receipt)
     ok = run(
         "verify",
         receipt,
@@ -111,6 +127,9 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
         "1",
     )
     assert ok.startswith("VALID")
+    assert "committing party: AFG" in ok and "label: test fixture" in ok
+    assert "signed by AFG as party with key AFG+" in ok and "registered at entry 1" in ok
+    assert "signed by TUR as mediator" in ok and "registered at entry 0" in ok
     verdict = json.loads(
         run(
             "verify",
@@ -131,12 +150,13 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
     text = receipt.read_text()
     lines = text.split("\n")
     lines[3] = "A" + lines[3][1:] if lines[3][0] != "A" else "B" + lines[3][1:]
+    assert lines[2] == "index 2"
     receipt.write_text("\n".join(lines))
     bad = run("verify", receipt, "--origin", origin, "--log-key", log_vkey, code=1)
     assert bad.startswith("INVALID: inclusion:")
-    assert "ok: 2 entries" in run("ledger", "fsck", db)
+    assert "ok: 4 entries" in run("ledger", "fsck", db)
     counts = json.loads(run("ledger", "tiles", db, tmp_path / "tiles"))
-    assert counts["size"] == 2
+    assert counts["size"] == 4
     # Rotation: the log signs with old and new during the change.
     old_new = run("keys", "rotate", origin)
     new_vkey = old_new.split("\n")[1].split()[1]
@@ -171,15 +191,13 @@ def test_errors_are_reported_without_traceback(tmp_path: Path, run) -> None:
 def test_fsck_command_names_the_first_bad_entry(tmp_path: Path, run) -> None:
     import sqlite3
 
-    from ledger_helpers import LOG_KEY, ORIGIN, signed_entry
-
-    from detente.ledger.log import Ledger
+    from ledger_helpers import bound_ledger, signed_entry
 
     db = tmp_path / "f.sqlite"
-    led = Ledger.create(db, ORIGIN, [LOG_KEY.vkey])
+    led = bound_ledger(db)
     led.append_many([signed_entry(i) for i in range(5)])
     led.close()
-    assert "ok: 5 entries" in run("ledger", "fsck", db)
+    assert "ok: 9 entries" in run("ledger", "fsck", db)
     con = sqlite3.connect(db)
     for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         con.execute(f"DROP TRIGGER {name}")

@@ -138,13 +138,15 @@ def test_every_flipped_byte_of_an_entry_is_refused() -> None:
 
 
 def test_find_commitment_matches_the_verified_ids(tmp_path: Path) -> None:
-    from ledger_helpers import LOG_KEY, ORIGIN, PARTIES, signed_entry
+    import sqlite3
+
+    from ledger_helpers import PARTIES, bound_ledger, signed_entry
 
     from detente.errors import VerificationError
     from detente.ledger.commitment import Event, event_entry, sign_event, verify_entry
     from detente.ledger.log import Ledger
 
-    led = Ledger.create(tmp_path / "f.sqlite", ORIGIN, [LOG_KEY.vkey])
+    led = bound_ledger(tmp_path / "f.sqlite")
     cids = []
     for n in range(4):
         idx = led.append(signed_entry(n))
@@ -159,11 +161,15 @@ def test_find_commitment_matches_the_verified_ids(tmp_path: Path) -> None:
     assert led.find_commitment("sha256:" + "0" * 64) is None
     led.close()
     # A commitment entry whose signature was altered is found, and refused, not trusted.
-    raw = Ledger.create(tmp_path / "raw.sqlite", ORIGIN, [LOG_KEY.vkey], check_entries=False)
-    good = signed_entry(9)
+    idx, cid = cids[2]
+    db = sqlite3.connect(tmp_path / "f.sqlite")
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    good = db.execute("SELECT data FROM leaves WHERE idx = ?", (idx,)).fetchone()[0]
     sig_at = good.index(b'"sig":"') + len(b'"sig":"')
     bad = good[:sig_at] + (b"A" if good[sig_at : sig_at + 1] != b"A" else b"B") + good[sig_at + 1 :]
-    raw.append_many([b"not json", bad])
+    db.execute("UPDATE leaves SET data = ? WHERE idx = ?", (bad, idx))
+    db.commit()
+    db.close()
     with pytest.raises(VerificationError):
-        raw.find_commitment(verify_entry(good).id)
-    raw.close()
+        Ledger.open(tmp_path / "f.sqlite").find_commitment(cid)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ledger_helpers import LOG_KEY, ORIGIN, WITNESSES, signed_entry
-from test_ledger_receipt import _cosign, _ledger, _witnesses
+from ledger_helpers import LOG_KEY, N_KEYS, ORIGIN, WITNESSES, signed_entry
+from test_ledger_receipt import _bound, _cosign, _witnesses
 
 from detente.errors import VerificationError
 from detente.ledger.policy import parse_policy
@@ -27,10 +27,9 @@ def _text(quorum_lines: str) -> str:
 
 
 def test_groups_and_thresholds() -> None:
-    p = parse_policy(
-        _text("group AB any A B\ngroup all3 all A B C\ngroup two 2 AB C\nquorum two\n")
-    )
-    assert p.groups["AB"].k == 1 and p.groups["all3"].k == 3
+    p = parse_policy(_text("group AB any A B\ngroup two 2 AB C\nquorum two\n"))
+    assert p.groups["AB"].k == 1
+    assert parse_policy(_text("group all3 all A B C\nquorum all3\n")).groups["all3"].k == 3
     assert p.satisfied({"A", "C"}) and p.satisfied({"B", "C"})
     assert not p.satisfied({"A", "B"})  # AB counts once
     assert not p.satisfied({"C"})
@@ -48,6 +47,11 @@ def test_groups_and_thresholds() -> None:
         ("group g 0 A B\nquorum g\n", "threshold 0 is not within 1..2"),
         ("group g two A B\nquorum g\n", "bad threshold"),
         ("group g any A A\nquorum g\n", "listed twice"),
+        # Issue 12 Medium 4: a witness in two groups could meet a 2-of-2 quorum alone.
+        (
+            "group g1 any A\ngroup g2 any A\ngroup q all g1 g2\nquorum q\n",
+            "'A' is already a member of group 'g1'",
+        ),
         ("group g any none\nquorum g\n", "'none' cannot be a group member"),
         ("group g any later\nwitness later x\nquorum g\n", "not defined on an earlier line"),
         (f"witness A2 {W[0]}\nquorum A\n", "duplicate witness key"),
@@ -68,10 +72,10 @@ def test_bad_policies_are_refused_with_their_line(tail: str, reason: str) -> Non
 
 
 def test_receipt_verifies_against_a_policy_file(tmp_path: Path) -> None:
-    led = _ledger(tmp_path)
+    led = _bound(tmp_path)
     led.checkpoint([LOG_KEY])
     _cosign(led, _witnesses(tmp_path)[:2])  # A and B cosign
-    receipt = led.receipt(2)
+    receipt = led.receipt(N_KEYS + 2)
     ok = parse_policy(_text("group AB all A B\nquorum AB\n")).to_policy()
     v = verify_receipt(receipt, ok)
     assert v.ok, v.reason
@@ -87,10 +91,10 @@ def test_cli_verify_with_policy_file(tmp_path: Path) -> None:
 
     from detente.cli import cli
 
-    led = _ledger(tmp_path, 3)
+    led = _bound(tmp_path, 3)
     led.checkpoint([LOG_KEY])
     _cosign(led, _witnesses(tmp_path))
-    (tmp_path / "r.proof").write_text(led.receipt(1), encoding="utf-8")
+    (tmp_path / "r.proof").write_text(led.receipt(N_KEYS + 1), encoding="utf-8")
     (tmp_path / "trust.policy").write_text(_text("group q 3 A B C\nquorum q\n"), encoding="utf-8")
     res = CliRunner().invoke(
         cli, ["verify", str(tmp_path / "r.proof"), "--policy", str(tmp_path / "trust.policy")]

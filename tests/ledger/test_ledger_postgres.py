@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ledger_helpers import LOG_KEY, ORIGIN, signed_entry
+from ledger_helpers import LOG_KEY, ORIGIN, bound_ledger, signed_entry
 from tests.pgserver import PgServer
 
 from detente.cli import cli
@@ -115,16 +115,13 @@ def test_postgres_triggers_refuse_rewriting(pg_url: str, sql: str) -> None:
 
 
 def test_a_postgres_ledger_equals_a_sqlite_ledger(pg_url: str, tmp_path: Path) -> None:
-    ledgers = [
-        Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey]),
-        Ledger.create(tmp_path / "same.sqlite", ORIGIN, [LOG_KEY.vkey]),
-    ]
+    ledgers = [bound_ledger(pg_url), bound_ledger(tmp_path / "same.sqlite")]
     for led in ledgers:
         for n in range(6):
             led.append(signed_entry(n))
     pg, lite = ledgers
-    assert pg.root(6) == lite.root(6)
-    for size in (1, 4, 6):
+    assert pg.root(10) == lite.root(10)
+    for size in (1, 4, 6, 10):
         for i in range(size):
             assert pg.inclusion_proof(i, size) == lite.inclusion_proof(i, size)
         assert pg.consistency_proof(size // 2, size) == lite.consistency_proof(size // 2, size)

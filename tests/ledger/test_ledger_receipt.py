@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ledger_helpers import LOG_KEY, ORIGIN, PARTIES, WITNESSES, signed_entry
+from ledger_helpers import (
+    LOG_KEY,
+    ORIGIN,
+    PARTIES,
+    WITNESSES,
+    bound_ledger,
+    seeded_signer,
+    signed_entry,
+)
 
 from detente.errors import VerificationError
 from detente.ledger import merkle
@@ -15,7 +23,17 @@ from detente.ledger.witness import Witness, format_add_checkpoint
 
 
 def _ledger(tmp_path: Path, n: int = 5) -> Ledger:
-    led = Ledger.create(tmp_path / "r.sqlite", ORIGIN, [LOG_KEY.vkey])
+    # Entries signed but appended without the log's checks: these receipts carry no key
+    # registrations, and the policy pins the parties' keys (test_ledger_bindings.py covers
+    # receipts that carry them).
+    led = Ledger.create(tmp_path / "r.sqlite", ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    led.append_many([signed_entry(i) for i in range(n)])
+    return led
+
+
+def _bound(tmp_path: Path, n: int = 5) -> Ledger:
+    """A checked ledger: key registrations at 0..N_KEYS-1, then ``n`` signed commitments."""
+    led = bound_ledger(tmp_path / "b.sqlite")
     led.append_many([signed_entry(i) for i in range(n)])
     return led
 
@@ -97,9 +115,12 @@ def test_precise_reasons(tmp_path: Path) -> None:
     receipt = led.receipt(1)
     pol = _policy(0)
     assert verify_receipt(receipt, pol).ok
-    other = Policy(origin="elsewhere/log", log_keys=[LOG_KEY.vkey])
-    assert "origin" in (verify_receipt(receipt, other).reason or "")
-    wrong_key = Policy(origin=ORIGIN, log_keys=[PARTIES["AFG"].vkey])
+    # A log key is bound to its origin: a key named otherwise is refused up front.
+    with pytest.raises(VerificationError, match="not after the log's origin"):
+        Policy(origin="elsewhere/log", log_keys=[LOG_KEY.vkey])
+    with pytest.raises(VerificationError, match="not after the log's origin"):
+        Policy(origin=ORIGIN, log_keys=[PARTIES["AFG"].vkey])
+    wrong_key = Policy(origin=ORIGIN, log_keys=[seeded_signer(ORIGIN, 99).vkey])
     assert (verify_receipt(receipt, wrong_key).reason or "").startswith(
         "checkpoint: note has no verifiable"
     )
@@ -141,7 +162,7 @@ def test_witness_refuses_rollback_forks_and_stale_old_size(tmp_path: Path) -> No
         w.add_checkpoint(format_add_checkpoint(4, [merkle.EMPTY_ROOT], note5))
     w.add_checkpoint(format_add_checkpoint(4, led.consistency_proof(4, 5), note5))
     # A forked log: same origin and key, different history.
-    fork = Ledger.create(tmp_path / "fork.sqlite", ORIGIN, [LOG_KEY.vkey])
+    fork = Ledger.create(tmp_path / "fork.sqlite", ORIGIN, [LOG_KEY.vkey], check_entries=False)
     fork.append_many([signed_entry(100 + i) for i in range(6)])
     fnote = fork.checkpoint([LOG_KEY])
     with pytest.raises(VerificationError, match="consistency proof"):
@@ -169,7 +190,7 @@ def test_log_never_signs_an_inconsistent_checkpoint(tmp_path: Path) -> None:
     db.execute("UPDATE nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0")
     db.commit()
     db.close()
-    led = Ledger.open(tmp_path / "r.sqlite")
+    led = Ledger.open(tmp_path / "r.sqlite", check_entries=False)
     led.append(signed_entry(50))
     with pytest.raises(VerificationError, match="consistency proof"):
         led.checkpoint([LOG_KEY])

@@ -1,20 +1,23 @@
 """Commands for signed guarantees: ``keys``, ``ledger``, ``verify`` and ``witness``.
 
 A thin shell over :mod:`detente.ledger`. Private keys are unlocked with a passphrase from
-``--passphrase-file`` or ``DETENTE_PASSPHRASE`` and are never printed.
+``--passphrase-file``, ``DETENTE_PASSPHRASE``, or (on a terminal) a hidden prompt, and are
+never printed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from detente.cli._common import format_option, render_json, render_table
-from detente.errors import VerificationError
+from detente.errors import Diagnostic, VerificationError
+from detente.ledger._files import write_atomic
 from detente.ledger.canonical import loads_canonical
 from detente.ledger.commitment import (
     EVENT_KINDS,
@@ -27,12 +30,13 @@ from detente.ledger.commitment import (
     event_entry,
     sign_commitment,
     sign_event,
-    verify_entry,
     verify_signed_commitment,
 )
+from detente.ledger.entries import verify_entry as verify_any_entry
+from detente.ledger.keyreg import genesis_entry, registration_entry, revocation_entry
 from detente.ledger.keys import KeyStore, read_passphrase
 from detente.ledger.log import Ledger
-from detente.ledger.note import NoteSigner
+from detente.ledger.note import NoteSigner, checkpoint_of
 from detente.ledger.postgres import is_postgres_url
 from detente.ledger.receipt import Policy, Verdict, verify_receipt
 from detente.ledger.tiles import export_tiles
@@ -77,15 +81,112 @@ def _store(keys_dir: Path | None) -> KeyStore:
     return KeyStore(keys_dir or _default_keys())
 
 
+def _prompt() -> str:
+    """A hidden passphrase prompt, only when a person is at a terminal."""
+    if not sys.stdin.isatty():
+        return ""
+    return str(
+        click.prompt("passphrase", hide_input=True, err=True, default="", show_default=False)
+    )
+
+
+def _passphrase(passphrase_file: Path | None) -> bytes:
+    return read_passphrase(passphrase_file, prompt=_prompt)
+
+
 def _signer(keys_dir: Path | None, name: str, passphrase_file: Path | None) -> NoteSigner:
-    return _store(keys_dir).signer(name, read_passphrase(passphrase_file))
+    store = _store(keys_dir)
+    signer = store.signer(name, _passphrase(passphrase_file))
+    for w in store.warnings:
+        click.echo(w, err=True)
+    return signer
 
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise VerificationError(f"{path}: cannot read JSON: {exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise VerificationError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
+            [Diagnostic(exc.msg, str(path), exc.lineno, exc.colno, code="bad-json")],
+        ) from exc
+
+
+def _located_source(path: Path) -> tuple[Any, Any]:
+    """Load JSON or YAML keeping where each value was, for located schema errors.
+
+    Returns the data, and the same document as ruamel's round-trip nodes (which know each
+    key's line and column), or None when positions are not available. Dates stay strings
+    so that the schema reports a bad one (``2025-13-01``) with its position.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    class _Dates(RoundTripConstructor):
+        pass
+
+    _Dates.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda self, node: str(self.construct_scalar(node))
+    )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+    if path.suffix == ".json":
+        data = _read_json(path)
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Dates
+    try:
+        nodes = yaml.load(text)
+    except MarkedYAMLError as exc:
+        if path.suffix == ".json":
+            return data, None
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        msg = str(exc.problem or exc.context or "malformed YAML")
+        where = f"{path}:{line}:{col}" if line else str(path)
+        raise VerificationError(
+            f"{where}: not valid YAML: {msg}",
+            [Diagnostic(msg, str(path), line, col, code="bad-yaml")],
+        ) from exc
+    except (YAMLError, ValueError, RecursionError) as exc:
+        if path.suffix == ".json":
+            return data, None
+        raise VerificationError(f"{path}: not valid YAML: {exc}") from exc
+    if path.suffix == ".json":
+        return data, nodes
+    return nodes, nodes
+
+
+def _position(nodes: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """1-based line and column of the value at ``loc`` in ruamel round-trip nodes."""
+    node, line, col = nodes, None, None
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(part, int) and isinstance(node, list):
+                if lc is not None:
+                    line, col = lc.item(part)
+                node = node[part]
+            elif isinstance(node, dict) and part in node:
+                if lc is not None:
+                    line, col = lc.value(part) if part in node else lc.key(part)
+                node = node[part]
+            else:
+                break
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return (line + 1 if line is not None else None, col + 1 if col is not None else None)
 
 
 def _read_signed(path: Path) -> SignedCommitment:
@@ -94,14 +195,19 @@ def _read_signed(path: Path) -> SignedCommitment:
     try:
         return SignedCommitment.model_validate(_read_json(path))
     except ValidationError as exc:
-        raise VerificationError(f"{path}: not a signed commitment: {exc}") from exc
+        raise VerificationError(f"{path}: not a signed commitment: {_brief(exc)}") from exc
+
+
+def _brief(exc: Any) -> str:
+    """A pydantic error as one line per problem: ``loc: message``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+    )
 
 
 def _write_signed(path: Path, sc: SignedCommitment) -> None:
-    path.write_text(
-        json.dumps(sc.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    text = json.dumps(sc.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"), mode=0o644)
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -117,7 +223,7 @@ def keys() -> None:
 @click.option("--witness", is_flag=True, help="Make a witness cosigning key (cosignature/v1).")
 def keys_new(name: str, keys_dir: Path | None, passphrase_file: Path | None, witness: bool) -> None:
     """Create key NAME and print its verifier key (the private key is never shown)."""
-    info = _store(keys_dir).new(name, read_passphrase(passphrase_file), cosigner=witness)
+    info = _store(keys_dir).new(name, _passphrase(passphrase_file), cosigner=witness)
     click.echo(info.vkey)
 
 
@@ -135,7 +241,7 @@ def keys_export(name: str, keys_dir: Path | None) -> None:
 @passphrase_option
 def keys_rotate(name: str, keys_dir: Path | None, passphrase_file: Path | None) -> None:
     """Retire key NAME (kept for old signatures) and create a new one under the same name."""
-    old, new = _store(keys_dir).rotate(name, read_passphrase(passphrase_file))
+    old, new = _store(keys_dir).rotate(name, _passphrase(passphrase_file))
     click.echo(f"old {old}\nnew {new}")
 
 
@@ -166,12 +272,113 @@ def ledger() -> None:
 @db_argument
 @click.option("--origin", required=True, help="The log's unique origin, e.g. example.org/log.")
 @click.option("--key", "key_name", required=True, help="Log signing key (named like the origin).")
+@click.option(
+    "--mediator",
+    default=None,
+    help="Actor id of the first mediator: its key registration becomes entry 0 (the genesis).",
+)
+@click.option("--mediator-key", default=None, help="The first mediator's signing key.")
 @keys_dir_option
-def ledger_init(db: Path | str, origin: str, key_name: str, keys_dir: Path | None) -> None:
-    """Create ledger DB with ORIGIN, trusting the log key's verifier key."""
-    led = Ledger.create(db, origin, [_store(keys_dir).vkey(key_name)])
+@passphrase_option
+def ledger_init(
+    db: Path | str,
+    origin: str,
+    key_name: str,
+    mediator: str | None,
+    mediator_key: str | None,
+    keys_dir: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Create ledger DB with ORIGIN, trusting the log key's verifier key.
+
+    With --mediator and --mediator-key, entry 0 registers that mediator's key, signed by
+    the key itself: the root from which every other key registration is witnessed.
+    """
+    if (mediator is None) != (mediator_key is None):
+        raise click.UsageError("give --mediator and --mediator-key together")
+    genesis = None
+    if mediator is not None and mediator_key is not None:
+        genesis = genesis_entry(mediator, _signer(keys_dir, mediator_key, passphrase_file))
+    led = Ledger.create(db, origin, [_store(keys_dir).vkey(key_name)], genesis=genesis)
     click.echo(f"ledger {db} origin {led.origin} size {led.size}")
+    if genesis is None and led.size == 0:
+        click.echo(
+            "note: no key is registered yet; signed entries are refused until entry 0 "
+            "registers the first mediator (`detente ledger register DB --genesis --actor M "
+            "--key M`)",
+            err=True,
+        )
     led.close()
+
+
+@ledger.command("register")
+@db_argument
+@click.option("--actor", required=True, help="The actor whose key is registered.")
+@click.option("--key", "key_name", required=True, help="The actor's signing key.")
+@click.option("--by", "by_actor", default=None, help="The mediator who witnesses it.")
+@click.option("--by-key", "by_key", default=None, help="The mediator's signing key.")
+@click.option("--mediator", "is_mediator", is_flag=True, help="Register the actor as a mediator.")
+@click.option("--rotate", is_flag=True, help="Replace the actor's registered key with KEY.")
+@click.option(
+    "--genesis",
+    is_flag=True,
+    help="Entry 0 of an empty log: ACTOR, a mediator, registers its own KEY (no --by).",
+)
+@keys_dir_option
+@passphrase_option
+def ledger_register(
+    db: Path | str,
+    actor: str,
+    key_name: str,
+    by_actor: str | None,
+    by_key: str | None,
+    is_mediator: bool,
+    rotate: bool,
+    genesis: bool,
+    keys_dir: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Bind KEY to ACTOR in the log, witnessed by a registered mediator (or rotate it)."""
+    if genesis:
+        if by_actor or by_key or rotate:
+            raise click.UsageError("--genesis is self-signed: drop --by, --by-key and --rotate")
+        entry = genesis_entry(actor, _signer(keys_dir, key_name, passphrase_file))
+    else:
+        if by_actor is None or by_key is None:
+            raise click.UsageError("give --by and --by-key: the mediator who witnesses it")
+        entry = registration_entry(
+            actor,
+            _signer(keys_dir, key_name, passphrase_file),
+            by_actor,
+            _signer(keys_dir, by_key, passphrase_file),
+            action="rotate" if rotate else "register",
+            mediator=is_mediator,
+        )
+    led = Ledger.open(db)
+    click.echo(f"index {led.append(entry)} {'rotated' if rotate else 'registered'} {actor}")
+
+
+@ledger.command("revoke")
+@db_argument
+@click.option("--actor", required=True, help="The actor whose key is revoked.")
+@click.option("--vkey", required=True, help="The verifier key revoked.")
+@click.option("--by", "by_actor", required=True, help="A mediator, or the actor itself.")
+@click.option("--by-key", "by_key", required=True, help="Their signing key.")
+@keys_dir_option
+@passphrase_option
+def ledger_revoke(
+    db: Path | str,
+    actor: str,
+    vkey: str,
+    by_actor: str,
+    by_key: str,
+    keys_dir: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Revoke ACTOR's key: nothing signed with it is accepted after this entry."""
+    entry = revocation_entry(actor, vkey, by_actor, _signer(keys_dir, by_key, passphrase_file))
+    led = Ledger.open(db)
+    click.echo(f"index {led.append(entry)} revoked {actor}")
 
 
 @ledger.command("add-key")
@@ -199,16 +406,27 @@ def ledger_retire_key(db: Path | str, vkey: str) -> None:
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def ledger_draft(source: Path, out: Path) -> None:
-    """Validate a commitment (JSON or YAML) and write an unsigned draft to OUT."""
-    from pydantic import ValidationError
-    from ruamel.yaml import YAML
+    """Validate a commitment (JSON or YAML) and write an unsigned draft to OUT.
 
-    text = source.read_text(encoding="utf-8")
-    data = json.loads(text) if source.suffix == ".json" else YAML(typ="safe").load(text)
+    Every problem is reported with its file:line:column; nothing is written unless the
+    commitment is valid.
+    """
+    from pydantic import ValidationError
+
+    data, nodes = _located_source(source)
     try:
         c = Commitment.model_validate(data)
     except ValidationError as exc:
-        raise VerificationError(f"{source}: not a valid commitment: {exc}") from exc
+        items = []
+        for e in exc.errors():
+            line, col = _position(nodes, tuple(e["loc"])) if nodes is not None else (None, None)
+            field = ".".join(str(p) for p in e["loc"]) or "(top)"
+            items.append(
+                Diagnostic(f"{field}: {e['msg']}", str(source), line, col, code="bad-commitment")
+            )
+        raise VerificationError(
+            f"{source}: not a valid commitment ({len(items)} problem(s)); nothing written", items
+        ) from exc
     _write_signed(out, SignedCommitment(commitment=c))
     click.echo(f"draft {out} id {commitment_id(c)}")
 
@@ -246,13 +464,61 @@ def ledger_countersign(
 @ledger.command("submit")
 @db_argument
 @click.argument("draft", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def ledger_submit(db: Path | str, draft: Path) -> None:
-    """Verify every signature of DRAFT and append it; print its index and id."""
+@click.option(
+    "--checkpoint-key",
+    "checkpoint_keys",
+    multiple=True,
+    help="Log key(s): sign a checkpoint in the same transaction and acknowledge only then.",
+)
+@click.option(
+    "--receipt-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --checkpoint-key: write the entry's receipt here (the provable acknowledgement).",
+)
+@keys_dir_option
+@passphrase_option
+def ledger_submit(
+    db: Path | str,
+    draft: Path,
+    checkpoint_keys: tuple[str, ...],
+    receipt_out: Path | None,
+    keys_dir: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Verify every signature of DRAFT and append it; print its index and id.
+
+    Each signer's key must be the one registered for it in the log; a draft already in the
+    log is refused. With --checkpoint-key the command returns only once the entry is in a
+    signed checkpoint, and --receipt-out writes the receipt that proves it.
+    """
+    if receipt_out is not None and not checkpoint_keys:
+        raise click.UsageError("--receipt-out needs --checkpoint-key")
     sc = _read_signed(draft)
     verify_signed_commitment(sc)
     led = Ledger.open(db)
-    idx = led.append(commitment_entry(sc))
+    signers = _log_signers(keys_dir, checkpoint_keys, passphrase_file) if checkpoint_keys else None
+    idx = led.append_many([commitment_entry(sc)], checkpoint=signers)
+    if receipt_out is not None:
+        write_atomic(receipt_out, led.receipt(idx).encode("utf-8"), mode=0o644)
     click.echo(f"index {idx} id {commitment_id(sc.commitment)}")
+
+
+def _log_signers(
+    keys_dir: Path | None, key_names: tuple[str, ...], passphrase_file: Path | None
+) -> list[NoteSigner]:
+    """The log keys named, with their retired predecessors (they co-sign during rotation)."""
+    store = _store(keys_dir)
+    pw = _passphrase(passphrase_file)
+    signers = []
+    for name in key_names:
+        signers.append(store.signer(name, pw))
+        signers += [
+            store.signer(name, pw, k.path) for k in store.list() if k.retired and k.name == name
+        ]
+    for w in dict.fromkeys(store.warnings):
+        click.echo(w, err=True)
+    return signers
 
 
 @ledger.command("event")
@@ -299,7 +565,7 @@ def ledger_event(
 @click.argument("entry", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def ledger_append(db: Path | str, entry: Path) -> None:
     """Append a ready entry file (canonical JSON, signatures checked)."""
-    click.echo(f"index {Ledger.open(db).append(entry.read_bytes())}")
+    click.echo(f"index {Ledger.open(db).append(_read_bytes(entry))}")
 
 
 @ledger.command("show")
@@ -314,9 +580,14 @@ def ledger_show(db: Path | str, index: int | None, fmt: str) -> None:
         return
     rows = []
     for i in range(led.size):
-        info = verify_entry(led.entry(i))
+        info = verify_any_entry(led.entry(i))
         s = info.summary
-        what = s.get("commitment") if info.type == "commitment" else s.get("kind")
+        if info.type == "commitment":
+            what = s.get("commitment")
+        elif info.type == "key":
+            what = f"{s.get('action')} {s.get('actor')}"
+        else:
+            what = s.get("kind", info.type)
         rows.append({"index": i, "type": info.type, "what": what, "id": info.id[:19] + "..."})
     click.echo(render_json(rows) if fmt == "json" else render_table(rows))
 
@@ -329,15 +600,12 @@ def ledger_show(db: Path | str, index: int | None, fmt: str) -> None:
 def ledger_checkpoint(
     db: Path | str, key_names: tuple[str, ...], keys_dir: Path | None, passphrase_file: Path | None
 ) -> None:
-    """Sign a C2SP checkpoint of the current tree and print it."""
-    store = _store(keys_dir)
-    pw = read_passphrase(passphrase_file)
-    signers = []
-    for name in key_names:
-        signers.append(store.signer(name, pw))
-        signers += [
-            store.signer(name, pw, k.path) for k in store.list() if k.retired and k.name == name
-        ]
+    """Sign a C2SP checkpoint of the current tree and print it.
+
+    Refuses (loudly) a tree that does not extend the last checkpoint this machine signed
+    for the log, even if the database no longer holds it.
+    """
+    signers = _log_signers(keys_dir, key_names, passphrase_file)
     click.echo(Ledger.open(db).checkpoint(signers), nl=False)
 
 
@@ -357,7 +625,7 @@ def ledger_prove(db: Path | str, index: int | None, out: Path | None, old: int |
     led = Ledger.open(db)
     if old is not None:
         note = led.cosigned_checkpoint()
-        size = int(note.split("\n")[1])
+        size = checkpoint_of(note).size
         text = format_add_checkpoint(old, led.consistency_proof(old, size), note)
     elif index is None:
         raise click.UsageError("give INDEX, or --consistency-from OLD")
@@ -366,7 +634,7 @@ def ledger_prove(db: Path | str, index: int | None, out: Path | None, old: int |
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_atomic(out, text.encode("utf-8"), mode=0o644)
         click.echo(f"wrote {out}")
 
 
@@ -376,7 +644,7 @@ def ledger_prove(db: Path | str, index: int | None, out: Path | None, old: int |
 @click.option("--witness-key", "wkeys", multiple=True, required=True)
 def ledger_add_cosignatures(db: Path | str, cosigned: Path, wkeys: tuple[str, ...]) -> None:
     """Attach verified witness cosignatures to the matching stored checkpoint."""
-    n = Ledger.open(db).add_cosignatures(cosigned.read_text(encoding="utf-8"), list(wkeys))
+    n = Ledger.open(db).add_cosignatures(_read_text(cosigned), list(wkeys))
     click.echo(f"stored {n} cosignature(s)")
 
 
@@ -393,17 +661,45 @@ def ledger_tiles(db: Path | str, out: Path) -> None:
 @db_argument
 @format_option("text", "json", default="text")
 def ledger_fsck(db: Path | str, fmt: str) -> None:
-    """Recompute every hash and check every signature; name the first bad entry."""
-    report = Ledger.open(db).fsck()
+    """Check the whole ledger (read-only); name the first bad entry.
+
+    Recomputes every hash, checks every entry's signatures and key bindings, every
+    checkpoint and cosignature, the log-key table, the append-only triggers, SQLite's
+    quick_check, and the checkpoint state kept outside the database.
+    """
+    report = Ledger.open(db, readonly=True).fsck()
     if fmt == "json":
         click.echo(render_json(report.to_dict()))
     elif report.ok:
         click.echo(f"ok: {report.size} entries, {report.checkpoints} checkpoints verified")
     else:
         click.echo("\n".join(report.problems))
-        click.echo(f"BAD: first bad entry {report.first_bad_entry}")
+        if report.first_bad_entry is not None:
+            click.echo(f"BAD: first bad entry {report.first_bad_entry}")
+        else:
+            click.echo(f"BAD: {len(report.problems)} problem(s)")
     if not report.ok:
         raise SystemExit(1)
+
+
+@ledger.command("backup")
+@db_argument
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def ledger_backup(db: Path | str, out: Path) -> None:
+    """Copy a SQLite ledger to OUT with SQLite's online backup API (WAL included).
+
+    Copying the database file alone misses what is still in its -wal file. For a
+    PostgreSQL ledger use pg_dump (see docs/ledger.md).
+    """
+    if is_postgres_url(db):
+        raise VerificationError(
+            "a PostgreSQL ledger is backed up with the server's tools: "
+            "pg_dump --format=custom --file=ledger.dump DBNAME (see docs/ledger.md)"
+        )
+    from detente.ledger.storage import backup_sqlite
+
+    n = backup_sqlite(Path(db), out)
+    click.echo(f"backup {out}: {n} entries")
 
 
 @ledger.command("demo")
@@ -445,42 +741,86 @@ def verify(
     fmt: str,
 ) -> None:
     """Verify RECEIPT fully offline and print a verdict (exit 1 if INVALID)."""
-    if policy_file is not None and not policy_file.read_text(encoding="utf-8").lstrip().startswith(
-        "{"
-    ):
+    raw = _read_bytes(receipt)
+    entry_data = _read_bytes(entry) if entry else None
+    if policy_file is not None and not _read_bytes(policy_file).lstrip().startswith(b"{"):
         from detente.ledger.policy import parse_policy
 
         if origin or log_keys or wkeys or quorum is not None:
             raise click.UsageError(
                 "a tlog-policy file says it all: drop --origin/--log-key/--witness-key/--quorum"
             )
-        tlog = parse_policy(policy_file.read_bytes(), str(policy_file))
-        _print_verdict(
-            verify_receipt(
-                receipt.read_text(encoding="utf-8"),
-                tlog.to_policy(),
-                entry.read_bytes() if entry else None,
-            ),
-            fmt,
-        )
+        tlog = parse_policy(_read_bytes(policy_file), str(policy_file))
+        _print_verdict(verify_receipt(raw, tlog.to_policy(), entry_data), fmt)
         return
-    doc: dict[str, Any] = _read_json(policy_file) if policy_file else {}
+    doc = _json_policy(policy_file) if policy_file else {}
     log = doc.get("log", {})
     pol_origin = origin or log.get("origin")
     if not pol_origin:
         raise click.UsageError("give --policy or --origin and --log-key")
-    witnesses = list(wkeys) or list(doc.get("witnesses", []))
     policy = Policy(
         origin=pol_origin,
         log_keys=list(log_keys) or list(log.get("keys", [])),
-        witnesses=witnesses,
+        witnesses=list(wkeys) or list(doc.get("witnesses", [])),
         quorum=quorum if quorum is not None else int(doc.get("quorum", 0)),
         parties=doc.get("parties"),
     )
-    v = verify_receipt(
-        receipt.read_text(encoding="utf-8"), policy, entry.read_bytes() if entry else None
-    )
-    _print_verdict(v, fmt)
+    _print_verdict(verify_receipt(raw, policy, entry_data), fmt)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _read_text(path: Path) -> str:
+    raw = _read_bytes(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+
+
+def _json_policy(path: Path) -> dict[str, Any]:
+    """A JSON policy, each field checked for its type (a wrong one is a located error)."""
+    doc = _read_json(path)
+
+    def bad(field: str, expected: str) -> VerificationError:
+        return VerificationError(
+            f"{path}: policy field {field} must be {expected}",
+            [
+                Diagnostic(
+                    f"{field} has the wrong type", str(path), expected=expected, code="bad-policy"
+                )
+            ],
+        )
+
+    if not isinstance(doc, dict):
+        raise bad("(top)", "an object")
+    log = doc.get("log", {})
+    if not isinstance(log, dict):
+        raise bad("log", "an object {origin, keys}")
+    if "origin" in log and not isinstance(log["origin"], str):
+        raise bad("log.origin", "a string")
+    if not _strings(log.get("keys", [])):
+        raise bad("log.keys", "a list of verifier keys")
+    if not _strings(doc.get("witnesses", [])):
+        raise bad("witnesses", "a list of verifier keys")
+    q = doc.get("quorum", 0)
+    if not isinstance(q, int) or isinstance(q, bool) or not 0 <= q <= 1000:
+        raise bad("quorum", "a whole number of witnesses")
+    parties = doc.get("parties")
+    if parties is not None and not (
+        isinstance(parties, dict) and all(_strings(v) for v in parties.values())
+    ):
+        raise bad("parties", "an object mapping each actor to a list of verifier keys")
+    return doc
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
 def _print_verdict(v: Verdict, fmt: str) -> None:
@@ -494,6 +834,20 @@ def _print_verdict(v: Verdict, fmt: str) -> None:
                 f"entry {d.get('index')} of {d.get('origin')} at size {d.get('tree_size')}; "
                 f"witnesses: {', '.join(d.get('witnesses', [])) or 'none'}"
             )
+            e = d.get("entry", {})
+            if e.get("type") == "commitment":
+                click.echo(
+                    f"commitment {e.get('commitment')} ({e.get('id')}), label: "
+                    f"{e.get('label') or '(none)'}; committing party: {e.get('committing_party')}"
+                )
+            elif e.get("type") == "key":
+                click.echo(f"key {e.get('action')} for {e.get('actor')}: {e.get('key')}")
+            else:
+                click.echo(f"{e.get('type')} {e.get('id')}")
+            for s in d.get("signers", []):
+                at = s.get("registered_at")
+                bound = f"registered at entry {at}" if at is not None else "pinned by the policy"
+                click.echo(f"signed by {s['actor']} as {s['role']} with key {s['key']} ({bound})")
     if not v.ok:
         raise SystemExit(1)
 
@@ -521,7 +875,7 @@ def witness_cosign(
 ) -> None:
     """Check an add-checkpoint REQUEST and print the cosigned checkpoint."""
     w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
-    body = request.read_text(encoding="utf-8")
+    body = _read_text(request)
     line = w.add_checkpoint(body)
     note = body.partition("\n\n")[2]
     click.echo(note + line)
@@ -541,6 +895,20 @@ def _trusted_logs(logs: tuple[str, ...]) -> dict[str, list[str]]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7380, show_default=True)
 @click.option("--prefix", default="", help="Submission prefix, e.g. /witness/v1.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection may stall or idle before it is closed.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 10_000),
+    default=64,
+    show_default=True,
+    help="Connections served at once; more are answered 503 and closed.",
+)
 @keys_dir_option
 @passphrase_option
 def witness_serve(
@@ -550,6 +918,8 @@ def witness_serve(
     host: str,
     port: int,
     prefix: str,
+    timeout: float,
+    max_connections: int,
     keys_dir: Path | None,
     passphrase_file: Path | None,
 ) -> None:
@@ -558,7 +928,14 @@ def witness_serve(
 
     w = Witness(_signer(keys_dir, key_name, passphrase_file), state, _trusted_logs(logs))
     try:
-        server = WitnessServer(w, (host, port), prefix, log=lambda m: click.echo(m, err=True))
+        server = WitnessServer(
+            w,
+            (host, port),
+            prefix,
+            log=lambda m: click.echo(m, err=True),
+            timeout=timeout,
+            max_connections=max_connections,
+        )
     except OSError as exc:
         raise VerificationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo(f"witness {key_name} listening on {server.url}/add-checkpoint", nl=True)

@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote
-from typing import Any
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from detente.errors import VerificationError
 
-__all__ = ["canonicalize", "loads_canonical"]
+__all__ = ["CanonicalModel", "canonicalize", "loads_canonical"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -114,19 +117,36 @@ def _plain(value: Any) -> bool:
     That holds without floats (JCS writes them in ECMAScript form), without integers a double
     cannot hold, and without object names outside the BMP (where code-point order differs
     from the UTF-16 order of §3.2.3). Strings with lone surrogates are caught afterwards.
+    This walk runs once per canonicalization, so it dispatches on exact types (``bool`` is
+    an ``int``; subclasses take the slow, exact path) and skips the name check for ASCII.
     """
-    if isinstance(value, str) or value is None or isinstance(value, bool):
+    t = type(value)
+    if t is str or t is bool or value is None:
         return True
-    if isinstance(value, int):
-        return abs(value) <= 2**53
-    if isinstance(value, list | tuple):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and not _SUPPLEMENTARY.search(k) and _plain(v)
-            for k, v in value.items()
-        )
+    if t is int:
+        return bool(-_MAX_EXACT <= value <= _MAX_EXACT)
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or (not k.isascii() and _SUPPLEMENTARY.search(k)):
+                return False
+            tv = type(v)
+            if tv is str or tv is bool or v is None:
+                continue
+            if not _plain(v):
+                return False
+        return True
+    if t is list or t is tuple:
+        for v in value:
+            tv = type(v)
+            if tv is str or tv is bool or v is None:
+                continue
+            if not _plain(v):
+                return False
+        return True
     return False
+
+
+_MAX_EXACT = 2**53
 
 
 def canonicalize(value: Any) -> bytes:
@@ -180,3 +200,42 @@ def loads_canonical(data: bytes) -> Any:
             f"JSON is not in RFC 8785 canonical form (first difference at byte {at})"
         )
     return value
+
+
+class CanonicalModel(BaseModel):
+    """A frozen pydantic model whose RFC 8785 encoding is computed once and kept.
+
+    Signing, building the entry and verifying all need the same canonical bytes; the model
+    is frozen, so they cannot change. Copies (``model_copy(update=...)``, ``copy.copy``)
+    start without the cached bytes, since an update changes them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    _canonical: bytes | None = PrivateAttr(default=None)
+
+    def canonical(self) -> bytes:
+        """The RFC 8785 canonical JSON of the model."""
+        # The private-attribute dict directly: ``self._canonical`` goes through pydantic's
+        # __getattr__, which costs more than the lookup it saves on the append path.
+        private = self.__pydantic_private__
+        cached = private.get("_canonical") if private is not None else None
+        if cached is None:
+            cached = canonicalize(self.model_dump(mode="json"))
+            self._canonical = cached
+        return cached
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, without the cached encoding."""
+        out = super().model_copy(update=update, deep=deep)
+        out._canonical = None
+        return out
+
+    def __copy__(self) -> Self:
+        out = super().__copy__()
+        out._canonical = None
+        return out
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        out = super().__deepcopy__(memo)
+        out._canonical = None
+        return out

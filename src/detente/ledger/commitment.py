@@ -26,7 +26,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from detente.errors import VerificationError
-from detente.ledger.canonical import canonicalize
+from detente.ledger.canonical import CanonicalModel, canonicalize
 from detente.ledger.entries import (
     EntryInfo,
     EntrySigner,
@@ -99,7 +99,7 @@ class Obligation(_Frozen):
     indicator: Indicator
 
 
-class Commitment(_Frozen):
+class Commitment(CanonicalModel):
     """A written guarantee by one committing party.
 
     Attributes are the guarantee's content; signatures live in :class:`SignedCommitment`.
@@ -124,10 +124,6 @@ class Commitment(_Frozen):
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
-
-    def canonical(self) -> bytes:
-        """The RFC 8785 canonical JSON of the commitment."""
-        return canonicalize(self.model_dump(mode="json"))
 
 
 class PartySignature(_Frozen):
@@ -154,7 +150,7 @@ class SignedCommitment(_Frozen):
     countersignatures: list[PartySignature] = Field(default_factory=list)
 
 
-class Event(_Frozen):
+class Event(CanonicalModel):
     """A lifecycle event about a commitment already in the ledger."""
 
     format: Literal["detente.event/v1"] = "detente.event/v1"
@@ -164,10 +160,6 @@ class Event(_Frozen):
     by: str = Field(min_length=1, description="Actor id making the statement.")
     note: str | None = None
     evidence: list[str] = Field(default_factory=list, description="Source references.")
-
-    def canonical(self) -> bytes:
-        """The RFC 8785 canonical JSON of the event."""
-        return canonicalize(self.model_dump(mode="json"))
 
 
 def commitment_id(commitment: Commitment) -> str:
@@ -179,7 +171,7 @@ def _sign(
     signer: NoteSigner, actor: str, role: Literal["party", "mediator"], msg: bytes
 ) -> PartySignature:
     sig = sign_message(signer, actor, role, msg)
-    return PartySignature(actor=actor, role=role, key=sig.key, sig=sig.sig)
+    return PartySignature.model_construct(actor=actor, role=role, key=sig.key, sig=sig.sig)
 
 
 def _check(sig: PartySignature, msg: bytes, what: str) -> None:
@@ -256,12 +248,32 @@ def verify_signed_commitment(
     Raises:
         VerificationError: naming the first signature that fails or the one that is missing.
     """
+    _verify_signed(sc, trusted, require_countersignature, *_parts(sc))
+
+
+def _parts(sc: SignedCommitment) -> tuple[bytes, bytes, bytes]:
+    """JCS of the commitment, of its signatures and of its countersignatures (each once)."""
+    return (
+        sc.commitment.canonical(),
+        canonicalize([s.model_dump(mode="json") for s in sc.signatures]),
+        canonicalize([s.model_dump(mode="json") for s in sc.countersignatures]),
+    )
+
+
+def _verify_signed(
+    sc: SignedCommitment,
+    trusted: Mapping[str, Sequence[str]] | None,
+    require_countersignature: bool,
+    c_bytes: bytes,
+    sigs_bytes: bytes,
+    _csigs_bytes: bytes,
+) -> None:
     c = sc.commitment
     if not any(s.actor == c.committing_party for s in sc.signatures):
         raise VerificationError(
             f"commitment {c.id} is not signed by its committing party {c.committing_party}"
         )
-    msg = _PARTY_CONTEXT + c.canonical()
+    msg = _PARTY_CONTEXT + c_bytes
     for s in sc.signatures:
         if s.role != "party":
             raise VerificationError(f"signature by {s.actor} has role {s.role}, expected party")
@@ -269,7 +281,8 @@ def verify_signed_commitment(
         _check(s, msg, "party signature")
     if require_countersignature and not sc.countersignatures:
         raise VerificationError(f"commitment {c.id} has no mediator countersignature")
-    cmsg = _counter_message(sc)
+    # JCS({commitment, signatures}) assembled from the parts: members in sorted order.
+    cmsg = _COUNTER_CONTEXT + b'{"commitment":' + c_bytes + b',"signatures":' + sigs_bytes + b"}"
     for s in sc.countersignatures:
         if s.role != "mediator":
             raise VerificationError(f"countersignature by {s.actor} has role {s.role}")
@@ -286,19 +299,34 @@ def sign_event(event: Event, signer: NoteSigner) -> PartySignature:
     return _sign(signer, event.by, "party", _EVENT_CONTEXT + event.canonical())
 
 
+def _commitment_bytes(c_bytes: bytes, sigs_bytes: bytes, csigs_bytes: bytes) -> bytes:
+    # RFC 8785 member order: "commitment" < "countersignatures" < "signatures", and
+    # "signed" < "type"; each part is already canonical, so this is JCS of the whole.
+    return (
+        b'{"signed":{"commitment":'
+        + c_bytes
+        + b',"countersignatures":'
+        + csigs_bytes
+        + b',"signatures":'
+        + sigs_bytes
+        + b'},"type":"commitment"}'
+    )
+
+
+def _event_bytes(body: bytes, sigs_bytes: bytes) -> bytes:
+    # Member order: "event" < "signatures" < "type".
+    return b'{"event":' + body + b',"signatures":' + sigs_bytes + b',"type":"event"}'
+
+
 def commitment_entry(sc: SignedCommitment) -> bytes:
     """The ledger entry (canonical JSON) for a signed commitment."""
-    return canonicalize({"type": "commitment", "signed": sc.model_dump(mode="json")})
+    return _commitment_bytes(*_parts(sc))
 
 
 def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
     """The ledger entry (canonical JSON) for a signed lifecycle event."""
-    return canonicalize(
-        {
-            "type": "event",
-            "event": event.model_dump(mode="json"),
-            "signatures": [s.model_dump(mode="json") for s in signatures],
-        }
+    return _event_bytes(
+        event.canonical(), canonicalize([s.model_dump(mode="json") for s in signatures])
     )
 
 
@@ -306,7 +334,7 @@ def _signers(sigs: Sequence[PartySignature]) -> list[EntrySigner]:
     return [EntrySigner(actor=s.actor, role=s.role, key=s.key) for s in sigs]
 
 
-@register_entry_type("commitment", "a written guarantee with its signatures")
+@register_entry_type("commitment", "a written guarantee with its signatures", exact=True)
 def _verify_commitment_entry(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:
@@ -316,13 +344,16 @@ def _verify_commitment_entry(
         sc = SignedCommitment.model_validate(doc["signed"])
     except ValidationError as exc:
         raise model_error(exc, "commitment entry") from exc
-    if commitment_entry(sc) != data:
+    # One canonicalization of each part: the round trip (exact bytes), the signed
+    # messages and the id all reuse them.
+    parts = _parts(sc)
+    if _commitment_bytes(*parts) != data:
         raise VerificationError("commitment entry does not round-trip through its schema")
-    verify_signed_commitment(sc, trusted)
+    _verify_signed(sc, trusted, True, *parts)
     c = sc.commitment
     return EntryInfo(
         type="commitment",
-        id=commitment_id(c),
+        id="sha256:" + hashlib.sha256(parts[0]).hexdigest(),
         summary={
             "commitment": c.id,
             "label": c.label,
@@ -334,7 +365,7 @@ def _verify_commitment_entry(
     )
 
 
-@register_entry_type("event", "a signed lifecycle event about a commitment")
+@register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)
 def _verify_event_entry(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:
@@ -347,13 +378,15 @@ def _verify_event_entry(
         if isinstance(exc, ValidationError):
             raise model_error(exc, "event entry") from exc
         raise VerificationError("event entry signatures must be a list") from exc
-    if event_entry(ev, sigs) != data:
+    body = ev.canonical()
+    if _event_bytes(body, canonicalize([s.model_dump(mode="json") for s in sigs])) != data:
         raise VerificationError("event entry does not round-trip through its schema")
     if not any(s.actor == ev.by for s in sigs):
         raise VerificationError(f"event is not signed by {ev.by}, who makes it")
+    msg = _EVENT_CONTEXT + body
     for s in sigs:
         _trusted(s.actor, s.key, trusted)
-        _check(s, _EVENT_CONTEXT + ev.canonical(), "event signature")
+        _check(s, msg, "event signature")
     return EntryInfo(
         type="event",
         id=ev.commitment,

@@ -31,6 +31,7 @@ from detente.ledger.commitment import (
     sign_commitment,
     sign_event,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
 from detente.ledger.receipt import Policy, verify_receipt
@@ -139,8 +140,26 @@ def record_demo_guarantee(out_dir: pathlib.Path, case: Case) -> dict[str, Any]:
         if p.exists():
             p.unlink()
     shutil.rmtree(out_dir / "witness-state", ignore_errors=True)
-    ledger = Ledger.create(db, ORIGIN, [log_key.vkey])
+    # The log's equivocation guard keeps its state next to this throwaway ledger (a real
+    # log keeps it with the operator's keys, outside the database).
+    shutil.rmtree(out_dir / "checkpoint-state", ignore_errors=True)
+    at = dt.datetime.combine(start, dt.time(9, 0), tzinfo=dt.UTC)
+    ledger = Ledger.create(
+        db,
+        ORIGIN,
+        [log_key.vkey],
+        genesis=genesis_entry(tur, parties[tur], at=at),
+        state_dir=out_dir / "checkpoint-state",
+    )
     try:
+        # Bind each actor's key to the actor in the log itself, witnessed by a mediator.
+        ledger.append_many(
+            [
+                registration_entry(qat, parties[qat], tur, parties[tur], mediator=True, at=at),
+                registration_entry(afg, parties[afg], tur, parties[tur], at=at),
+                registration_entry(pak, parties[pak], qat, parties[qat], at=at),
+            ]
+        )
         index = ledger.append(commitment_entry(sc))
         cid = commitment_id(commitment)
         ev = Event(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import struct
 import time
@@ -39,6 +40,7 @@ __all__ = [
     "Signature",
     "VerifiedSignature",
     "Verifier",
+    "checkpoint_of",
     "format_verifier_key",
     "key_id",
     "open_note",
@@ -127,6 +129,11 @@ class Verifier:
                     f"is 72 bytes (timestamp + Ed25519), got {len(sig)}"
                 )
             ts = int(struct.unpack(">Q", sig[:8])[0])
+            if ts >= 2**63:
+                raise VerificationError(
+                    f"invalid cosignature for key {self.name}+{self.key_id:08x}: timestamp "
+                    f"{ts} exceeds 2^63-1 (tlog-cosignature)"
+                )
             message = _cosigned_message(text, ts)
             raw = sig[8:]
         else:
@@ -203,12 +210,13 @@ class NoteSigner:
         if self.alg not in (ALG_ED25519, ALG_COSIGNATURE_V1):
             raise VerificationError(f"unsupported signature type 0x{self.alg:02x}")
 
-    @property
+    # Cached: a signer is immutable, and the log asks for its key id on every checkpoint.
+    @functools.cached_property
     def public_key(self) -> bytes:
         """The raw 32-byte public key."""
         return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
-    @property
+    @functools.cached_property
     def key_id(self) -> int:
         """The 32-bit key ID."""
         return key_id(self.name, self.alg, self.public_key)
@@ -218,7 +226,7 @@ class NoteSigner:
         """The matching verifier."""
         return Verifier(self.name, self.key_id, self.alg, self.public_key)
 
-    @property
+    @functools.cached_property
     def vkey(self) -> str:
         """The verifier key string."""
         return format_verifier_key(self.name, self.public_key, self.alg)
@@ -472,3 +480,16 @@ class Checkpoint:
         if any(not e for e in ext):
             raise VerificationError("malformed checkpoint: empty extension line")
         return cls(origin, int(size_s), root, ext)
+
+
+def checkpoint_of(note: str | bytes) -> Checkpoint:
+    """The checkpoint a signed checkpoint note carries (signatures not verified).
+
+    The one place a checkpoint's size and root are read from note text; callers that trust
+    the result must verify the note (:func:`open_note`) themselves.
+
+    Raises:
+        VerificationError: if the note or its checkpoint body is malformed.
+    """
+    text, _ = parse_note(note)
+    return Checkpoint.parse(text)

@@ -4,7 +4,8 @@ A policy file lists logs (``log <vkey> [<url>]``), named witnesses
 (``witness <name> <vkey> [<url>]``), groups with a threshold
 (``group <name> all|any|<k> <member>...``) and exactly one ``quorum <name>`` line
 (``quorum none`` needs no cosignature). Names may only refer to earlier lines, a
-name may be a group member at most once, and duplicate keys are refused. See
+name may be a member of at most one group (and once in it), and duplicate keys are
+refused, so one witness can never count twice towards a quorum. See
 https://c2sp.org/tlog-policy (C2SP/C2SP ``tlog-policy.md``).
 
 :func:`parse_policy` turns the text into a :class:`TlogPolicy`;
@@ -118,6 +119,7 @@ def parse_policy(text: str | bytes, file: str = "<policy>") -> TlogPolicy:
     witnesses: dict[str, str] = {}
     witness_pubs: set[bytes] = set()
     groups: dict[str, Group] = {}
+    grouped: dict[str, str] = {}  # member -> the group it belongs to
     quorum: str | None = None
     for n, line in enumerate(raw.decode("utf-8", errors="surrogateescape").split("\n"), 1):
         words = line.replace("\t", " ").split()
@@ -194,6 +196,15 @@ def parse_policy(text: str | bytes, file: str = "<policy>") -> TlogPolicy:
                     )
             if len(set(members)) != len(members):
                 _fail(file, n, "a member is listed twice", "each member once")
+            for m in members:
+                if m in grouped:
+                    _fail(
+                        file,
+                        n,
+                        f"{m!r} is already a member of group {grouped[m]!r}",
+                        "each witness or group in at most one group (tlog-policy)",
+                    )
+                grouped[m] = name
             if threshold == "all":
                 k = len(members)
             elif threshold == "any":

@@ -22,16 +22,23 @@ PostgreSQL is optional: ``pip install 'detente[postgres]'`` brings the driver (p
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeGuard
 
 from detente.errors import StorageError
+from detente.ledger.keyreg import BindingRow
 from detente.ledger.storage import (
+    TABLES,
+    DuplicateEntryError,
     StoredCheckpoint,
     active_log_keys,
     append_rows,
+    frontier,
+    refuse_duplicates,
     refuse_stale_checkpoint,
 )
 
@@ -51,25 +58,43 @@ CREATE TABLE IF NOT EXISTS cosignatures(n BIGSERIAL, seq BIGINT NOT NULL
     REFERENCES checkpoints(seq), line TEXT NOT NULL, PRIMARY KEY(seq, line));
 CREATE TABLE IF NOT EXISTS log_keys(n BIGSERIAL PRIMARY KEY, vkey TEXT NOT NULL,
     action TEXT NOT NULL CHECK(action IN ('add', 'retire')), at DOUBLE PRECISION NOT NULL);
-CREATE OR REPLACE FUNCTION detente_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE UNIQUE INDEX IF NOT EXISTS leaves_hash ON leaves(hash);
+CREATE TABLE IF NOT EXISTS entry_keys(key TEXT PRIMARY KEY, idx BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS witness_keys(vkey TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS key_bindings(n BIGSERIAL PRIMARY KEY, idx BIGINT NOT NULL,
+    actor TEXT NOT NULL, vkey TEXT NOT NULL, action TEXT NOT NULL, mediator BOOLEAN NOT NULL);
+"""
+
+_APPEND_ONLY_SRC = """
 BEGIN
     RAISE EXCEPTION 'detente ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
-END $$;
-CREATE OR REPLACE FUNCTION detente_leaves_gapless() RETURNS trigger LANGUAGE plpgsql AS $$
+END """
+_GAPLESS_SRC = """
 BEGIN
     IF NEW.idx <> (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves) THEN
         RAISE EXCEPTION 'detente ledger: leaf index out of sequence';
     END IF;
     RETURN NEW;
-END $$;
-"""
+END """
 
-_TABLES = ("meta", "leaves", "nodes", "checkpoints", "cosignatures", "log_keys")
+UNSAFE_FSYNC_ENV = "DETENTE_LEDGER_ALLOW_UNSAFE_FSYNC"
+"""Set to ``1`` to accept a server with ``fsync=off`` (the test suite's throwaway servers
+only: such a server loses acknowledged entries when its machine loses power)."""
+
+
+def _expected_triggers() -> dict[str, tuple[str, str]]:
+    """Trigger name -> (table, function) as detente creates them."""
+    out = {}
+    for t in TABLES:
+        out[f"{t}_append_only"] = (t, "detente_append_only")
+        out[f"{t}_no_truncate"] = (t, "detente_append_only")
+    out["leaves_gapless"] = ("leaves", "detente_leaves_gapless")
+    return out
 
 
 def _triggers() -> list[str]:
     out = []
-    for t in _TABLES:
+    for t in TABLES:
         out.append(
             f"CREATE OR REPLACE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
             "FOR EACH ROW EXECUTE FUNCTION detente_append_only()"
@@ -91,12 +116,13 @@ def is_postgres_url(location: object) -> TypeGuard[str]:
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user info or a ``password=`` parameter)."""
     head, sep, rest = url.partition("://")
     userinfo, at, hostpart = rest.partition("@")
     if at and ":" in userinfo:
         userinfo = userinfo.split(":", 1)[0] + ":***"
-    return head + sep + userinfo + at + hostpart if at else url
+    out = head + sep + userinfo + at + hostpart if at else url
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", out)
 
 
 def _psycopg() -> Any:
@@ -127,6 +153,7 @@ class PostgresStorage:
         self.url = url
         self.path = _redact(url)  # the name used in messages, like SQLiteStorage.path
         self._errors: type[Exception] = psycopg.Error
+        self._depth = 0
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -138,6 +165,13 @@ class PostgresStorage:
                     f"{self.path}: synchronous_commit is {sync}; a ledger needs commits that "
                     "are flushed before they return (set it to on)"
                 )
+            fsync = self._db.execute("SHOW fsync").fetchone()[0]
+            if str(fsync).lower() == "off" and os.environ.get(UNSAFE_FSYNC_ENV) != "1":
+                raise StorageError(
+                    f"{self.path}: the server runs with fsync=off, so a power loss can lose "
+                    "acknowledged entries; turn fsync on (throwaway test servers may set "
+                    f"{UNSAFE_FSYNC_ENV}=1)"
+                )
             has = self._db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
             if not has and not create:
                 raise StorageError(
@@ -148,6 +182,14 @@ class PostgresStorage:
                 with self._db.transaction():
                     self._lock()
                     self._db.execute(_SCHEMA)
+                    for fn, src in (
+                        ("detente_append_only", _APPEND_ONLY_SRC),
+                        ("detente_leaves_gapless", _GAPLESS_SRC),
+                    ):
+                        self._db.execute(
+                            f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger "
+                            f"LANGUAGE plpgsql AS $${src}$$"
+                        )
                     for sql in _triggers():
                         self._db.execute(sql)
         except psycopg.Error as exc:
@@ -164,13 +206,27 @@ class PostgresStorage:
     def _writing(self, what: str = "write") -> Iterator[None]:
         """A transaction under the writers' lock, committed on leaving.
 
+        Re-entrant: inside an append's ``within`` step it joins the open transaction.
         Any error rolls it back; a refusal by the server becomes a :class:`StorageError`
         naming ``what`` failed.
         """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            except self._errors as exc:
+                raise StorageError(f"{self.path}: {what} failed: {_first_line(exc)}") from exc
+            finally:
+                self._depth -= 1
+            return
         try:
             with self._db.transaction():
                 self._lock()
-                yield
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
         except self._errors as exc:
             raise StorageError(f"{self.path}: {what} failed: {_first_line(exc)}") from exc
 
@@ -187,20 +243,38 @@ class PostgresStorage:
 
     # -- entries and nodes -------------------------------------------------------------
     def size(self) -> int:
-        """The number of entries."""
+        """The number of entries (one more than the largest index)."""
         return int(self._one("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves")[0])
 
-    def append(self, entries: Sequence[bytes]) -> int:
+    def leaf_count(self) -> int:
+        """How many leaf rows are stored."""
+        return int(self._one("SELECT COUNT(*) FROM leaves")[0])
+
+    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
         """Append in one transaction under the writers' lock; durable on return.
 
         Raises:
+            DuplicateEntryError: if an entry is already stored (or repeated in the batch).
             StorageError: if the database refuses the write.
         """
         with self._writing("append"), self._db.cursor() as cur:
             first = self.size()
-            leaves, nodes = append_rows(first, entries, self.node)
+            edge = self.nodes(frontier(first))
+            leaves, nodes = append_rows(
+                first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
+            )
+            hashes = [h for _, _, h in leaves]
+            found = {
+                bytes(h): int(i)
+                for h, i in self._rows(
+                    "SELECT hash, idx FROM leaves WHERE hash = ANY(%s)", (hashes,)
+                )
+            }
+            refuse_duplicates(found, hashes, first)
             cur.executemany("INSERT INTO leaves(idx, data, hash) VALUES (%s, %s, %s)", leaves)
             cur.executemany("INSERT INTO nodes(level, idx, hash) VALUES (%s, %s, %s)", nodes)
+            if within is not None:
+                within(first)
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -217,7 +291,10 @@ class PostgresStorage:
     def iter_entries(
         self, start: int = 0, end: int | None = None
     ) -> Iterator[tuple[int, bytes, bytes]]:
-        """``(index, data, stored leaf hash)`` in index order, read in chunks."""
+        """``(index, data, stored leaf hash)`` in index order, read in chunks.
+
+        A missing range does not end the iteration (fsck must see what lies beyond a gap).
+        """
         stop = self.size() if end is None else end
         pos = start
         while pos < stop:
@@ -225,11 +302,9 @@ class PostgresStorage:
                 "SELECT idx, data, hash FROM leaves WHERE idx >= %s AND idx < %s ORDER BY idx",
                 (pos, min(stop, pos + 4096)),
             )
-            if not rows:
-                return
             for r in rows:
                 yield int(r[0]), bytes(r[1]), bytes(r[2])
-            pos = int(rows[-1][0]) + 1
+            pos = int(rows[-1][0]) + 1 if rows else pos + 4096
 
     def node(self, level: int, index: int) -> bytes:
         """The stored complete-subtree hash.
@@ -257,6 +332,50 @@ class PostgresStorage:
     def node_count(self) -> int:
         """How many complete-subtree hashes are stored."""
         return int(self._one("SELECT COUNT(*) FROM nodes")[0])
+
+    # -- unique keys and key bindings ---------------------------------------------------
+    def entry_key(self, key: str) -> int | None:
+        """The index recorded for a unique entry key, or None."""
+        row = self._one("SELECT idx FROM entry_keys WHERE key = %s", (key,))
+        return None if row is None else int(row[0])
+
+    def add_entry_keys(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Record unique entry keys (inside the append's transaction).
+
+        Raises:
+            DuplicateEntryError: if a key is already recorded.
+        """
+        with self._writing("append"):
+            for key, idx in rows:
+                old = self._db.execute(
+                    "SELECT idx FROM entry_keys WHERE key = %s", (key,)
+                ).fetchone()
+                if old is not None:
+                    raise DuplicateEntryError(
+                        f"entry {idx}: {key} is already in the log at index {old[0]}; a "
+                        "duplicate submission is refused",
+                        int(old[0]),
+                    )
+                self._db.execute("INSERT INTO entry_keys(key, idx) VALUES (%s, %s)", (key, idx))
+
+    def binding_rows(self) -> list[BindingRow]:
+        """Every key registration event, in log order."""
+        rows = self._rows("SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n")
+        return [
+            BindingRow(
+                idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
+            )
+            for r in rows
+        ]
+
+    def add_bindings(self, rows: Sequence[BindingRow]) -> None:
+        """Record key registration events (inside the append's transaction)."""
+        with self._writing("append"), self._db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO key_bindings(idx, actor, vkey, action, mediator) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [(r["idx"], r["actor"], r["key"], r["action"], r["mediator"]) for r in rows],
+            )
 
     # -- settings, keys, checkpoints ----------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -320,6 +439,20 @@ class PostgresStorage:
         rows = self._rows("SELECT seq, size, root, note FROM checkpoints ORDER BY seq")
         return [(int(r[0]), int(r[1]), bytes(r[2]), str(r[3])) for r in rows]
 
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The last stored checkpoint (one indexed read)."""
+        r = self._one("SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1")
+        return None if r is None else (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+
+    def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        """The checkpoint with sequence number ``seq``, or None."""
+        r = self._one("SELECT seq, size, root, note FROM checkpoints WHERE seq = %s", (seq,))
+        return None if r is None else (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+
+    def checkpoint_count(self) -> int:
+        """How many checkpoints are stored."""
+        return int(self._one("SELECT COUNT(*) FROM checkpoints")[0])
+
     def add_cosignature(self, seq: int, line: str) -> None:
         """Attach a cosignature line to checkpoint ``seq`` (duplicates ignored)."""
         self._write(
@@ -331,6 +464,56 @@ class PostgresStorage:
         """Cosignature lines of checkpoint ``seq``."""
         rows = self._rows("SELECT line FROM cosignatures WHERE seq = %s ORDER BY n", (seq,))
         return [str(r[0]) for r in rows]
+
+    def cosignature_seqs(self) -> list[int]:
+        """Checkpoint sequence numbers that cosignature rows refer to (fsck)."""
+        return [int(r[0]) for r in self._rows("SELECT DISTINCT seq FROM cosignatures ORDER BY seq")]
+
+    def add_witness_key(self, vkey: str) -> None:
+        """Remember a witness key (duplicates ignored)."""
+        self._write("INSERT INTO witness_keys(vkey) VALUES (%s) ON CONFLICT DO NOTHING", (vkey,))
+
+    def witness_keys(self) -> list[str]:
+        """Remembered witness keys."""
+        return [str(r[0]) for r in self._rows("SELECT vkey FROM witness_keys ORDER BY vkey")]
+
+    # -- health -------------------------------------------------------------------------
+    def health(self) -> list[str]:
+        """Every detente trigger present, enabled and calling an unaltered function."""
+        problems: list[str] = []
+        rows = self._rows(
+            "SELECT t.tgname, c.relname, p.proname, t.tgenabled FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+        )
+        have = {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
+        for name, (table, fn) in _expected_triggers().items():
+            got = have.get(name)
+            if got is None:
+                problems.append(f"trigger {name} is missing (the table is no longer append-only)")
+            elif (got[0], got[1]) != (table, fn):
+                problems.append(f"trigger {name} was altered (on {got[0]}, calls {got[1]})")
+            elif got[2] == "D":
+                problems.append(f"trigger {name} is disabled (ALTER TABLE ... DISABLE TRIGGER)")
+        for name in sorted(set(have) - set(_expected_triggers())):
+            problems.append(f"unexpected trigger {name}")
+        srcs = {
+            str(r[0]): str(r[1])
+            for r in self._rows(
+                "SELECT proname, prosrc FROM pg_proc WHERE proname IN "
+                "('detente_append_only', 'detente_leaves_gapless') "
+                "AND pronamespace = current_schema()::regnamespace"
+            )
+        }
+        for fn, src in (
+            ("detente_append_only", _APPEND_ONLY_SRC),
+            ("detente_leaves_gapless", _GAPLESS_SRC),
+        ):
+            if fn not in srcs:
+                problems.append(f"function {fn} is missing")
+            elif " ".join(srcs[fn].split()) != " ".join(src.split()):
+                problems.append(f"function {fn} was altered")
+        return problems
 
     def _write(self, sql: str, args: tuple[object, ...]) -> None:
         with self._writing():

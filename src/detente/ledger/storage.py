@@ -16,17 +16,21 @@ every table and any INSERT that would leave a gap in the leaf indexes.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from detente.errors import StorageError
+from detente.errors import StorageError, VerificationError
+from detente.ledger.keyreg import BindingRow
 from detente.ledger.merkle import leaf_hash, node_hash
 
 __all__ = [
+    "TABLES",
+    "DuplicateEntryError",
     "LogStorage",
     "SQLiteStorage",
     "StaleCheckpointError",
@@ -95,8 +99,49 @@ def append_rows(
     return leaves, new_nodes(first, hashes, {}, fetch)
 
 
+def frontier(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees a tree of ``size`` leaves is made of (RFC 9162 §2.1.1 split).
+
+    Appending reads exactly these as left siblings, so a backend fetches them in one
+    round trip instead of one query per level.
+    """
+    return [(level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1]
+
+
 class StaleCheckpointError(StorageError):
     """A newer checkpoint was stored by another process in the meantime."""
+
+
+class DuplicateEntryError(VerificationError):
+    """The entry (or the commitment it records) is already in the log.
+
+    Attributes:
+        index: The index of the entry already there.
+    """
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def refuse_duplicates(found: dict[bytes, int], hashes: Sequence[bytes], first: int) -> None:
+    """Raise :class:`DuplicateEntryError` if a new leaf hash is stored or repeated in the batch.
+
+    Args:
+        found: Leaf hashes already stored, with their index.
+        hashes: The batch's leaf hashes, in order.
+        first: The index the batch starts at.
+    """
+    seen: dict[bytes, int] = {}
+    for k, h in enumerate(hashes):
+        old = found.get(h, seen.get(h))
+        if old is not None:
+            raise DuplicateEntryError(
+                f"entry {first + k} is already in the log at index {old}: a duplicate "
+                "submission is refused",
+                old,
+            )
+        seen[h] = first + k
 
 
 def refuse_stale_checkpoint(
@@ -143,8 +188,46 @@ class LogStorage(Protocol):
         """The number of entries."""
         ...
 
-    def append(self, entries: Sequence[bytes]) -> int:
-        """Durably append ``entries`` with their nodes; return the first new index."""
+    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
+        """Durably append ``entries`` with their nodes; return the first new index.
+
+        ``within(first)`` runs inside the same transaction, after the rows are written and
+        under the writers' lock: the log checks key bindings and signs the checkpoint there,
+        so a batch and its checkpoint are committed (and fsynced) once. If it raises, nothing
+        is written.
+        """
+        ...
+
+    def leaf_count(self) -> int:
+        """How many leaf rows are stored (fsck compares it with the size)."""
+        ...
+
+    def entry_key(self, key: str) -> int | None:
+        """The index recorded for a unique entry key (e.g. a commitment id), or None."""
+        ...
+
+    def add_entry_keys(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Record unique entry keys; a key already recorded is a :class:`DuplicateEntryError`."""
+        ...
+
+    def binding_rows(self) -> list[BindingRow]:
+        """Every key registration event, in log order."""
+        ...
+
+    def add_bindings(self, rows: Sequence[BindingRow]) -> None:
+        """Record key registration events (written with their entries)."""
+        ...
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The last stored checkpoint, read in O(1)."""
+        ...
+
+    def checkpoint_count(self) -> int:
+        """How many checkpoints are stored."""
+        ...
+
+    def health(self) -> list[str]:
+        """Problems the database itself can see: integrity checks, missing or disabled triggers."""
         ...
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -189,6 +272,10 @@ class LogStorage(Protocol):
         """Store a signed checkpoint; return its sequence number."""
         ...
 
+    def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        """The checkpoint with sequence number ``seq``, or None."""
+        ...
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""
         ...
@@ -199,6 +286,18 @@ class LogStorage(Protocol):
 
     def cosignatures(self, seq: int) -> list[str]:
         """Cosignature lines attached to checkpoint ``seq``."""
+        ...
+
+    def cosignature_seqs(self) -> list[int]:
+        """Checkpoint sequence numbers that cosignature rows refer to."""
+        ...
+
+    def add_witness_key(self, vkey: str) -> None:
+        """Remember a witness key a stored cosignature verified against (fsck re-checks)."""
+        ...
+
+    def witness_keys(self) -> list[str]:
+        """Witness keys remembered by :meth:`add_witness_key`."""
         ...
 
     def close(self) -> None:
@@ -217,17 +316,36 @@ CREATE TABLE IF NOT EXISTS cosignatures(seq INTEGER NOT NULL REFERENCES checkpoi
     line TEXT NOT NULL, PRIMARY KEY(seq, line));
 CREATE TABLE IF NOT EXISTS log_keys(n INTEGER PRIMARY KEY, vkey TEXT NOT NULL,
     action TEXT NOT NULL CHECK(action IN ('add', 'retire')), at REAL NOT NULL);
-CREATE TRIGGER IF NOT EXISTS leaves_gapless BEFORE INSERT ON leaves
-    WHEN NEW.idx != (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)
-    BEGIN SELECT RAISE(ABORT, 'detente ledger: leaf index out of sequence'); END;
+CREATE UNIQUE INDEX IF NOT EXISTS leaves_hash ON leaves(hash);
+CREATE TABLE IF NOT EXISTS entry_keys(key TEXT PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS witness_keys(vkey TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_bindings(n INTEGER PRIMARY KEY, idx INTEGER NOT NULL,
+    actor TEXT NOT NULL, vkey TEXT NOT NULL, action TEXT NOT NULL, mediator INTEGER NOT NULL);
 """
 
-_TABLES = ("meta", "leaves", "nodes", "checkpoints", "cosignatures", "log_keys")
+_GAPLESS = """CREATE TRIGGER IF NOT EXISTS leaves_gapless BEFORE INSERT ON leaves
+    WHEN NEW.idx != (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)
+    BEGIN SELECT RAISE(ABORT, 'detente ledger: leaf index out of sequence'); END;"""
+
+TABLES = (
+    "meta",
+    "leaves",
+    "nodes",
+    "checkpoints",
+    "cosignatures",
+    "log_keys",
+    "entry_keys",
+    "key_bindings",
+    "witness_keys",
+)
+"""Every table of a ledger database (both backends)."""
 
 
-def _triggers() -> str:
+def _triggers(tables: tuple[str, ...] = TABLES) -> str:
     parts = []
-    for t in _TABLES:
+    if "leaves" in tables:
+        parts.append(_GAPLESS)
+    for t in tables:
         for op in ("UPDATE", "DELETE"):
             parts.append(
                 f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
@@ -237,17 +355,46 @@ def _triggers() -> str:
     return "\n".join(parts)
 
 
+@functools.lru_cache(maxsize=1)
+def expected_sqlite_triggers() -> dict[str, str]:
+    """Trigger name -> the SQL SQLite stores for it, from a scratch in-memory database.
+
+    fsck compares a ledger's triggers with these, so a dropped or rewritten trigger shows.
+    """
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(_SCHEMA + _triggers())
+        rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    finally:
+        db.close()
+    return {str(n): str(q) for n, q in rows}
+
+
 class SQLiteStorage:
     """One ledger in one SQLite file (WAL mode, fsync on commit).
 
     Args:
         path: The database file; created with its schema when missing.
         busy_timeout_ms: How long a writer waits for another process's transaction.
+        readonly: Open without writing anything (``fsck`` on a read-only file, or on a
+            file that may not be a ledger: no schema is ever added to it).
     """
 
-    def __init__(self, path: str | Path, busy_timeout_ms: int = 60_000) -> None:
+    def __init__(
+        self, path: str | Path, busy_timeout_ms: int = 60_000, readonly: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        self._depth = 0
         try:
+            if readonly:
+                uri = f"file:{self.path.resolve()}?mode=ro"
+                self._db = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, timeout=busy_timeout_ms / 1000
+                )
+                self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                self._db.execute("PRAGMA query_only=ON")
+                return
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, timeout=busy_timeout_ms / 1000
             )
@@ -259,27 +406,57 @@ class SQLiteStorage:
             # Proof reads are random point lookups: keep hot pages in memory.
             self._db.execute("PRAGMA cache_size=-65536")
             self._db.execute("PRAGMA mmap_size=1073741824")
-            self._db.executescript(_SCHEMA + _triggers())
+            before = {
+                str(r[0])
+                for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            self._db.executescript(_SCHEMA)
+            # Triggers go on tables created now only: re-creating them on every open would
+            # silently repair (and hide) triggers an attacker dropped; fsck reports those.
+            self._db.executescript(_triggers(tuple(t for t in TABLES if t not in before)))
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path}: cannot open ledger database: {exc}") from exc
 
+    def _q(self, sql: str, args: Sequence[object] = ()) -> list[Any]:
+        """Rows of a read; a database error becomes a :class:`StorageError`."""
+        try:
+            return self._db.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: read failed: {exc}") from exc
+
     # -- entries and nodes -------------------------------------------------------------
     def size(self) -> int:
-        """The number of entries."""
-        row = self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()
-        return int(row[0])
+        """The number of entries (one more than the largest index)."""
+        return int(self._q("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves")[0][0])
 
-    def append(self, entries: Sequence[bytes]) -> int:
+    def leaf_count(self) -> int:
+        """How many leaf rows are stored."""
+        return int(self._q("SELECT COUNT(*) FROM leaves")[0][0])
+
+    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
         """Append in one ``BEGIN IMMEDIATE`` transaction, committed and fsynced on return.
 
         Raises:
+            DuplicateEntryError: if an entry is already stored (or repeated in the batch).
             StorageError: if the database refuses the write.
         """
         with self._immediate("append") as db:
             first = self.size()
-            leaves, nodes = append_rows(first, entries, self.node)
+            edge = self.nodes(frontier(first))
+            leaves, nodes = append_rows(
+                first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
+            )
+            hashes = [h for _, _, h in leaves]
+            found: dict[bytes, int] = {}
+            for start in range(0, len(hashes), 500):
+                part = hashes[start : start + 500]
+                sql = f"SELECT hash, idx FROM leaves WHERE hash IN ({','.join('?' * len(part))})"
+                found.update((_blob(h), int(i)) for h, i in db.execute(sql, part))
+            refuse_duplicates(found, hashes, first)
             db.executemany("INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)", leaves)
             db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
+            if within is not None:
+                within(first)
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -288,27 +465,28 @@ class SQLiteStorage:
         Raises:
             StorageError: if there is no such entry.
         """
-        row = self._db.execute("SELECT data, hash FROM leaves WHERE idx = ?", (index,)).fetchone()
-        if row is None:
+        rows = self._q("SELECT data, hash FROM leaves WHERE idx = ?", (index,))
+        if not rows:
             raise StorageError(f"no entry {index} in {self.path} (size {self.size()})")
-        return _blob(row[0]), _blob(row[1])
+        return _blob(rows[0][0]), _blob(rows[0][1])
 
     def iter_entries(
         self, start: int = 0, end: int | None = None
     ) -> Iterator[tuple[int, bytes, bytes]]:
-        """``(index, data, stored leaf hash)`` in index order, read in chunks."""
+        """``(index, data, stored leaf hash)`` in index order, read in chunks.
+
+        A missing range does not end the iteration (fsck must see what lies beyond a gap).
+        """
         stop = self.size() if end is None else end
         pos = start
         while pos < stop:
-            rows = self._db.execute(
+            rows = self._q(
                 "SELECT idx, data, hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
                 (pos, min(stop, pos + 4096)),
-            ).fetchall()
-            if not rows:
-                return
+            )
             for r in rows:
                 yield int(r[0]), _blob(r[1]), _blob(r[2])
-            pos = int(rows[-1][0]) + 1
+            pos = int(rows[-1][0]) + 1 if rows else pos + 4096
 
     def node(self, level: int, index: int) -> bytes:
         """The stored complete-subtree hash.
@@ -316,12 +494,10 @@ class SQLiteStorage:
         Raises:
             StorageError: if it is missing (a corrupt or truncated ledger).
         """
-        row = self._db.execute(
-            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
-        ).fetchone()
-        if row is None:
+        rows = self._q("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index))
+        if not rows:
             raise StorageError(f"{self.path}: missing interior hash at level {level} index {index}")
-        return _blob(row[0])
+        return _blob(rows[0][0])
 
     def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """Several complete-subtree hashes in one query (a proof's worth)."""
@@ -335,19 +511,62 @@ class SQLiteStorage:
                 + ") AS v CROSS JOIN nodes AS n ON n.level = v.column1 AND n.idx = v.column2"
             )
             args = [x for k in part for x in k]
-            for level, idx, h in self._db.execute(sql, args):
+            for level, idx, h in self._q(sql, args):
                 out[(int(level), int(idx))] = _blob(h)
         return out
 
     def node_count(self) -> int:
         """How many complete-subtree hashes are stored."""
-        return int(self._db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0])
+        return int(self._q("SELECT COUNT(*) FROM nodes")[0][0])
+
+    # -- unique keys and key bindings ---------------------------------------------------
+    def entry_key(self, key: str) -> int | None:
+        """The index recorded for a unique entry key, or None."""
+        rows = self._q("SELECT idx FROM entry_keys WHERE key = ?", (key,))
+        return int(rows[0][0]) if rows else None
+
+    def add_entry_keys(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Record unique entry keys (inside the append's transaction).
+
+        Raises:
+            DuplicateEntryError: if a key is already recorded.
+        """
+        with self._immediate("append") as db:
+            for key, idx in rows:
+                old = db.execute("SELECT idx FROM entry_keys WHERE key = ?", (key,)).fetchone()
+                if old is not None:
+                    raise DuplicateEntryError(
+                        f"entry {idx}: {key} is already in the log at index {old[0]}; a "
+                        "duplicate submission is refused",
+                        int(old[0]),
+                    )
+                db.execute("INSERT INTO entry_keys(key, idx) VALUES (?, ?)", (key, idx))
+
+    def binding_rows(self) -> list[BindingRow]:
+        """Every key registration event, in log order."""
+        return [
+            BindingRow(
+                idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
+            )
+            for r in self._q(
+                "SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n"
+            )
+        ]
+
+    def add_bindings(self, rows: Sequence[BindingRow]) -> None:
+        """Record key registration events (inside the append's transaction)."""
+        with self._immediate("append") as db:
+            db.executemany(
+                "INSERT INTO key_bindings(idx, actor, vkey, action, mediator) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r["idx"], r["actor"], r["key"], r["action"], int(r["mediator"])) for r in rows],
+            )
 
     # -- settings, keys, checkpoints ----------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         """A setting, or None."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._q("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if not rows else str(rows[0][0])
 
     def put_meta(self, key: str, value: str) -> None:
         """Store a setting once.
@@ -370,7 +589,7 @@ class SQLiteStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        rows = self._db.execute("SELECT vkey, action FROM log_keys ORDER BY n")
+        rows = self._q("SELECT vkey, action FROM log_keys ORDER BY n")
         return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
@@ -398,9 +617,31 @@ class SQLiteStorage:
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""
         return [
-            (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
-            for r in self._db.execute("SELECT seq, size, root, note FROM checkpoints ORDER BY seq")
+            (int(r[0]), int(r[1]), _blob(r[2]), str(r[3]))
+            for r in self._q("SELECT seq, size, root, note FROM checkpoints ORDER BY seq")
         ]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The last stored checkpoint (one indexed read)."""
+        rows = self._q("SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1")
+        return (
+            None
+            if not rows
+            else (int(rows[0][0]), int(rows[0][1]), _blob(rows[0][2]), str(rows[0][3]))
+        )
+
+    def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        """The checkpoint with sequence number ``seq``, or None."""
+        rows = self._q("SELECT seq, size, root, note FROM checkpoints WHERE seq = ?", (seq,))
+        return (
+            None
+            if not rows
+            else (int(rows[0][0]), int(rows[0][1]), _blob(rows[0][2]), str(rows[0][3]))
+        )
+
+    def checkpoint_count(self) -> int:
+        """How many checkpoints are stored."""
+        return int(self._q("SELECT COUNT(*) FROM checkpoints")[0][0])
 
     def add_cosignature(self, seq: int, line: str) -> None:
         """Attach a cosignature line to checkpoint ``seq`` (duplicates ignored)."""
@@ -410,10 +651,41 @@ class SQLiteStorage:
         """Cosignature lines of checkpoint ``seq``."""
         return [
             str(r[0])
-            for r in self._db.execute(
-                "SELECT line FROM cosignatures WHERE seq = ? ORDER BY rowid", (seq,)
-            )
+            for r in self._q("SELECT line FROM cosignatures WHERE seq = ? ORDER BY rowid", (seq,))
         ]
+
+    def cosignature_seqs(self) -> list[int]:
+        """Checkpoint sequence numbers that cosignature rows refer to (fsck)."""
+        return [int(r[0]) for r in self._q("SELECT DISTINCT seq FROM cosignatures ORDER BY seq")]
+
+    def add_witness_key(self, vkey: str) -> None:
+        """Remember a witness key (duplicates ignored)."""
+        self._write("INSERT OR IGNORE INTO witness_keys(vkey) VALUES (?)", (vkey,))
+
+    def witness_keys(self) -> list[str]:
+        """Remembered witness keys."""
+        return [str(r[0]) for r in self._q("SELECT vkey FROM witness_keys ORDER BY vkey")]
+
+    # -- health -------------------------------------------------------------------------
+    def health(self) -> list[str]:
+        """SQLite's own ``quick_check``, then every detente trigger present and unaltered."""
+        problems = [
+            f"sqlite quick_check: {r[0]}"
+            for r in self._q("PRAGMA quick_check")
+            if str(r[0]).lower() != "ok"
+        ]
+        have = {
+            str(n): str(q)
+            for n, q in self._q("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        }
+        for name, sql in expected_sqlite_triggers().items():
+            if name not in have:
+                problems.append(f"trigger {name} is missing (the table is no longer append-only)")
+            elif " ".join(have[name].split()) != " ".join(sql.split()):
+                problems.append(f"trigger {name} was altered")
+        for name in sorted(set(have) - set(expected_sqlite_triggers())):
+            problems.append(f"unexpected trigger {name}")
+        return problems
 
     def _write(self, sql: str, args: tuple[object, ...]) -> int:
         with self._immediate("write") as db:
@@ -424,12 +696,25 @@ class SQLiteStorage:
     def _immediate(self, what: str) -> Iterator[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction, committed (and fsynced) on leaving.
 
-        Any error rolls it back; a refusal by the database becomes a :class:`StorageError`
-        naming ``what`` failed.
+        Re-entrant: inside an open transaction (an append's ``within`` step) it joins it,
+        so everything the step writes commits with the batch. Any error rolls it back; a
+        refusal by the database becomes a :class:`StorageError` naming ``what`` failed.
         """
         db = self._db
+        if self.readonly:
+            raise StorageError(f"{self.path}: opened read-only; {what} refused")
+        if self._depth:
+            self._depth += 1
+            try:
+                yield db
+            except sqlite3.DatabaseError as exc:
+                raise StorageError(f"{self.path}: {what} failed: {exc}") from exc
+            finally:
+                self._depth -= 1
+            return
         try:
             db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield db
                 db.execute("COMMIT")
@@ -437,6 +722,8 @@ class SQLiteStorage:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path}: {what} failed: {exc}") from exc
 
@@ -454,3 +741,51 @@ class SQLiteStorage:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def backup_sqlite(src: Path, out: Path) -> int:
+    """Copy a SQLite ledger with SQLite's online backup API; return its entry count.
+
+    The backup is a consistent snapshot that includes what is still in the ``-wal`` file
+    (copying the main file alone can miss every acknowledged entry since the last WAL
+    checkpoint). It is written to a temporary file beside ``out``, fsynced, then renamed.
+
+    Raises:
+        StorageError: if the source is not a ledger or the copy cannot be written.
+    """
+    import os
+    import tempfile
+
+    from detente.ledger._files import fsync_dir
+
+    if out.exists():
+        raise StorageError(f"{out} exists; a backup never overwrites a file")
+    try:
+        source = sqlite3.connect(f"file:{src.resolve()}?mode=ro", uri=True)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{src}: cannot open: {exc}") from exc
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        dest = sqlite3.connect(tmp)
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+            n = int(dest.execute("SELECT COUNT(*) FROM leaves").fetchone()[0])
+        finally:
+            dest.close()
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.link(tmp, out)
+        fsync_dir(out.parent)
+        return n
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{src}: backup failed: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot write backup {out}: {exc.strerror or exc}") from exc
+    finally:
+        source.close()
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from detente.errors import StorageError
 from detente.ledger.log import Ledger
+from detente.ledger.note import checkpoint_of
 
 __all__ = ["encode_index", "export_tiles"]
 
@@ -44,8 +45,15 @@ def export_tiles(ledger: Ledger, out: Path) -> dict[str, int]:
     Raises:
         StorageError: if the ledger has no checkpoint.
     """
+    try:
+        return _export(ledger, out)
+    except OSError as exc:
+        raise StorageError(f"cannot write tiles under {out}: {exc.strerror or exc}") from exc
+
+
+def _export(ledger: Ledger, out: Path) -> dict[str, int]:
     note = ledger.cosigned_checkpoint()
-    size = int(note.split("\n")[1])
+    size = checkpoint_of(note).size
     out.mkdir(parents=True, exist_ok=True)
     (out / "checkpoint").write_text(note, encoding="utf-8")
     hash_tiles = 0

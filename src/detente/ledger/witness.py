@@ -16,13 +16,13 @@ import base64
 import fcntl
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
+from detente.ledger._files import write_atomic
 from detente.ledger.note import ALG_COSIGNATURE_V1, Checkpoint, NoteSigner, open_note
 
 __all__ = ["Witness", "WitnessRefusal", "format_add_checkpoint", "parse_add_checkpoint"]
@@ -61,7 +61,7 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
     if not sep:
         raise WitnessRefusal("add-checkpoint: no empty line before the checkpoint")
     lines = head.split("\n")
-    if not lines[0].startswith("old ") or not lines[0][4:].isdigit():
+    if not lines[0].startswith("old ") or not lines[0][4:].isdigit() or not lines[0].isascii():
         raise WitnessRefusal("add-checkpoint: first line must be 'old <size>'")
     if len(lines) - 1 > 63:
         raise WitnessRefusal(
@@ -70,6 +70,8 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
     size_s = lines[0][4:]
     if size_s != "0" and size_s.startswith("0"):
         raise WitnessRefusal("add-checkpoint: old size has leading zeroes")
+    if len(size_s) > 19 or int(size_s) >= 2**63:
+        raise WitnessRefusal("add-checkpoint: old size is beyond 2^63-1")
     proof = []
     for k, line in enumerate(lines[1:]):
         try:
@@ -113,7 +115,7 @@ class Witness:
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
             return int(doc["size"]), base64.b64decode(doc["root"])
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"witness state {p} is unreadable: {exc}") from exc
 
     def add_checkpoint(self, body: str, timestamp: int | None = None) -> str:
@@ -144,9 +146,13 @@ class Witness:
                 f"old size {old_size} is larger than the checkpoint size {cp.size} "
                 "(tlog-witness answers 400 Bad Request)"
             )
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(self.state_dir / ".lock", "a+b")  # noqa: SIM115 - held below
+        except OSError as exc:
+            raise StorageError(f"witness state {self.state_dir}: {exc.strerror or exc}") from exc
         # Check-then-persist must be atomic across processes (tlog-witness §add-checkpoint).
-        with open(self.state_dir / ".lock", "a+b") as lock:
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return self._add_locked(cp, text, old_size, proof, timestamp)
 
@@ -172,18 +178,12 @@ class Witness:
             merkle.verify_consistency(seen_size, cp.size, seen_root, cp.root, proof)
         except VerificationError as exc:
             raise WitnessRefusal(f"consistency proof: {exc}", status=422) from exc
-        p = self._state_path(cp.origin)
-        tmp = p.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "origin": cp.origin,
-                    "size": cp.size,
-                    "root": base64.b64encode(cp.root).decode("ascii"),
-                },
-                f,
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
+        # Durable before the cosignature leaves: file fsync, rename, then the folder's fsync
+        # (without it a power loss can roll the rename back and the witness would forget).
+        state = {
+            "origin": cp.origin,
+            "size": cp.size,
+            "root": base64.b64encode(cp.root).decode("ascii"),
+        }
+        write_atomic(self._state_path(cp.origin), json.dumps(state).encode("utf-8"))
         return self.signer.signature(text, timestamp).line

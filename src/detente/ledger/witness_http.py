@@ -19,6 +19,7 @@ unless given a URL.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ from typing import Any
 
 from detente.errors import VerificationError
 from detente.ledger.log import Ledger
+from detente.ledger.note import checkpoint_of
 from detente.ledger.witness import Witness, WitnessRefusal, format_add_checkpoint
 
 __all__ = ["WitnessServer", "submit_checkpoint", "witness_checkpoint"]
@@ -57,11 +59,43 @@ class WitnessServer(ThreadingHTTPServer):
         address: tuple[str, int],
         prefix: str = "",
         log: Callable[[str], None] | None = None,
+        timeout: float = 10.0,
+        max_connections: int = 64,
     ) -> None:
         self.witness = witness
         self.prefix = prefix.rstrip("/")
         self.log = log
+        self.timeout_s = timeout
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Refuse a connection beyond :attr:`max_connections` instead of starting a thread.
+
+        Stalled clients then cost a bounded number of threads; each one's reads and idle
+        keep-alive waits end after :attr:`timeout_s` seconds (the handler's socket timeout).
+        """
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n"
+                )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
@@ -80,6 +114,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: WitnessServer
     protocol_version = "HTTP/1.1"
     server_version = "detente-witness"
+    # Small replies on a keep-alive connection: without TCP_NODELAY each waits for the
+    # client's delayed ACK (Nagle), about 40 ms per request.
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        # The socket timeout ends stalled reads and idle keep-alive waits.
+        self.request.settimeout(self.server.timeout_s)
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
         pass  # one line per answer goes to the server's ``log`` instead (see _reply)
@@ -169,7 +211,7 @@ def submit_checkpoint(
     """
     if not url.startswith(("http://", "https://")):
         raise VerificationError(f"witness URL {url!r} must start with http:// or https://")
-    size = int(checkpoint_note.split("\n")[1])
+    size = checkpoint_of(checkpoint_note).size
     for attempt in range(2):
         proof = ledger.consistency_proof(old_size, size) if 0 < old_size < size else []
         status, ctype, text = _post(
