@@ -18,6 +18,22 @@ DATA = REPO / "data"
 """The public datasets shipped with the repository (``data/README.md``)."""
 
 
+@pytest.fixture(autouse=True)
+def _own_checkpoint_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps the ledger's checkpoint state (the equivocation guard) to itself.
+
+    The guard's state lives outside the database, by default under ``~/.detente/state``;
+    tests must neither read nor leave one there. The throwaway PostgreSQL servers of
+    ``tests/pgserver.py`` run with fsync off for speed, which the ledger refuses unless
+    told, as here, that loss on power cut is acceptable.
+    """
+    from detente.ledger.guard import STATE_ENV
+    from detente.ledger.postgres import UNSAFE_FSYNC_ENV
+
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "checkpoint-state"))
+    monkeypatch.setenv(UNSAFE_FSYNC_ENV, "1")
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

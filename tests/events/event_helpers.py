@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 
@@ -24,5 +25,12 @@ TUR = signer("TUR", 44)
 
 
 def new_ledger(location: str | Path) -> str | Path:
-    Ledger.create(location, ORIGIN, [LOG_KEY.vkey]).close()
+    """A ledger whose first entries bind the test keys: TUR (mediator), AFG and the analyst."""
+    led = Ledger.create(location, ORIGIN, [LOG_KEY.vkey], genesis=genesis_entry("TUR", TUR))
+    try:
+        led.append_many(
+            [registration_entry(a, s, "TUR", TUR) for a, s in (("AFG", AFG), ("analyst", ANALYST))]
+        )
+    finally:
+        led.close()
     return location

@@ -383,7 +383,9 @@ def ledger_revoke(
 
 @ledger.command("add-key")
 @db_argument
-@click.option("--key", "key_name", required=True)
+@click.option(
+    "--key", "key_name", required=True, help="The log key to trust (named like the origin)."
+)
 @keys_dir_option
 def ledger_add_key(db: Path | str, key_name: str, keys_dir: Path | None) -> None:
     """Trust another log key (rotation: checkpoints are then signed by old and new)."""
@@ -404,7 +406,12 @@ def ledger_retire_key(db: Path | str, vkey: str) -> None:
 
 @ledger.command("draft")
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The draft file to write.",
+)
 def ledger_draft(source: Path, out: Path) -> None:
     """Validate a commitment (JSON or YAML) and write an unsigned draft to OUT.
 
@@ -434,7 +441,12 @@ def ledger_draft(source: Path, out: Path) -> None:
 @ledger.command("sign")
 @click.argument("draft", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--actor", required=True, help="The signing party's actor id.")
-@click.option("--key", "key_name", required=True)
+@click.option(
+    "--key",
+    "key_name",
+    required=True,
+    help="The party's signing key (bound to --actor in the log).",
+)
 @keys_dir_option
 @passphrase_option
 def ledger_sign(
@@ -449,7 +461,12 @@ def ledger_sign(
 @ledger.command("countersign")
 @click.argument("draft", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--actor", required=True, help="The mediator's actor id.")
-@click.option("--key", "key_name", required=True)
+@click.option(
+    "--key",
+    "key_name",
+    required=True,
+    help="The mediator's signing key (bound to --actor in the log).",
+)
 @keys_dir_option
 @passphrase_option
 def ledger_countersign(
@@ -528,11 +545,14 @@ def _log_signers(
     "--kind",
     required=True,
     type=click.Choice(list(EVENT_KINDS)),
+    help="What happened to the commitment (lifecycle order).",
 )
 @click.option("--by", "actor", required=True, help="Actor making the statement.")
-@click.option("--note", default=None)
+@click.option("--note", default=None, help="A short note stored in the signed event.")
 @click.option("--at", "at", default=None, help="ISO time (default: now, UTC).")
-@click.option("--key", "key_name", required=True)
+@click.option(
+    "--key", "key_name", required=True, help="The signing key of --by (bound to it in the log)."
+)
 @keys_dir_option
 @passphrase_option
 def ledger_event(
@@ -612,7 +632,12 @@ def ledger_checkpoint(
 @ledger.command("prove")
 @db_argument
 @click.argument("index", type=int, required=False)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the receipt here (default: stdout).",
+)
 @click.option(
     "--consistency-from",
     "old",
@@ -641,7 +666,13 @@ def ledger_prove(db: Path | str, index: int | None, out: Path | None, old: int |
 @ledger.command("add-cosignatures")
 @db_argument
 @click.argument("cosigned", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--witness-key", "wkeys", multiple=True, required=True)
+@click.option(
+    "--witness-key",
+    "wkeys",
+    multiple=True,
+    required=True,
+    help="A trusted witness's verifier key (repeatable).",
+)
 def ledger_add_cosignatures(db: Path | str, cosigned: Path, wkeys: tuple[str, ...]) -> None:
     """Attach verified witness cosignatures to the matching stored checkpoint."""
     n = Ledger.open(db).add_cosignatures(_read_text(cosigned), list(wkeys))
@@ -704,7 +735,12 @@ def ledger_backup(db: Path | str, out: Path) -> None:
 
 @ledger.command("demo")
 @click.argument("case_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the demo ledger, keys and receipt.",
+)
 def ledger_demo(case_file: Path, out: Path) -> None:
     """Record and verify an ILLUSTRATIVE guarantee for a case (throwaway keys)."""
     from detente.case.loader import load_case
@@ -724,11 +760,23 @@ def ledger_demo(case_file: Path, out: Path) -> None:
     help="A C2SP tlog-policy file (log/witness/group/quorum lines), or JSON "
     "{log: {origin, keys}, witnesses, quorum, parties}.",
 )
-@click.option("--origin", default=None)
-@click.option("--log-key", "log_keys", multiple=True)
-@click.option("--witness-key", "wkeys", multiple=True)
+@click.option("--origin", default=None, help="The log's origin (with --log-key; or use --policy).")
+@click.option(
+    "--log-key", "log_keys", multiple=True, help="The log's verifier key (repeatable; rotation)."
+)
+@click.option(
+    "--witness-key",
+    "wkeys",
+    multiple=True,
+    help="A witness verifier key (repeatable; see --quorum).",
+)
 @click.option("--quorum", type=int, default=None, help="Witnesses needed (k of n).")
-@click.option("--entry", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None)
+@click.option(
+    "--entry",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The entry file the receipt must prove (optional).",
+)
 @format_option("text", "json", default="text")
 def verify(
     receipt: Path,
@@ -861,7 +909,12 @@ def witness() -> None:
 @witness.command("cosign")
 @click.argument("request", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--key", "key_name", required=True, help="The witness key (keys new --witness).")
-@click.option("--state", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The witness's state folder (last size per log).",
+)
 @click.option("--log", "logs", multiple=True, required=True, help="A trusted log's verifier key.")
 @keys_dir_option
 @passphrase_option
@@ -890,10 +943,21 @@ def _trusted_logs(logs: tuple[str, ...]) -> dict[str, list[str]]:
 
 @witness.command("serve")
 @click.option("--key", "key_name", required=True, help="The witness key (keys new --witness).")
-@click.option("--state", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The witness's state folder (last size per log).",
+)
 @click.option("--log", "logs", multiple=True, required=True, help="A trusted log's verifier key.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=7380, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7380,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.option("--prefix", default="", help="Submission prefix, e.g. /witness/v1.")
 @click.option(
     "--timeout",
@@ -950,7 +1014,13 @@ def witness_serve(
 @ledger.command("witness")
 @db_argument
 @click.option("--url", "urls", multiple=True, required=True, help="A witness's submission URL.")
-@click.option("--witness-key", "wkeys", multiple=True, required=True)
+@click.option(
+    "--witness-key",
+    "wkeys",
+    multiple=True,
+    required=True,
+    help="A witness's verifier key (repeatable).",
+)
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 def ledger_witness(
     db: Path | str, urls: tuple[str, ...], wkeys: tuple[str, ...], timeout: float

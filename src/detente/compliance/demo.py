@@ -33,6 +33,7 @@ from detente.ledger.commitment import (
     countersign,
     sign_commitment,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 from detente.ledger.receipt import Policy, verify_receipt
@@ -99,8 +100,18 @@ def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) ->
         p = db.with_name(db.name + suffix)
         if p.exists():
             p.unlink()
-    led = Ledger.create(db, ORIGIN, [log_key.vkey])
+    mediators = list(commitment.guarantors) or [ANALYST]
+    first = mediators[0]
+    led = Ledger.create(db, ORIGIN, [log_key.vkey], genesis=genesis_entry(first, signers[first]))
     try:
+        # Every signer's key is bound to its actor in the log, witnessed by the first mediator.
+        led.append_many(
+            [
+                registration_entry(a, signers[a], first, signers[first], mediator=a in mediators)
+                for a in sorted(signers)
+                if a != first
+            ]
+        )
         sc = sign_commitment(
             SignedCommitment(commitment=commitment),
             commitment.committing_party,
