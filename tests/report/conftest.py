@@ -108,9 +108,31 @@ def _sample_guarantee(ok: bool) -> dict[str, Any]:
         "label": "Illustrative example, not a real agreement",
         "source": "test",
         "commitment": {
-            "text": "Southland will open the harbour to daytime traffic with inspection.",
-            "committing_party": "south",
-            "beneficiaries": ["north"],
+            "id": "sha256:" + "0" * 64,
+            "commitment": {
+                "format": "detente.commitment/v1",
+                "id": "open-harbour",
+                "label": "Illustrative example, not a real agreement",
+                "case": "harbour-talks",
+                "text": "Southland will open the harbour to daytime traffic with inspection.",
+                "committing_party": "south",
+                "beneficiaries": ["north"],
+                "obligations": [
+                    {
+                        "id": "open",
+                        "text": "Open the harbour by day.",
+                        "indicator": {
+                            "metric": "days_open",
+                            "comparison": ">=",
+                            "threshold": 25,
+                            "period": "P30D",
+                        },
+                    }
+                ],
+                "start": "2025-03-01",
+            },
+            "signatures": [],
+            "countersignatures": [],
         },
         "log_origin": "example.org/detente-demo",
         "index": 0,

@@ -362,7 +362,7 @@ def test_guarantee_shows_a_signed_record_readably(
     g["commitment"] = {
         "id": "sha256:abc",
         "commitment": {
-            **g["commitment"],
+            **g["commitment"]["commitment"],
             "start": "2025-03-01",
             "end": "2025-09-01",
             "guarantors": ["med"],
@@ -379,8 +379,8 @@ def test_guarantee_shows_a_signed_record_readably(
                 }
             ],
         },
-        "signatures": [{"actor": "south", "role": "party", "sig": "xx"}],
-        "countersignatures": [{"actor": "med", "role": "mediator", "sig": "yy"}],
+        "signatures": [{"actor": "south", "role": "party", "key": "k", "sig": "xx"}],
+        "countersignatures": [{"actor": "med", "role": "mediator", "key": "k", "sig": "yy"}],
     }
     doc = parse(build_brief(small_case, small_forecast, guarantees=[g]))
     section = squash(doc.text_by_id["guarantee"])

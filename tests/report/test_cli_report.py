@@ -380,3 +380,21 @@ def test_brief_of_a_ktab_file_without_ranges_or_mediators(assets: Path, tmp_path
     bottom = html.split('id="bottom-line"', 1)[1].split("</section>")[0]
     assert "How sure is not in this brief: the case states no ranges" in bottom
     assert "What would move it is not in this brief: the case names no mediator" in bottom
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--by", "nrth"], "no actor 'nrth'"),
+        (["--draws", "nope"], "bad --draws value 'nope'"),
+        (["--robustness", "-1"], "--robustness"),
+    ],
+)
+def test_brief_refuses_bad_options_before_writing(
+    small_case_path: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "b.html"
+    result = CliRunner().invoke(cli, ["brief", str(small_case_path), "-o", str(out), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()

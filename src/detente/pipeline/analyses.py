@@ -17,8 +17,10 @@ import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from detente.case.checks import did_you_mean
 from detente.case.model import Case
 from detente.diagnose import Diagnosis, diagnose
+from detente.errors import Diagnostic
 from detente.forecast import forecast as run_forecast
 from detente.forecast.run import Forecast
 from detente.pipeline.guarantees import guarantees_from_ledger
@@ -172,6 +174,21 @@ def intervention_actors(case: Case) -> list[str]:
 def _interventions(
     case: Case, by: Sequence[str], options: BriefOptions
 ) -> list[InterventionResult | SkippedSearchDict]:
+    ids = [a.id for a in case.actors]
+    unknown = [a for a in by if a not in ids]
+    if unknown:  # a typo is an error, not an issue "not searched"
+        raise UncertaintyError(
+            f"--by: no actor {', '.join(repr(a) for a in unknown)} in case '{case.case.id}'",
+            [
+                Diagnostic(
+                    f"no actor '{a}' in case '{case.case.id}'",
+                    code="unknown-actor",
+                    expected="one of: " + ", ".join(ids),
+                    hint=did_you_mean(a, ids),
+                )
+                for a in unknown
+            ],
+        )
     out: list[InterventionResult | SkippedSearchDict] = []
     for issue in case.issues:
         try:

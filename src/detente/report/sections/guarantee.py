@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from detente.case.model import Case
+from detente.ledger.commitment import Obligation, SignedCommitment, commitment_id
 from detente.pipeline.records import GuaranteeRecord
 from detente.report.format import num
 from detente.report.sections.base import BriefInputs, Charts, Section, actor_name
@@ -31,63 +32,50 @@ def verify_command(record: GuaranteeRecord) -> str:
     return f"detente verify {record['receipt_name']} --policy {record['policy_name']}"
 
 
-def _names(case: Case, ids: object) -> str:
-    if isinstance(ids, str):
-        ids = [ids]
-    if not isinstance(ids, list | tuple):
-        return ""
-    return ", ".join(actor_name(case, str(i)) for i in ids)
+def _names(case: Case, ids: Sequence[str]) -> str:
+    return ", ".join(actor_name(case, i) for i in ids)
 
 
-def _obligation_text(ob: object) -> str:
-    if not isinstance(ob, Mapping):
-        return str(ob)
-    text = str(ob.get("text") or ob.get("id") or "")
-    ind = ob.get("indicator")
-    if isinstance(ind, Mapping) and ind.get("metric"):
-        measure = f"{ind.get('metric')} {ind.get('comparison', '')} {num(ind.get('threshold'))}"
-        if ind.get("period"):
-            measure += f" per {ind['period']}"
-        text += f" [measured: {measure.strip()}]"
+def _obligation_text(ob: Obligation) -> str:
+    text = ob.text
+    ind = ob.indicator
+    if ind.metric:
+        measure = f"{ind.metric} {ind.comparison} {num(ind.threshold)}"
+        if ind.period:
+            measure += f" per {ind.period}"
+        text += f" [measured: {measure}]"
     return text
 
 
 def guarantee_view(case: Case, g: GuaranteeRecord) -> dict[str, Any]:
-    """One guarantee as the template shows it."""
+    """One guarantee as the template shows it.
+
+    The record's commitment is read through the ledger's own model
+    (:class:`detente.ledger.commitment.SignedCommitment`), not as loose JSON.
+    """
     envelope = g["commitment"]
-    # A signed record wraps the commitment: {"id", "commitment": {...}, "signatures": [...]}.
-    inner = envelope.get("commitment")
-    body: Mapping[str, Any] = inner if isinstance(inner, Mapping) else envelope
+    sc = SignedCommitment.model_validate({k: v for k, v in envelope.items() if k != "id"})
+    c = sc.commitment
     check = g["verification"]
-
-    def signers(key: str) -> str:
-        sigs = envelope.get(key) or []
-        return ", ".join(
-            actor_name(case, str(s.get("actor", "?"))) for s in sigs if isinstance(s, Mapping)
-        )
-
-    period = " – ".join(str(body[k]) for k in ("start", "end") if body.get(k))
+    period = " – ".join(d.isoformat() for d in (c.start, c.end) if d is not None)
     fields = [
-        ("Committing party", _names(case, body.get("committing_party"))),
-        ("Beneficiaries", _names(case, body.get("beneficiaries"))),
+        ("Committing party", actor_name(case, c.committing_party)),
+        ("Beneficiaries", _names(case, c.beneficiaries)),
         ("In force", period),
-        ("Guarantors", _names(case, body.get("guarantors"))),
-        ("Witnesses", _names(case, body.get("witnesses"))),
-        ("Issues", ", ".join(str(i) for i in body.get("issues") or [])),
-        ("Signed by", signers("signatures")),
-        ("Countersigned by", signers("countersignatures")),
-        ("Commitment id", str(envelope.get("id") or body.get("id") or "")),
+        ("Guarantors", _names(case, c.guarantors)),
+        ("Witnesses", _names(case, c.witnesses)),
+        ("Issues", ", ".join(c.issues)),
+        ("Signed by", _names(case, [s.actor for s in sc.signatures])),
+        ("Countersigned by", _names(case, [s.actor for s in sc.countersignatures])),
+        ("Commitment id", str(envelope.get("id") or commitment_id(c))),
     ]
-    obligations = body.get("obligations") or []
     policy_text = json.dumps(g["policy"], indent=2, ensure_ascii=False) + "\n"
     return {
         "label": g["label"],
         "source": g["source"],
-        "text": str(body.get("text") or ""),
+        "text": c.text,
         "fields": [(k, v) for k, v in fields if v],
-        "obligations": [_obligation_text(o) for o in obligations]
-        if isinstance(obligations, list)
-        else [],
+        "obligations": [_obligation_text(o) for o in c.obligations],
         "commitment_json": json.dumps(envelope, indent=2, ensure_ascii=False),
         "log_origin": g["log_origin"],
         "index": g["index"],
