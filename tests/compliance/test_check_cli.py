@@ -163,7 +163,12 @@ def _ledger_flow(run, tmp_path: Path, db: str | Path) -> dict[str, Any]:
     have = run("keys", "list")
     for name in (origin, "analyst", "AFG", "TUR"):
         keys[name] = run("keys", "export" if name in have else "new", name).strip()
-    run("ledger", "init", db, "--origin", origin, "--key", origin)
+    # TUR, the mediator, is the log's genesis and witnesses AFG's and the analyst's keys.
+    run("ledger", "init", db, "--origin", origin, "--key", origin, "--mediator", "TUR",
+        "--mediator-key", "TUR")  # fmt: skip
+    for actor in ("AFG", "analyst"):
+        run("ledger", "register", db, "--actor", actor, "--key", actor, "--by", "TUR",
+            "--by-key", "TUR")  # fmt: skip
     draft = tmp_path / "draft.json"
     run("ledger", "draft", COMMITMENT, "--out", draft)
     run("ledger", "sign", draft, "--actor", "AFG", "--key", "AFG")
@@ -230,14 +235,14 @@ def test_ledger_record_verify_and_trust(run, tmp_path: Path) -> None:
     got = _ledger_flow(run, tmp_path, db)
     periods = got["report"]["obligations"][0]["periods"]
     assert [p["verdict"] for p in periods] == GED_VERDICTS
-    assert [d["record_index"] for d in got["report"]["datasets"]] == [1, 2]
+    assert [d["record_index"] for d in got["report"]["datasets"]] == [4, 5]
     # The ledger check equals the file check, period for period.
     assert periods == json.loads(_file_check(run))["obligations"][0]["periods"]
-    assert "recorded 4 verdict(s) at indexes 3..6" in got["recorded"]
+    assert "recorded 4 verdict(s) at indexes 6..9" in got["recorded"]
     assert "recorded 0 verdict(s)" in got["again"]
-    kinds = [e["what"] for e in got["shown"][3:]]
+    kinds = [e["what"] for e in got["shown"][6:]]
     assert kinds == ["compliance_claim", "compliance_claim", "fulfilled", "fulfilled"]
-    entry = json.loads(run("ledger", "show", db, 5))
+    entry = json.loads(run("ledger", "show", db, 8))
     note = json.loads(entry["event"]["note"])
     assert note["verdict"] == "kept" and note["period"] == {
         "start": "2023-03-01",
@@ -248,7 +253,7 @@ def test_ledger_record_verify_and_trust(run, tmp_path: Path) -> None:
         f"dataset:{d['record_index']}:sha256:{d['sha256']}" for d in got["report"]["datasets"]
     ]
     receipt = tmp_path / "verdict.tlog-proof"
-    run("ledger", "prove", db, 5, "--out", receipt)
+    run("ledger", "prove", db, 8, "--out", receipt)
     out = run("verify", receipt, "--origin", got["origin"], "--log-key", got["keys"][got["origin"]])
     assert out.startswith("VALID")
     (afg,) = got["trust"]

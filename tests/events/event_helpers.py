@@ -24,6 +24,10 @@ AFG = signer("AFG", 43)
 TUR = signer("TUR", 44)
 
 
+N_KEYS = 3
+"""The key entries :func:`new_ledger` writes first (genesis, AFG, the analyst)."""
+
+
 def new_ledger(location: str | Path) -> str | Path:
     """A ledger whose first entries bind the test keys: TUR (mediator), AFG and the analyst."""
     led = Ledger.create(location, ORIGIN, [LOG_KEY.vkey], genesis=genesis_entry("TUR", TUR))

@@ -21,7 +21,7 @@ from detente.events.readers import read_events
 from detente.events.store import EventStore
 from detente.ledger.entries import verify_entry
 from detente.ledger.log import Ledger
-from tests.events.event_helpers import ANALYST, EVENTS, new_ledger
+from tests.events.event_helpers import ANALYST, EVENTS, N_KEYS, new_ledger
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,7 +90,7 @@ def test_bad_file_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(CaseError):
         import_events(loc, EVENTS / "ged-bad-rows.csv", "ucdp-ged", "23.1", ANALYST, "analyst")
     led = Ledger.open(loc)
-    assert led.size == 0
+    assert led.size == N_KEYS
     led.close()
     with EventStore(loc) as store:
         assert store.imports() == []
@@ -138,7 +138,7 @@ def test_a_crash_during_import_loses_nothing_already_stored(tmp_path: Path, data
         led = Ledger.open(db)
         size = led.size
         led.close()
-        if size == 2:  # the dataset record is in; the events are being stored
+        if size == N_KEYS + 2:  # the dataset record is in; the events are being stored
             break
         time.sleep(0.01)
     if proc.poll() is None:
@@ -177,7 +177,8 @@ def test_cli_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     run("keys", "new", origin)
     run("keys", "new", "analyst")
     db = tmp_path / "l.sqlite"
-    run("ledger", "init", db, "--origin", origin, "--key", origin)
+    run("ledger", "init", db, "--origin", origin, "--key", origin, "--mediator", "analyst",
+        "--mediator-key", "analyst")  # fmt: skip
     out = run(
         "events",
         "import",
@@ -190,7 +191,7 @@ def test_cli_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "--key",
         "analyst",
     )
-    assert "imported 8 events of ucdp-ged 23.1" in out and "dataset record at index 0" in out
+    assert "imported 8 events of ucdp-ged 23.1" in out and "dataset record at index 1" in out
     out = run(
         "events",
         "import",
@@ -218,7 +219,7 @@ def test_cli_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "--format",
         "json",
     )
-    assert json.loads(out)["record_index"] == 1
+    assert json.loads(out)["record_index"] == 2
     rows = json.loads(run("events", "list", db, "--format", "json"))
     assert [(r["dataset"], r["rows"]) for r in rows] == [("ucdp-ged", 8), ("acled", 6)]
     out = run(
