@@ -187,3 +187,21 @@ def test_usage_errors_come_out_as_json_with_format_json() -> None:
     assert r.exit_code == 2
     err = json.loads(r.stdout)["error"]
     assert err["code"] == "usage-error" and "--rounds" in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["brief", "{case}", "--out", "{tmp}/brief.pdf"], "written as .html or .htm"),
+        (["brief", "{case}", "--out", "{tmp}/no/brief.html"], "does not exist"),
+        (["demo", "--out", "{tmp}/no/such/folder"], "does not exist"),
+    ],
+)
+def test_brief_and_demo_check_their_output_before_any_work(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    case = REPO / "examples" / "istanbul-2025" / "case.yaml"
+    argv = [a.format(case=case, tmp=tmp_path) for a in args]
+    r = CliRunner().invoke(cli, argv)
+    assert r.exit_code == 2 and says in r.output, r.output
+    assert list(tmp_path.iterdir()) == []  # nothing written, no folder created

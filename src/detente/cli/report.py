@@ -8,9 +8,18 @@ from typing import Any, TypeVar
 
 import click
 
-from detente.cli._common import case_argument, case_id_option, input_format_option, load_one
+from detente.cli._common import (
+    case_argument,
+    case_id_option,
+    check_output_path,
+    input_format_option,
+    load_one,
+    output_option,
+    write_output,
+)
 from detente.cli.uncertainty import parse_draws
-from detente.pipeline.analyses import BriefOptions, analyse, write_brief
+from detente.errors import DetenteError
+from detente.pipeline.analyses import BriefOptions, analyse
 from detente.pipeline.demo import DEFAULT_OUT, run_demo
 from detente.uncertainty.defaults import DEFAULT_DRAWS, DEFAULT_ROBUSTNESS_DRAWS, DEFAULT_SEED
 
@@ -38,15 +47,25 @@ def _part_flag(name: str, what: str) -> Callable[[FC], FC]:
     )
 
 
+def _demo_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The default folder is created with its parents; a folder the user names is checked."""
+    if value == DEFAULT_OUT:
+        return value
+    try:
+        return check_output_path(value, folder=True, what="demo's output")
+    except DetenteError as exc:
+        raise click.BadParameter(exc.message) from None
+
+
 @click.command()
 @case_argument
-@click.option(
+@output_option(
     "-o",
     "--out",
-    "out",
+    suffixes=(".html", ".htm"),
+    what="brief (a self-contained HTML page)",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The HTML file to write.",
+    help="The HTML file to write (its folder must exist).",
 )
 @_models_option
 @_part_flag("diagnosis", "the deadlock diagnosis (why it is stuck)")
@@ -140,8 +159,7 @@ def brief(
         ledger=ledger,
     )
     results = analyse(case, options, case_file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_brief(results, out)
+    write_output(out, results.brief())
     click.echo(f"wrote {out.resolve()}")
 
 
@@ -153,7 +171,8 @@ def brief(
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_OUT,
     show_default=True,
-    help="Output folder.",
+    callback=_demo_folder,
+    help="Output folder (created; a folder you name must have an existing parent).",
 )
 @click.option(
     "--case",
