@@ -24,6 +24,7 @@ from detente.ledger.commitment import (
     countersign,
     sign_commitment,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 from detente.pipeline.analyses import DEFAULT_BRIEF_MODELS, SENSITIVITY_MODEL, intervention_actors
@@ -47,6 +48,7 @@ def section_ids(html: str) -> list[str]:
 
 def test_brief_is_the_full_brief_by_default(small_case_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub" / "brief.html"
+    out.parent.mkdir()
     result = invoke("brief", str(small_case_path), "--out", str(out), "--draws", "500")
     assert result.exit_code == 0, result.output
     assert str(out.resolve()) in result.output
@@ -114,8 +116,12 @@ def _ledger_with(tmp_path: Path, case_ids: list[str]) -> Path:
     log_key = NoteSigner("example.org/test-log", Ed25519PrivateKey.generate(), 0x01)
     south = NoteSigner("south", Ed25519PrivateKey.generate(), 0x01)
     med = NoteSigner("med", Ed25519PrivateKey.generate(), 0x01)
-    led = Ledger.create(db, "example.org/test-log", [log_key.vkey])
+    # The mediator's key is the log's genesis; it witnesses the party's key registration.
+    led = Ledger.create(
+        db, "example.org/test-log", [log_key.vkey], genesis=genesis_entry("med", med)
+    )
     try:
+        led.append(registration_entry("south", south, "med", med))
         for n, cid in enumerate(case_ids):
             c = Commitment(
                 id=f"open-harbour-{n}",
@@ -184,7 +190,7 @@ def test_brief_shows_the_case_guarantees_from_a_ledger_verifiable_from_the_file(
     assert verified.output.startswith("VALID")
     # A receipt tampered with in the page does not verify.
     (fresh / g["receipt_name"]).write_text(
-        files[g["receipt_name"]].replace("index 1", "index 0"), encoding="utf-8"
+        files[g["receipt_name"]].replace("index 3", "index 2"), encoding="utf-8"
     )
     assert CliRunner().invoke(cli, command.split()[1:]).exit_code == 1
 

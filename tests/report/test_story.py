@@ -235,25 +235,25 @@ def test_sections_are_registered_once_with_their_templates() -> None:
 
 
 def test_a_new_section_plugs_in_with_a_few_lines(small_case: Any, small_forecast: Any) -> None:
-    """What the compliance and statements sections will do: a Section and its template."""
+    """What the compliance and statements sections do: a Section and its template."""
     from detente.report.sections.base import Section
 
     seen: list[Any] = []
 
     def build(inputs: Any, charts: Any) -> dict[str, Any] | None:
-        seen.append(inputs.extra.get("compliance"))
-        data = inputs.extra.get("compliance")
+        seen.append(inputs.extra.get("mock-section"))
+        data = inputs.extra.get("mock-section")
         return {"sentences": [f"Kept: {data['kept']}"]} if data else None
 
-    extra = Section("compliance", "Are they keeping it?", "sections/bottom_line.html.j2", build)
+    extra = Section("mock-section", "A plugged-in section", "sections/bottom_line.html.j2", build)
     sections = (*SECTIONS[:2], extra, *SECTIONS[2:])
     html = detente.report.build_brief(
-        small_case, small_forecast, extra={"compliance": {"kept": "2 of 3"}}, sections=sections
+        small_case, small_forecast, extra={"mock-section": {"kept": "2 of 3"}}, sections=sections
     )
-    assert "Kept: 2 of 3" in html and '<a href="#compliance">Are they keeping it?</a>' in html
+    assert "Kept: 2 of 3" in html and '<a href="#mock-section">A plugged-in section</a>' in html
     assert seen == [{"kept": "2 of 3"}]
     plain = detente.report.build_brief(small_case, small_forecast, sections=sections)
-    assert "Are they keeping it?" not in plain  # nothing given: the section is left out
+    assert "A plugged-in section" not in plain  # nothing given: the section is left out
 
 
 def _golden(name: str, data: Any) -> None:

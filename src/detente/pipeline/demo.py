@@ -179,7 +179,11 @@ def run_demo(
         )
         res.files["receipt"] = out / g["receipt_name"]
         comp = run_compliance_demo(out / "compliance", path)
-        analyses.extra["compliance"] = comp["section"]
+        section = comp["section"]
+        for d in section["datasets"]:  # a brief names files, never the folders they were in
+            if isinstance(d.get("source"), str):
+                d["source"] = Path(d["source"]).name
+        analyses.extra["compliance"] = section
         tally = ", ".join(f"{n} {k}" for k, n in sorted(comp["verdicts"].items()))
         parts.append(
             Part(
