@@ -103,7 +103,7 @@ class EntryType:
 
 _TYPES: dict[str, EntryType] = {}
 
-BUILTIN_ENTRY_MODULES: tuple[str, ...] = ("detente.ledger.commitment",)
+BUILTIN_ENTRY_MODULES: tuple[str, ...] = ("detente.ledger.commitment", "detente.statements.entries")
 """Modules whose import registers the built-in entry kinds."""
 
 

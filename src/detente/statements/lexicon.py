@@ -237,6 +237,18 @@ CUES: tuple[Cue, ...] = tuple(
             r"oppos(?:e|es|ed|ing)",
             mode="accuse",
         ),
+        # Characterisation terms (issue 14): calling the other side's demand or account
+        # "unrelated", "unrealistic"... is a verbal disapproval of it.
+        *_cues(
+            "DISAPPROVE",
+            0.8,
+            r"unrelated",
+            r"irrelevant",
+            r"unrealistic",
+            r"misinformation",
+            r"fabricat\w+",
+            mode="accuse",
+        ),
         *_cues(
             "SUPPORT",
             1.0,
