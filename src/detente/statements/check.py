@@ -30,7 +30,8 @@ embeddings). Then one rule, the first that applies, proposes a relation with its
    position: ``consistent`` when the recorded positions agree with the stance (a demand
    above the status quo; a rejection of a party whose recorded position is at least a
    fifth of the scale away), else ``unsupported``.
-7. otherwise ``unsupported`` when some item was found, ``not about the record`` when none.
+7. otherwise ``unsupported`` when some item was found and the statement names an issue or
+   shares a word with it, ``not about the record`` when not.
 
 The rules name no party: they read only the roles (speaker, target, committing party) of
 the ids they meet, so swapping two parties' labels everywhere swaps the results.
@@ -400,7 +401,8 @@ def _ranked(
     issue: str | None,
     emb: np.ndarray[Any, Any] | None,
     limit: int = 5,
-) -> list[int]:
+) -> tuple[list[int], float]:
+    """Candidate items, best first, and the best raw BM25 score (0: no word in common)."""
     cand: set[int] = set()
     for a in actors:
         cand.update(record.by_actor.get(a, []))
@@ -408,9 +410,10 @@ def _ranked(
         cand.update(record.by_issue.get(issue, []))
     cand.update(k for k, it in enumerate(record.items) if it["kind"] == "compliance")
     if not cand:
-        return []
+        return [], 0.0
     idx = np.asarray(sorted(cand))
     s = record.bm25.scores([text])[0][idx]
+    raw = float(s.max())
     if s.max() > 0:
         s = s / s.max()
     if emb is not None and record.emb is not None:
@@ -420,7 +423,7 @@ def _ranked(
         dtype=float,
     )
     order = np.lexsort((idx, -(s + boost)))
-    return [int(idx[o]) for o in order[:limit]]
+    return [int(idx[o]) for o in order[:limit]], raw
 
 
 def _pos(record: Record, actor: str | None, issue: str | None) -> RecordItem | None:
@@ -442,6 +445,7 @@ def _propose(
     record: Record,
     found: list[RecordItem],
     parties: Sequence[str],
+    overlap: float,
 ) -> ProposalData:
     text = st.text
     chars = characterisations(text)
@@ -559,7 +563,7 @@ def _propose(
             rule="stance",
             evidence=f"{code['plover']} by {speaker} on '{issue}'; {why}",
         )
-    if found:
+    if found and (issue is not None or overlap > 0):
         return ProposalData(
             relation="unsupported",
             items=ids[:3],
@@ -570,7 +574,7 @@ def _propose(
         relation="not about the record",
         items=[],
         rule="no-item",
-        evidence="no record item shares the statement's issue, actors or words",
+        evidence="the statement names no issue and shares no word with any record item",
     )
 
 
@@ -599,9 +603,11 @@ def check_statements(
         targets = list(st.target) or [t for t in code["target"] if t != speaker]
         issue = st.issue or code["issue"]
         actors = [a for a in [speaker, *targets] if a is not None]
-        ranked = _ranked(record, st.text, actors, issue, embs[k] if embs is not None else None)
+        ranked, overlap = _ranked(
+            record, st.text, actors, issue, embs[k] if embs is not None else None
+        )
         found = [record.items[i] for i in ranked]
-        prop = _propose(st, code, speaker, targets, issue, record, found, parties)
+        prop = _propose(st, code, speaker, targets, issue, record, found, parties, overlap)
         shown = {i["id"]: i for i in found}
         for iid in prop["items"]:
             if iid not in shown:

@@ -188,7 +188,9 @@ CUES: tuple[Cue, ...] = tuple(
         ),
         *_cues("REJECT", 0.6, r"denied", r"deny", r"denies", r"non-negotiable", r"will not accept"),
         *_cues("THREATEN", 1.0, r"threat\w*", r"warn(?:s|ed|ing)?", r"ultimatum"),
-        *_cues(
+        # Protest actions are material: announced ("would strike") they are threats
+        # (PLOVER codes a threat to protest as THREATEN).
+        *_material(
             "PROTEST",
             1.0,
             r"protest\w*",
@@ -198,9 +200,9 @@ CUES: tuple[Cue, ...] = tuple(
             r"sit-in",
             r"riot\w*",
         ),
-        *_cues("PROTEST", 1.0, r"hunger strike\w*", mode="strike-hun"),
-        *_cues("PROTEST", 0.8, r"strike[sd]?", r"walk-?out", mode="strike-gen"),
-        *_cues(
+        *_material("PROTEST", 1.0, r"hunger strike\w*", mode="strike-hun"),
+        *_material("PROTEST", 0.8, r"strike[sd]?", r"walk-?out", mode="strike-gen"),
+        *_material(
             "PROTEST",
             0.8,
             r"block(?:ed|ade[sd]?)? (?:\w+ ){0,2}(?:roads?|transport|traffic|highways?|access)",
