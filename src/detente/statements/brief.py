@@ -55,7 +55,7 @@ class SectionRow(TypedDict):
     reviewed: str | None
     decision: str | None
     reviewer: str | None
-    items: list[SectionItem]
+    record_items: list[SectionItem]
 
 
 class StatementsSection(TypedDict):
@@ -124,7 +124,7 @@ def statements_section(
                 reviewed=rv.relation if rv is not None else None,
                 decision=rv.decision if rv is not None else None,
                 reviewer=rv.reviewer if rv is not None else None,
-                items=items,
+                record_items=items,
             )
         )
     return StatementsSection(
@@ -155,7 +155,7 @@ TEMPLATE = """\
           <blockquote>{{ r.text }}</blockquote></td>
         <td>{{ r.plover }}{% if r.mode %} / {{ r.mode }}{% endif %}
           ({{ '%.2f' % r.score }})<br><small>{{ r.evidence }}</small></td>
-        <td>{% for i in r.items %}<div><code>{{ i.id }}</code> {{ i.text }}
+        <td>{% for i in r.record_items %}<div><code>{{ i.id }}</code> {{ i.text }}
           {%- if i.source %} <small>[{{ i.source }}]</small>{% endif %}</div>
           {%- else %}-{% endfor %}</td>
         <td>{{ r.proposed }}<br><small>{{ r.proposal_evidence }}</small></td>

@@ -52,6 +52,8 @@ SUPPORTED_LANGUAGES = frozenset({"en"})
 
 _REPO_DATA = Path(__file__).resolve().parents[3] / "data" / "plover" / "plover-gsr-dev.json"
 _LAMBDAS = (0.01, 0.1, 1.0, 10.0)
+# Fits are deterministic in (embedder, training set, lam, alpha): one per process suffices.
+_FITTED: dict[tuple[Any, ...], tuple[Fusion, npt.NDArray[np.float32] | None]] = {}
 
 
 class StatementCode(TypedDict):
@@ -270,11 +272,20 @@ class Coder:
         self.model: Fusion | None = None
         self._train_emb: npt.NDArray[np.float32] | None = None
         if self.training:
-            y = np.asarray([CATEGORIES.index(t.gold or "") for t in self.training])
-            x = features([t.text for t in self.training], embedder)
-            self.model = fit_fusion(x[:, : len(CATEGORIES)], x, y, lam=lam, alpha=alpha)
-            if embedder is not None:
-                self._train_emb = x[:, len(CATEGORIES) :].astype(np.float32)
+            key = (
+                json.dumps(describe(embedder), sort_keys=True),
+                tuple((t.id, t.text, t.gold) for t in self.training),
+                lam,
+                alpha,
+            )
+            cached = _FITTED.get(key)
+            if cached is None:
+                y = np.asarray([CATEGORIES.index(t.gold or "") for t in self.training])
+                x = features([t.text for t in self.training], embedder)
+                fusion = fit_fusion(x[:, : len(CATEGORIES)], x, y, lam=lam, alpha=alpha)
+                emb = x[:, len(CATEGORIES) :].astype(np.float32) if embedder is not None else None
+                cached = _FITTED[key] = (fusion, emb)
+            self.model, self._train_emb = cached
 
     @property
     def method(self) -> str:
