@@ -15,7 +15,7 @@ from detente.statements.check import check_statements, load_record
 from detente.statements.coder import Coder
 from detente.statements.entries import read_ledger
 from detente.statements.io import coding_inputs, read_statements, speaker_actor
-from tests.statements.helpers import ASSETS, CASE, STATEMENTS
+from tests.statements.helpers import CASE, STATEMENTS
 
 ENV = {"DETENTE_PASSPHRASE": "correct horse battery staple"}
 

@@ -18,7 +18,12 @@ from detente.cli._common import format_option, load_one, render_csv, render_json
 from detente.errors import CaseError, VerificationError
 from detente.statements.check import CheckResult, check_statements, load_record
 from detente.statements.coder import Coder, StatementCode
-from detente.statements.embed import Embedder, MiniLMEmbedder, StaticMiniLMEmbedder
+from detente.statements.embed import (
+    Embedder,
+    MiniLMEmbedder,
+    StaticMiniLMEmbedder,
+    model_installed,
+)
 from detente.statements.io import check_against_case, read_coding_inputs, read_statements
 from detente.statements.model import Statement, StatementsFile, statements_json_schema
 
@@ -28,7 +33,7 @@ _CODE_COLUMNS = ("id", "plover", "mode", "source", "target", "issue", "score", "
 
 
 def _embedder(name: str) -> Embedder | None:
-    if name == "none":
+    if name == "none" or (name == "auto" and not model_installed()):
         return None
     if name == "minilm":
         return MiniLMEmbedder()
@@ -37,11 +42,12 @@ def _embedder(name: str) -> Embedder | None:
 
 embedder_option = click.option(
     "--embedder",
-    type=click.Choice(["static", "minilm", "none"]),
-    default="static",
+    type=click.Choice(["auto", "static", "minilm", "none"]),
+    default="auto",
     show_default=True,
     help="static: MiniLM's word-piece embeddings (fast); minilm: the full MiniLM-L6 "
-    "encoder in numpy (slow, see docs/statements.md); none: rules alone.",
+    "encoder in numpy (slow, see docs/statements.md); none: rules and a model on rule "
+    "scores; auto: static when the model package is installed, else none.",
 )
 case_option = click.option(
     "--case",

