@@ -227,13 +227,22 @@ def fit_fusion(
     return Fusion(fit_logistic(x, y, lam_c), lam_c, alpha_c)
 
 
-def _alias_pattern(aliases: Mapping[str, Sequence[str]]) -> list[tuple[str, re.Pattern[str]]]:
-    out = []
+def _alias_pattern(
+    aliases: Mapping[str, Sequence[str]],
+) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One pattern for every actor's id and names (longest first), and name -> actor.
+
+    A name given for two actors refers to the first one listed.
+    """
+    owner: dict[str, str] = {}
     for actor, names in aliases.items():
-        alts = sorted({actor, *names}, key=len, reverse=True)
-        pat = r"(?<![\w])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])"
-        out.append((actor, re.compile(pat, re.IGNORECASE)))
-    return out
+        for name in (actor, *names):
+            owner.setdefault(name.lower(), actor)
+    if not owner:
+        return None, owner
+    alts = sorted(owner, key=lambda n: (-len(n), n))
+    pat = r"(?<![\w])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])"
+    return re.compile(pat, re.IGNORECASE), owner
 
 
 class Coder:
@@ -266,7 +275,7 @@ class Coder:
             path = default_training_path()
             training = load_training(path) if path is not None else []
         self.training = list(training)
-        self._aliases = _alias_pattern(aliases or {})
+        self._alias_re, self._alias_owner = _alias_pattern(aliases or {})
         self._issue_ids = list(issues or {})
         self._issue_index = BM25([(issues or {})[i] for i in self._issue_ids])
         self.model: Fusion | None = None
@@ -407,8 +416,9 @@ class Coder:
             return source, list(item.target)
         before: list[tuple[int, str]] = []
         after: list[tuple[int, str]] = []
-        for actor, pat in self._aliases:
-            for m in pat.finditer(item.text):
+        if self._alias_re is not None:
+            for m in self._alias_re.finditer(item.text):
+                actor = self._alias_owner[m.group(0).lower()]
                 (before if m.start() < cue_at else after).append((m.start(), actor))
         if source is None and before:
             source = min(before)[1]
