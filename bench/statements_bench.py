@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/statements_bench.py`` (``--quick`` for a smoke run
 * coding: 10,000 synthetic statements (templated sentences over 18 PLOVER categories,
   100 actors) with the default coder (rules + static MiniLM embedding + fused logistic
   model) and, as the baseline measured in the same run, the rules alone; the full MiniLM
-  encoder is timed on a 200-statement slice (its rate, not an extrapolated total);
+  encoder is timed on a 100-statement slice (its rate, not an extrapolated total);
 * checking: the same 10,000 statements against a record of 10,000 position items (a
   synthetic case of 100 actors x 100 issues with sourced positions), BM25 retrieval plus
   the relation rules; the baseline is BM25 retrieval alone.
@@ -120,7 +120,7 @@ def main() -> None:
     rows.append(("code: rules alone (baseline)", n, w_rules, c_rules))
     w_def, c_def = best(lambda: default.code(inputs), args.repeats)
     rows.append(("code: rules + static MiniLM + logistic (default)", n, w_def, c_def))
-    few = inputs[:200] if not args.quick else inputs[:20]
+    few = inputs[:100] if not args.quick else inputs[:20]
     full = Coder(embedder=MiniLMEmbedder(), aliases=aliases)
     w_full, c_full = best(lambda: full.code(few), 1)
     rows.append(("code: rules + full MiniLM encoder + logistic", len(few), w_full, c_full))

@@ -368,17 +368,15 @@ def compliance_items(path: str | Path, default_actor: str | None = None) -> list
     return read_compliance(path, default_actor)
 
 
-def _period_for(
-    items: Sequence[RecordItem], date: dt.date | None, actors: Sequence[str]
-) -> RecordItem | None:
+def _period_for(record: Record, date: dt.date | None, actors: Sequence[str]) -> RecordItem | None:
     """The measured period that contains ``date`` (else the latest that ended before it).
 
     Only obligations of the statement's actors (or of no stated party) count.
     """
     periods = [
         i
-        for i in items
-        if i["kind"] == "compliance" and (i["actor"] is None or i["actor"] in actors)
+        for i in (record.items[k] for k in record.compliance)
+        if i["actor"] is None or i["actor"] in actors
     ]
     if not periods:
         return None
@@ -421,10 +419,9 @@ def _ranked(
         s = s / s.max()
     if emb is not None and record.emb is not None:
         s = s + record.emb[idx] @ emb
-    boost = np.asarray(
-        [(issue in record.items[k]["issues"]) + (record.items[k]["actor"] in actors) for k in idx],
-        dtype=float,
-    )
+    same_issue = np.isin(idx, record.by_issue.get(issue, [])) if issue is not None else False
+    mine = [k for a in actors for k in record.by_actor.get(a, [])]
+    boost = np.asarray(same_issue, dtype=float) + np.isin(idx, mine)
     order = np.lexsort((idx, -(s + boost)))
     return [int(idx[o]) for o in order[:limit]], raw
 
@@ -456,7 +453,7 @@ def _propose(
     # 1. factual claims about violence against the measured period of the statement's date
     none_claim, some_claim = _NONE_CLAIM.search(text), _SOME_CLAIM.search(text)
     if none_claim or some_claim:
-        period = _period_for(record.items, st.date, [a for a in [speaker, *targets] if a])
+        period = _period_for(record, st.date, [a for a in [speaker, *targets] if a])
         if period is not None:
             verdict = period["details"]["verdict"]
             said = (none_claim or some_claim).group(0)  # type: ignore[union-attr]
@@ -519,7 +516,7 @@ def _propose(
                     )
     # 4. truth: calling accounts of violence false against a breached period
     if "truth" in claims and _VIOLENCE_WORD.search(text):
-        period = _period_for(record.items, st.date, [a for a in [speaker, *targets] if a])
+        period = _period_for(record, st.date, [a for a in [speaker, *targets] if a])
         if period is not None and period["details"]["verdict"] == "breached":
             term = next(w for w, c, _ in chars if c == "truth")
             return ProposalData(
