@@ -141,3 +141,18 @@ def test_plover_array_bad_records_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as exc:
         read_coding_inputs(p)
     assert [d.code for d in exc.value.items] == ["empty-text", "bad-date", "plover-record"]
+
+
+def test_example_file_validates_against_the_json_schema() -> None:
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    from detente.statements.io import _Constructor, _plain
+
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor  # dates stay text, as in JSON
+    doc = _plain(yaml.load(STATEMENTS.read_text(encoding="utf-8")))
+    jsonschema.validate(doc, statements_json_schema())
+    doc["statements"][0]["speaker"] = {"actor": "has space"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, statements_json_schema())
