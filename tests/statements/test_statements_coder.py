@@ -1,0 +1,114 @@
+"""The coder: rule known answers with evidence, negation, modality, language, actors."""
+
+from __future__ import annotations
+
+import pytest
+
+from detente.statements.coder import Coder
+from detente.statements.io import CodingInput
+from detente.statements.lexicon import CANNOT_DETERMINE
+from detente.statements.rules import characterisations, rule_scores
+
+RULES = Coder(embedder=None, training=[])  # the rules alone: no training, no model
+
+KNOWN = [
+    # (text, category, evidence span, mode)
+    ("Kabul refused to provide written guarantees.", "REJECT", "refused", None),
+    ("Pakistan demanded that Kabul deny safe havens to the TTP.", "DEMAND", "demanded", None),
+    ("The Hamas threatened to resume terrorist attacks.", "THREATEN", "threatened", "violence"),
+    ("The two sides did not agree on a text.", "REJECT", "agree", None),
+    (
+        "Farmers said they would blockade roads into the capital.",
+        "THREATEN",
+        "blockade roads",
+        "obstruct",
+    ),
+    (
+        "Students began a hunger strike outside parliament.",
+        "PROTEST",
+        "hunger strike",
+        "strike-hun",
+    ),
+    ("The minister condemned the shelling of the village.", "DISAPPROVE", "condemned", None),
+    ("The envoy praised the mediators' efforts.", "SUPPORT", "praised", None),
+    ("Police imposed a curfew on the town.", "COERCE", "curfew", "curfew"),
+    ("Officials called the demand unrelated and unrealistic.", "DISAPPROVE", "unrelated", "accuse"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "span", "mode"), KNOWN)
+def test_rule_known_answers(text: str, category: str, span: str, mode: str | None) -> None:
+    (code,) = RULES.code([CodingInput(id="x", text=text)])
+    assert code["plover"] == category
+    assert code["evidence"]["kind"] == "rule"
+    assert code["evidence"]["text"] == span
+    start, end = code["evidence"]["start"], code["evidence"]["end"]
+    assert text[start:end] == span
+    assert code["mode"] == mode
+    assert 0 < code["score"] <= 1
+
+
+def test_negation_moves_positive_cues_to_reject() -> None:
+    agree = rule_scores("They agreed to the plan.")
+    negated = rule_scores("They never agreed to the plan.")
+    assert agree.evidence["AGREE"].rule.startswith("cue")
+    assert "AGREE" not in negated.evidence
+    assert negated.evidence["REJECT"].rule.startswith("negated AGREE")
+
+
+def test_characterisations_and_their_negation() -> None:
+    got = [(w, c) for w, c, _ in characterisations("They called it unrelated and unrealistic.")]
+    assert got == [("unrelated", "relevance"), ("unrealistic", "feasibility")]
+    assert characterisations("The demand is not unrealistic.") == []
+
+
+def test_unsupported_language_is_not_guessed() -> None:
+    codes = RULES.code(
+        [
+            CodingInput(id="fr", text="Le Pakistan exige des garanties écrites.", language="fr"),
+            CodingInput(id="ps", text="پاکستان د لیکلي تضمین غوښتنه وکړه", language="en"),
+            CodingInput(id="none", text="Quiet day by the river."),
+        ]
+    )
+    assert [c["plover"] for c in codes] == [CANNOT_DETERMINE] * 3
+    assert "language" in codes[0]["evidence"]["reason"]
+    assert codes[0]["score"] == 0.0
+
+
+def test_actors_from_aliases_source_before_target_after() -> None:
+    coder = Coder(
+        embedder=None,
+        training=[],
+        aliases={"PAK": ["Pakistan", "Islamabad"], "AFG": ["Kabul", "Taliban"]},
+    )
+    (c,) = coder.code([CodingInput(id="x", text="Islamabad accused Kabul of harbouring the TTP.")])
+    assert (c["plover"], c["source"], c["target"]) == ("DISAPPROVE", "PAK", ["AFG"])
+    (c,) = coder.code([CodingInput(id="y", text="Kabul accused Islamabad of shifting blame.")])
+    assert (c["source"], c["target"]) == ("AFG", ["PAK"])
+
+
+def test_issue_coded_from_case_issues_when_absent() -> None:
+    coder = Coder(
+        embedder=None,
+        training=[],
+        issues={
+            "sanctuaries": "What will Kabul do about TTP safe havens camps",
+            "guarantee": "What form will any commitment take written guarantee",
+        },
+    )
+    codes = coder.code(
+        [
+            CodingInput(id="a", text="Pakistan demanded a written guarantee."),
+            CodingInput(id="b", text="Pakistan demanded that the safe havens be closed."),
+        ]
+    )
+    assert [c["issue"] for c in codes] == ["guarantee", "sanctuaries"]
+
+
+def test_trained_coder_records_its_method_and_uses_training(data_dir: object) -> None:
+    coder = Coder(embedder=None)  # trained on the shipped PLOVER development half
+    assert coder.training and coder.model is not None
+    assert coder.method.startswith("rules+none+logistic(n=158")
+    (c,) = coder.code([CodingInput(id="x", text="Kabul refused to provide written guarantees.")])
+    assert c["plover"] == "REJECT"
+    assert len(c["alternatives"]) == 2
