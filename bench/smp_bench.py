@@ -101,9 +101,8 @@ def main() -> None:
         f"block {args.block or 'default'}, max turns {args.max_turns}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(
-        "| actors | wall s | CPU s | turns | s per turn | peak MiB (run) | final: min / median / max |"
-    )
+    head = "| actors | wall s | CPU s | turns | s per turn | peak MiB (run) | final positions |"
+    print(head)
     print("|---:|---:|---:|---:|---:|---:|---|")
     rows = []
     for n in args.sizes:
