@@ -34,6 +34,11 @@ distribution (``SMPState::pDist(-1)``: each actor's own-perspective utilities,
 proportional voting, Condorcet election over the distinct positions), each distinct
 position's probability shared equally by the actors holding it. See
 ``docs/models/smp.md`` for each step, the parameters and their alternatives.
+
+Memory: a turn's ``A^3`` terms (third parties of every challenge, voters on every pair
+of options) are never held at once; they are made in cache-sized blocks in buffers
+reused across turns, optionally shared by threads, with the same bits whatever the
+block size (:data:`BLOCK_ELEMENTS`, ``docs/models/smp.md``, "Memory").
 """
 
 from __future__ import annotations
@@ -545,10 +550,8 @@ def _expected_gain(chij: F, chji: F, uki: F, ukj: F, sj: F) -> tuple[F, F]:
     return phij, eu_chlg - eu_sq
 
 
-def _third_party_votes(
-    rule: str, tpc: str, wn: F, uni: F, unn: F, unj: F, chij: F, chji: F
-) -> tuple[F, F]:
-    """Third parties' votes ``(for i, for j)`` per contest, before excluding i and j.
+def _third_party_votes(rule: str, tpc: str, wn: F, uni: F, unn: F, unj: F, chij: F, chji: F) -> F:
+    """Each third party's vote in each contest (> 0 for i), before excluding i and j.
 
     ``Actor::vProbLittle``: n judges the little contest (i:j) with only itself added;
     ``Actor::thirdPartyVoteSU``: n votes on (utility of "i with n beats j" or "j beats
@@ -564,8 +567,7 @@ def _third_party_votes(
         d_win, d_lose = unn - uni, unj - unn
     else:  # FullCommit, NoCommit: both pairs of states coincide: no vote
         d_win, d_lose = np.zeros_like(uni), np.zeros_like(unj)
-    vn = vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
-    return vn, pin
+    return vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
 
 
 def _check_commit(tpc: str) -> None:
@@ -607,7 +609,7 @@ def prob_edu_challenge(
     uni, unn = _au(d, rhi, b3, h3, n, i3), _au(d, rhi, b3, h3, n, n)
     unj = _au(d, rhi, b3, h3, n, j3)
     wn = (stot * cap).reshape((bsz,) + (1,) * (nd - 1) + (n_act,))
-    vn, _pin = _third_party_votes(rule, p.third_party_commit, wn, uni, unn, unj, chij, chji)
+    vn = _third_party_votes(rule, p.third_party_commit, wn, uni, unn, unj, chij, chji)
     third = (n != i3) & (n != j3)
     vn = np.where(third, vn, 0.0)
     chij = chij + np.maximum(vn, 0.0).sum(axis=-1)
