@@ -5,7 +5,12 @@ Run: ``.venv/bin/python bench/bdm_bench.py`` (add ``--quick`` for a smoke run).
 * one run of 10, 30, 100 and 250 actors x 10 rounds (random case, one issue);
 * one batched call on 10,000 perturbed copies of the Istanbul case (every position,
   salience and capability drawn uniformly within its stated range), 10 rounds;
-  a random 6-actor case stands in when the example file is missing.
+  a random 6-actor case stands in when the example file is missing;
+* ``--scale``: one problem of 100 to 1,000 actors with the default 8 rounds, wall and
+  CPU time and peak traced memory (numpy's allocations, ``tracemalloc``, in a second
+  call), and the growth exponents (least squares on logarithms);
+* ``--stop``: a small solve (the Istanbul case's first issue) with the fixed 8 rounds
+  and with the opt-in convergence stop (median moves < 0.1% of the scale for 2 rounds).
 
 Times are the best of several repeats in one process, wall clock and CPU (process) time;
 on a shared machine the CPU time is the better measure of the work done on one core.
@@ -23,6 +28,7 @@ import argparse  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -88,10 +94,73 @@ def best_of(fn: object, repeats: int) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
+def scale(sizes: list[int]) -> None:
+    """Time and memory of one problem against actors, and the growth exponents."""
+    model = get_model("bdm")
+    print("| actors | wall s | CPU s | peak traced MiB |")
+    print("|---:|---:|---:|---:|")
+    rows = []
+    for actors in sizes:
+        inp = random_input(actors, 1, seed=actors)
+        reps = 3 if actors <= 250 else 1
+        w, c = best_of(lambda inp=inp: model(inp), reps)
+        tracemalloc.start()
+        model(inp)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        rows.append((actors, w, c, peak))
+        print(f"| {actors} | {w:.3f} | {c:.3f} | {peak:.1f} |", flush=True)
+    a = np.log([r[0] for r in rows])
+    for label, k in (("wall", 1), ("CPU", 2), ("peak memory", 3)):
+        print(
+            f"growth exponent, {label}: A^{np.polyfit(a, np.log([r[k] for r in rows]), 1)[0]:.2f}"
+        )
+
+
+def stop_rule(repeats: int) -> None:
+    """A small solve with the fixed rounds and with the opt-in convergence stop."""
+    model = get_model("bdm")
+    inp, label = istanbul_batch(1, seed=7)
+    one = ModelInput(
+        position=inp.position[:, :, :1],
+        salience=inp.salience[:, :, :1],
+        capability=inp.capability[:, :, :1],
+        present=inp.present[:, :1],
+        status_quo=inp.status_quo[:, :1],
+        scale_min=inp.scale_min[:1],
+        scale_max=inp.scale_max[:1],
+    )
+    stop = {"converge_tol": 1e-3, "converge_rounds": 2}
+    ran = int(model(one, **stop).extras["rounds_run"][0, 0])
+    fixed = model(one).outcome[0, 0]
+    early = model(one, **stop).outcome[0, 0]
+    w8, _ = best_of(lambda: model(one), repeats)
+    ws, _ = best_of(lambda: model(one, **stop), repeats)
+    print(f"{label}, first issue, one problem (best of {repeats}):")
+    print("| rule | rounds | ms per solve | outcome |\n|---|---:|---:|---:|")
+    print(f"| fixed (default) | 8 | {w8 * 1e3:.2f} | {fixed:.3f} |")
+    print(
+        f"| median moves < 0.1% of the scale for 2 rounds | {ran} | {ws * 1e3:.2f} | {early:.3f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--scale", type=int, nargs="*", default=None, help="actor counts")
+    parser.add_argument("--stop", action="store_true", help="the convergence stop")
     args = parser.parse_args()
+    if args.scale is not None or args.stop:
+        print(
+            f"python {sys.version.split()[0]}, numpy {np.__version__}, load average "
+            f"{os.getloadavg()[0]:.1f}"
+        )
+        if args.scale is not None:
+            scale(args.scale or [100, 250, 500, 1000])
+        if args.stop:
+            stop_rule(200)
+        print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+        return
     model = get_model("bdm")
     rounds = 10
     print(

@@ -12,6 +12,12 @@ diagnosis of every draw (the verdicts are read from the same bdm run,
 :func:`detente.diagnose.core.verdicts_from_run`) and without it. The load average is
 printed before and after each engine (the machine is often shared).
 
+CPU seconds are counted per process (the driver, which for dask-local also runs the
+scheduler, and every worker), so that engines can be compared on a loaded machine:
+what an engine costs is its CPU per draw. ``--dask-settings dask-defaults`` starts
+dask-local with Dask's own settings except the malloc one (the "before" of the
+"Dask without the tax" section of docs/performance.md).
+
 Run: ``.venv/bin/python bench/uncertainty_bench.py [--draws 100000] [--workers 2]``
 """
 
@@ -25,13 +31,27 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil  # type: ignore[import-untyped]
 
 from detente.case.loader import load_case
+from detente.uncertainty import engines
 from detente.uncertainty._models import ensure_registered
 from detente.uncertainty.engines import make_engine
 from detente.uncertainty.sweep import CHUNK_SIZE, run_sweep
 
 CASE = Path(__file__).resolve().parents[1] / "examples" / "istanbul-2025" / "case.yaml"
+
+
+def _children_cpu() -> dict[int, float]:
+    """CPU seconds of every process below this one (pool or Dask workers)."""
+    out = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        out[proc.pid] = t.user + t.system
+    return out
 
 
 def main() -> None:
@@ -42,29 +62,36 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=["local", "dask-local"])
     ap.add_argument("--models", nargs="+", default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
+    ap.add_argument("--plain", action="store_true", help="no bdm run without the diagnosis")
+    ap.add_argument("--dask-settings", choices=["lean", "dask-defaults"], default="lean")
     args = ap.parse_args()
+    if args.dask_settings == "dask-defaults":  # only the malloc fix, as before
+        engines.LEAN_DASK_CONFIG = {"distributed.nanny.pre-spawn-environ": {}}
     case = load_case(CASE)
     names = args.models or sorted(ensure_registered())
     # (models, diagnose each draw?): each model alone, bdm also without the diagnosis
-    runs = [([m], True) for m in names] + [(names, True)]
-    if "bdm" in names:
+    runs = [([m], True) for m in names] + ([(names, True)] if len(names) > 1 else [])
+    if "bdm" in names and not args.plain:
         runs.insert(names.index("bdm") + 1, (["bdm"], False))
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}, {args.draws:,} draws, "
         f"{args.workers} workers"
     )
-    print("| engine | models | draws/s | seconds | P(deadlock) timed |")
-    print("|---|---|---:|---:|---|")
+    print(f"chunk size {args.chunk_size:,}, dask settings: {args.dask_settings}")
+    print("| engine | models | draws/s | seconds | CPU s: driver | CPU s: workers | P(deadlock) |")
+    print("|---|---|---:|---:|---:|---:|---|")
     out = []
     for engine in args.engines:
         print(f"load average before {engine}: {os.getloadavg()[0]:.2f}")
         t0 = time.perf_counter()
         eng = make_engine(engine, args.workers)
         startup = time.perf_counter() - t0
-        run_sweep(case, 4 * CHUNK_SIZE, args.seed, models=names, engine=eng)  # warm-up
-        print(f"| {engine} | (start-up of {eng.workers} workers) | | {startup:.2f} | |")
+        run_sweep(case, 4 * args.chunk_size, args.seed, models=names, engine=eng)  # warm-up
+        print(f"| {engine} | (start-up of {eng.workers} workers) | | {startup:.2f} | | | |")
         for models, diagnosis in runs:
+            kids0, me0 = _children_cpu(), time.process_time()
             r = run_sweep(
                 case,
                 args.draws,
@@ -72,13 +99,17 @@ def main() -> None:
                 models=models,
                 engine=eng,
                 diagnosis=diagnosis,
+                chunk_size=args.chunk_size,
             )
+            me = time.process_time() - me0
+            kids1 = _children_cpu()
+            workers_cpu = sum(v - kids0.get(pid, 0.0) for pid, v in kids1.items())
             label = "all: " + ", ".join(models) if len(models) > 1 else models[0]
             if models == ["bdm"] and not diagnosis:
                 label += " (no diagnosis)"
             print(
-                f"| {engine} | {label} | {r.rate:,.0f} | {r.seconds:.2f} | "
-                f"{'yes' if r.p_verdict is not None else 'no'} |",
+                f"| {engine} | {label} | {r.rate:,.0f} | {r.seconds:.2f} | {me:.2f} | "
+                f"{workers_cpu:.2f} | {'yes' if r.p_verdict is not None else 'no'} |",
                 flush=True,
             )
             out.append(
@@ -89,6 +120,8 @@ def main() -> None:
                     "seconds": r.seconds,
                     "draws_per_second": r.rate,
                     "p_verdict": r.p_verdict is not None,
+                    "cpu_driver": me,
+                    "cpu_workers": workers_cpu,
                 }
             )
         eng.close()

@@ -55,7 +55,7 @@ def test_blocked_equals_unblocked_to_the_bit(
     sc: tuple[np.ndarray, np.ndarray, np.ndarray], p: SMPParams, block: int
 ) -> None:
     pos, sal, cap = sc
-    whole = run_smp(pos, sal, cap, p, block=pos.shape[1])  # one block: numpy's own sums
+    whole = run_smp(pos, sal, cap, p, block=10**9)  # one block: numpy's own sums
     _same(run_smp(pos, sal, cap, p, block=block), whole)
     _same(run_smp(pos, sal, cap, p), whole)  # the default block
 
@@ -82,13 +82,13 @@ def test_coalitions_in_blocks_equal_one_sum(
     rng = np.random.default_rng(seed)
     w = rng.uniform(0.0, 5.0, (batch, n_voters))
     u = rng.uniform(-1.0, 1.0, (batch, n_voters, n_opt))
-    whole = coalitions(rule, w, u, block=n_voters)
+    whole = coalitions(rule, w, u, block=10**9)
     for block in (1, 2, 5):
         assert np.array_equal(coalitions(rule, w, u, block=block), whole)
 
 
 def test_peak_memory_grows_as_actors_squared_times_block() -> None:
-    # 80 actors: the A^3 terms of one turn are 4 MiB per array, one block row 50 KiB.
+    # 80 actors: the A^3 terms of one turn are 4 MiB per array, one line 640 bytes.
     rng = np.random.default_rng(5)
     n = 80
     pos = rng.uniform(0.35, 1.0, (1, n, 1))
@@ -96,17 +96,30 @@ def test_peak_memory_grows_as_actors_squared_times_block() -> None:
     cap = rng.uniform(0.1, 5.0, (1, n))
     one_turn = SMPParams(min_turns=1, max_turns=1)
     peaks = {}
-    for block in (1, n):
+    for block in (1, n**3):
         tracemalloc.start()
         run_smp(pos, sal, cap, one_turn, block=block)
         peaks[block] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     cube = n**3 * 8
     assert peaks[1] < cube  # less than one A^3 array in all
-    assert peaks[n] > 4 * cube  # one block of A rows: several A^3 buffers
+    assert peaks[n**3] > 4 * cube  # everything in one block: several A^3 buffers
+
+
+def test_threads_change_no_bit() -> None:
+    # 70 actors in blocks of one line: hundreds of blocks, shared by 3 threads
+    rng = np.random.default_rng(9)
+    n = 70
+    pos = rng.uniform(0.0, 1.0, (2, n, 2))
+    sal = rng.uniform(0.05, 0.5, (2, n, 2))
+    cap = rng.uniform(0.1, 5.0, (2, n))
+    p = SMPParams(max_turns=3)
+    _same(run_smp(pos, sal, cap, p, block=n, threads=3), run_smp(pos, sal, cap, p, threads=1))
 
 
 def test_block_below_one_is_refused() -> None:
     pos = np.array([[[0.2], [0.8], [0.5]]])
     with pytest.raises(ModelError, match="block size"):
         run_smp(pos, np.full_like(pos, 0.5), np.ones((1, 3)), block=0)
+    with pytest.raises(ModelError, match="threads"):
+        run_smp(pos, np.full_like(pos, 0.5), np.ones((1, 3)), threads=0)

@@ -141,3 +141,38 @@ def test_dask_engine_on_a_running_scheduler(istanbul, reference) -> None:
         )
     assert r.engine == "dask" and r.workers == 2
     assert numbers(r.to_dict()) == numbers(reference)
+
+
+def _worker_settings() -> tuple[Any, ...]:
+    import os
+
+    import dask
+
+    return (
+        dask.config.get("distributed.worker.profile.enabled"),
+        dask.config.get("distributed.admin.tick.interval"),
+        dask.config.get("distributed.admin.system-monitor.interval"),
+        dask.config.get("distributed.worker.memory.monitor-interval"),
+        os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+    )
+
+
+def test_dask_local_workers_run_without_the_tax() -> None:
+    # The settings that cost dask-local a third of its rate (docs/performance.md): the
+    # profiler, the 20 ms tick, the monitors and the malloc trim, in every worker, and
+    # the caller's own Dask configuration is left as it was, engine after engine.
+    import dask
+
+    from detente.uncertainty.engines import make_engine
+
+    before = _worker_settings()[:4]
+    for _ in range(2):
+        eng = make_engine("dask-local", 2)
+        try:
+            seen = eng._client.run(_worker_settings)  # type: ignore[union-attr]
+        finally:
+            eng.close()
+        assert len(seen) == 2
+        assert all(v == (False, "1000ms", "5s", "1s", None) for v in seen.values()), seen
+        assert _worker_settings()[:4] == before
+    dask.config.get("distributed.comm.require-encryption")  # the config tree is intact

@@ -34,11 +34,19 @@ distribution (``SMPState::pDist(-1)``: each actor's own-perspective utilities,
 proportional voting, Condorcet election over the distinct positions), each distinct
 position's probability shared equally by the actors holding it. See
 ``docs/models/smp.md`` for each step, the parameters and their alternatives.
+
+Memory: a turn's ``A^3`` terms (third parties of every challenge, voters on every pair
+of options) are never held at once; they are made in cache-sized blocks in buffers
+reused across turns, optionally shared by threads, with the same bits whatever the
+block size (:data:`BLOCK_ELEMENTS`, ``docs/models/smp.md``, "Memory").
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,8 +154,11 @@ def vote(rule: str, w: F, ui: F, uj: F) -> F:
 def _vote_into(rule: str, w: F, ui: F, uj: F | float, out: F) -> F:
     """:func:`vote` written into ``out`` (the same floating-point operations)."""
     if rule == "Prop":  # w * (ui - uj), without a temporary
-        np.subtract(ui, uj, out=out)
-        np.multiply(out, w, out=out)
+        if not (isinstance(uj, float) and uj == 0.0):  # x - 0.0 is x, to the bit
+            np.subtract(ui, uj, out=out)
+            np.multiply(out, w, out=out)
+        else:
+            np.multiply(ui, w, out=out)
     else:
         out[...] = vote(rule, w, ui, np.asarray(uj, dtype=float))
     return out
@@ -160,8 +171,16 @@ class _Workspace:
     larger shape is asked for; views of one name must not be alive at the same time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self._bufs: dict[str, F] = {}
+        self._children: list[_Workspace] = []
+        self.threads = threads
+
+    def child(self, k: int) -> _Workspace:
+        """The buffers of worker thread ``k`` (each thread writes only its own)."""
+        while len(self._children) <= k:
+            self._children.append(_Workspace())
+        return self._children[k]
 
     def get(self, name: str, shape: tuple[int, ...]) -> F:
         size = math.prod(shape)
@@ -170,6 +189,38 @@ class _Workspace:
             buf = np.empty(size)
             self._bufs[name] = buf
         return buf[:size].reshape(shape)
+
+
+def default_threads() -> int:
+    """Threads for the blocks of a large turn: the CPUs this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def _run_blocks(jobs: list[Any], fn: Callable[[Any, _Workspace], None], ws: _Workspace) -> None:
+    """``fn(job, workspace)`` for every job; jobs in contiguous groups, one per thread.
+
+    Each job writes its own slice of the outputs and nothing else, so the threads
+    change no number: only which core computes it (numpy releases the GIL in its loops).
+    """
+    n = min(ws.threads, len(jobs) // 4)  # a few jobs each, or not worth a thread
+    if n <= 1:
+        for job in jobs:
+            fn(job, ws)
+        return
+    groups = [jobs[k * len(jobs) // n : (k + 1) * len(jobs) // n] for k in range(n)]
+
+    def run(k: int) -> None:
+        mine = ws.child(k)
+        for job in groups[k]:
+            fn(job, mine)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for f in [pool.submit(run, k) for k in range(n)]:
+            f.result()
 
 
 def _split(block: int | None, lead: int, rows: int, cols: int, width: int) -> tuple[int, int]:
@@ -231,7 +282,8 @@ def coalitions(
     both = rule not in ANTISYMMETRIC_RULES
     pos = np.empty((*lead, n, n))
     neg = np.empty((*lead, n, n)) if both else pos
-    for i0 in range(0, n, ib):
+
+    def rows(i0: int, wsk: _Workspace) -> None:  # option rows i0.. for every voter
         i1 = min(n, i0 + ib)
         for k0 in range(0, n_voters, kb):
             k1 = min(n_voters, k0 + kb)
@@ -241,7 +293,7 @@ def coalitions(
                 w[..., k0:k1, None, None],
                 u[..., k0:k1, i0:i1, None],
                 u[..., k0:k1, None, :],
-                ws.get("coal_v", (*lead, m, i1 - i0, n)),
+                wsk.get("coal_v", (*lead, m, i1 - i0, n)),
             )
             for acc, sign in ((pos, 1.0), (neg, -1.0)) if both else ((pos, 1.0),):
                 if sign < 0:
@@ -249,10 +301,12 @@ def coalitions(
                 if k0 == 0:
                     acc[..., i0:i1, :] = np.maximum(v, 0.0).sum(axis=-3)
                     continue
-                part = ws.get("coal_sum", (*lead, m + 1, i1 - i0, n))
+                part = wsk.get("coal_sum", (*lead, m + 1, i1 - i0, n))
                 part[..., 0, :, :] = acc[..., i0:i1, :]
                 np.maximum(v, 0.0, out=part[..., 1:, :, :])
                 acc[..., i0:i1, :] = part.sum(axis=-3)
+
+    _run_blocks(list(range(0, n, ib)), rows, ws)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
     # antisymmetric rules: the votes against j in (j, i) are i's in (i, j)
     against = np.swapaxes(neg, -1, -2) if both else pos
@@ -496,10 +550,8 @@ def _expected_gain(chij: F, chji: F, uki: F, ukj: F, sj: F) -> tuple[F, F]:
     return phij, eu_chlg - eu_sq
 
 
-def _third_party_votes(
-    rule: str, tpc: str, wn: F, uni: F, unn: F, unj: F, chij: F, chji: F
-) -> tuple[F, F]:
-    """Third parties' votes ``(for i, for j)`` per contest, before excluding i and j.
+def _third_party_votes(rule: str, tpc: str, wn: F, uni: F, unn: F, unj: F, chij: F, chji: F) -> F:
+    """Each third party's vote in each contest (> 0 for i), before excluding i and j.
 
     ``Actor::vProbLittle``: n judges the little contest (i:j) with only itself added;
     ``Actor::thirdPartyVoteSU``: n votes on (utility of "i with n beats j" or "j beats
@@ -515,8 +567,7 @@ def _third_party_votes(
         d_win, d_lose = unn - uni, unj - unn
     else:  # FullCommit, NoCommit: both pairs of states coincide: no vote
         d_win, d_lose = np.zeros_like(uni), np.zeros_like(unj)
-    vn = vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
-    return vn, pin
+    return vote(rule, wn, pin * d_win + (1.0 - pin) * d_lose, np.zeros(()))
 
 
 def _check_commit(tpc: str) -> None:
@@ -558,7 +609,7 @@ def prob_edu_challenge(
     uni, unn = _au(d, rhi, b3, h3, n, i3), _au(d, rhi, b3, h3, n, n)
     unj = _au(d, rhi, b3, h3, n, j3)
     wn = (stot * cap).reshape((bsz,) + (1,) * (nd - 1) + (n_act,))
-    vn, _pin = _third_party_votes(rule, p.third_party_commit, wn, uni, unn, unj, chij, chji)
+    vn = _third_party_votes(rule, p.third_party_commit, wn, uni, unn, unj, chij, chji)
     third = (n != i3) & (n != j3)
     vn = np.where(third, vn, 0.0)
     chij = chij + np.maximum(vn, 0.0).sum(axis=-1)
@@ -617,43 +668,44 @@ def _challenges(
         wn = (stot * cap)[:, None, None, :]
         kb, jb = _split(block, bsz, n_act, n_act, n_act)
         add_i, add_j = np.empty_like(chij), np.empty_like(chji)
-        for i0 in range(0, n_act, kb):
-            i1 = min(n_act, i0 + kb)
-            for j0 in range(0, n_act, jb):
-                j1 = min(n_act, j0 + jb)
-                shape = (bsz, i1 - i0, j1 - j0, n_act)  # [b, i, j, n]
-                unj = _bs_util_into(
-                    dt[:, None, j0:j1],
-                    one_minus_dt[:, None, j0:j1],
-                    rhi[:, i0:i1, None, :],
-                    ws.get("unj", shape),
-                )
-                # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0), the
-                # latter as chji - min(cn, 0) (the same bits)
-                cn = _vote_into(rule, wn, uni_all[:, i0:i1, None, :], unj, ws.get("cn", shape))
-                cni = np.maximum(cn, 0.0, out=ws.get("cni", shape))
-                cni += chij[:, i0:i1, j0:j1, None]
-                cnj = np.minimum(cn, 0.0, out=cn)
-                np.subtract(chji[:, i0:i1, j0:j1, None], cnj, out=cnj)
-                tot = np.add(cni, cnj, out=cnj)
-                pin = np.divide(cni, tot, out=cni)
-                # thirdPartyVoteSU: pin (unn - uni) + (1 - pin)(unj - unn)
-                d_lose = np.subtract(unj, unn_all[:, i0:i1, None, :], out=unj)
-                rest = np.subtract(1.0, pin, out=tot)
-                rest *= d_lose
-                x = np.multiply(pin, d_win_all[:, i0:i1, None, :], out=pin)
-                x += rest
-                # vote(x, 0): for Prop w * (x - 0) is w * x to the bit
-                vn = (
-                    np.multiply(x, wn, out=x) if rule == "Prop" else _vote_into(rule, wn, x, 0.0, x)
-                )
-                ri = ar[i0:i1]
-                vn[:, ri - i0, :, ri] = 0.0  # n == i
-                rj = ar[j0:j1]
-                vn[:, :, rj - j0, rj] = 0.0  # n == j
-                add_i[:, i0:i1, j0:j1] = np.maximum(vn, 0.0, out=rest).sum(axis=-1)
-                # sum of max(-vn, 0) = -(sum of min(vn, 0)), to the bit
-                add_j[:, i0:i1, j0:j1] = -np.minimum(vn, 0.0, out=vn).sum(axis=-1)
+
+        def one(job: tuple[int, int], wsk: _Workspace) -> None:
+            i0, j0 = job
+            i1, j1 = min(n_act, i0 + kb), min(n_act, j0 + jb)
+            shape = (bsz, i1 - i0, j1 - j0, n_act)  # [b, i, j, n]
+            unj = _bs_util_into(
+                dt[:, None, j0:j1],
+                one_minus_dt[:, None, j0:j1],
+                rhi[:, i0:i1, None, :],
+                wsk.get("unj", shape),
+            )
+            # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0), the
+            # latter as chji - min(cn, 0) (the same bits)
+            cn = _vote_into(rule, wn, uni_all[:, i0:i1, None, :], unj, wsk.get("cn", shape))
+            cni = np.maximum(cn, 0.0, out=wsk.get("cni", shape))
+            cni += chij[:, i0:i1, j0:j1, None]
+            cnj = np.minimum(cn, 0.0, out=cn)
+            np.subtract(chji[:, i0:i1, j0:j1, None], cnj, out=cnj)
+            tot = np.add(cni, cnj, out=cnj)
+            pin = np.divide(cni, tot, out=cni)
+            # thirdPartyVoteSU: pin (unn - uni) + (1 - pin)(unj - unn)
+            d_lose = np.subtract(unj, unn_all[:, i0:i1, None, :], out=unj)
+            rest = np.subtract(1.0, pin, out=tot)
+            rest *= d_lose
+            x = np.multiply(pin, d_win_all[:, i0:i1, None, :], out=pin)
+            x += rest
+            # vote(x, 0): for Prop w * (x - 0) is w * x to the bit
+            vn = _vote_into(rule, wn, x, 0.0, x)
+            ri = ar[i0:i1]
+            vn[:, ri - i0, :, ri] = 0.0  # n == i
+            rj = ar[j0:j1]
+            vn[:, :, rj - j0, rj] = 0.0  # n == j
+            add_i[:, i0:i1, j0:j1] = np.maximum(vn, 0.0, out=rest).sum(axis=-1)
+            # sum of max(-vn, 0) = -(sum of min(vn, 0)), to the bit
+            add_j[:, i0:i1, j0:j1] = -np.minimum(vn, 0.0, out=vn).sum(axis=-1)
+
+        jobs = [(i0, j0) for i0 in range(0, n_act, kb) for j0 in range(0, n_act, jb)]
+        _run_blocks(jobs, one, ws)
         chij = chij + add_i
         chji = chji + add_j
     return _expected_gain(chij, chji, uki, ukj, sj)
@@ -850,6 +902,7 @@ def run_smp(
     params: SMPParams | None = None,
     *,
     block: int | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Run KTAB's SMP on a batch of scenarios (KTAB's internal 0-1 scales).
 
@@ -861,6 +914,8 @@ def run_smp(
         block: Numbers per block of third-party terms (at least one line of ``A``
             is taken); ``None`` for :data:`BLOCK_ELEMENTS`. Changes memory and speed
             only, never a bit of the results.
+        threads: Threads that share a turn's blocks (``None``: :func:`default_threads`);
+            like ``block``, never a bit of the results.
 
     Returns:
         ``trajectory`` ``(B, T+1, A, D)`` (draws that stop early repeat their last
@@ -885,7 +940,10 @@ def run_smp(
     active = np.ones(bsz, dtype=bool)
     d01 = np.zeros(bsz)
     current = pos.copy()
-    ws = _Workspace()  # buffers shared by every turn
+    n_threads = default_threads() if threads is None else threads
+    if n_threads < 1:
+        raise ModelError(f"smp: threads must be at least 1, not {threads}")
+    ws = _Workspace(n_threads)  # buffers shared by every turn
     t = 0
     while active.any():
         t += 1

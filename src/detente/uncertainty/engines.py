@@ -25,10 +25,32 @@ from typing import Any, Protocol, TypeVar
 
 from detente.uncertainty.errors import UncertaintyError
 
-__all__ = ["ENGINES", "Engine", "InlineEngine", "make_engine"]
+__all__ = ["ENGINES", "LEAN_DASK_CONFIG", "Engine", "InlineEngine", "make_engine"]
 
 ENGINES = ("local", "dask-local", "dask")
 """Engine names accepted by :func:`make_engine` and ``--engine``."""
+
+LEAN_DASK_CONFIG: dict[str, Any] = {
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 (and one BLAS thread) in its worker
+    # processes. The trim setting halved the speed of the smp and bdm models here (their
+    # many mid-size numpy temporaries go back to the OS and fault back in). The local
+    # pool's workers inherit the caller's environment; so do these. An empty mapping
+    # replaces Dask's.
+    "distributed.nanny.pre-spawn-environ": {},
+    # The statistical profiler samples every worker's stack every 10 ms for the
+    # dashboard (not installed here): a quarter more CPU per chunk of bdm draws.
+    "distributed.worker.profile.enabled": False,
+    # The event-loop health tick (20 ms) in every worker and in the scheduler, which
+    # shares this process: most of the rest of the tax (docs/performance.md, "Dask
+    # without the tax"); a 1 s tick still reports a blocked loop.
+    "distributed.admin.tick.interval": "1000ms",
+    # Process and network counters every 500 ms (scheduler and workers) and the workers'
+    # memory check every 100 ms: most of what an idle cluster costs (2% of a core in the
+    # scheduler here); a memory limit is still enforced, within a second.
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""Dask settings for ``dask-local`` (set them on your own cluster for ``dask``)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,12 +163,7 @@ class DaskEngine(_Base):
         if scheduler is None:
             self.name = "dask-local"
             dask: Any = importlib.import_module("dask")
-            # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 (and one BLAS thread) in its
-            # worker processes. The trim setting halved the speed of the smp and bdm models
-            # here (their many mid-size numpy temporaries go back to the OS and fault back
-            # in; docs/performance.md). The local pool's workers inherit the caller's
-            # environment; so do these. An empty mapping replaces Dask's.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": {}}):
+            with dask.config.set(LEAN_DASK_CONFIG):
                 self._cluster = distributed.LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
