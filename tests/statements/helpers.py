@@ -15,6 +15,7 @@ from detente.ledger.commitment import (
     countersign,
     sign_commitment,
 )
+from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 
@@ -58,8 +59,21 @@ def commitment(party: str = "AFG", beneficiary: str = "PAK") -> Commitment:
     )
 
 
+def bound_ledger(path: Path) -> Ledger:
+    """A ledger whose first entries bind every test key: TUR (the genesis mediator) first."""
+    led = Ledger.create(path, ORIGIN, [LOG_KEY.vkey], genesis=genesis_entry("TUR", KEYS["TUR"]))
+    led.append_many(
+        [registration_entry(a, k, "TUR", KEYS["TUR"]) for a, k in KEYS.items() if a != "TUR"]
+    )
+    return led
+
+
+N_KEYS = len(KEYS)
+"""The key entries :func:`bound_ledger` writes before anything else."""
+
+
 def ledger_with_commitment(path: Path, party: str = "AFG", beneficiary: str = "PAK") -> Path:
-    led = Ledger.create(path, ORIGIN, [LOG_KEY.vkey])
+    led = bound_ledger(path)
     sc = sign_commitment(commitment(party, beneficiary), party, KEYS[party])
     sc = countersign(sc, "TUR", KEYS["TUR"])
     led.append(commitment_entry(sc))

@@ -40,9 +40,16 @@ def keyed_ledger(tmp_path: Path) -> tuple[Path, Path]:
         "log.example",
         "--key",
         "log.example",
+        "--mediator",
+        "analyst",
+        "--mediator-key",
+        "analyst",
         "--keys",
         str(keys),
     )
+    # The analyst is the log's first mediator; it witnesses the reviewer's key.
+    run("ledger", "register", str(db), "--actor", "reviewer", "--key", "reviewer", "--by",
+        "analyst", "--by-key", "analyst", "--keys", str(keys))  # fmt: skip
     return db, keys
 
 

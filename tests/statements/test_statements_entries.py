@@ -24,7 +24,7 @@ from detente.statements.entries import (
     statement_entry,
 )
 from detente.statements.io import read_statements
-from tests.statements.helpers import KEYS, LOG_KEY, ORIGIN, STATEMENTS
+from tests.statements.helpers import KEYS, LOG_KEY, N_KEYS, ORIGIN, STATEMENTS, bound_ledger
 
 AT = dt.datetime(2025, 11, 8, 12, 0, tzinfo=dt.UTC)
 
@@ -57,7 +57,7 @@ def _review(rec: StatementRecord, decision: str = "accept", relation: str | None
 
 def test_review_survives_a_restart_and_verifies_offline(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
-    led = Ledger.create(path, ORIGIN, [LOG_KEY.vkey])
+    led = bound_ledger(path)
     rec = _record()
     led.append(statement_entry(rec, [sign_statement(rec, KEYS["analyst"])]))
     rv = _review(rec)
@@ -71,7 +71,7 @@ def test_review_survives_a_restart_and_verifies_offline(tmp_path: Path) -> None:
     led = Ledger.open(path)
     assert led.fsck().ok
     led.checkpoint([LOG_KEY])
-    receipt = led.receipt(1)
+    receipt = led.receipt(N_KEYS + 1)
     led.close()
     verdict = verify_receipt(
         receipt,

@@ -99,7 +99,12 @@ def schema_cmd() -> None:
 
 @click.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--case", "case_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--case",
+    "case_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The case whose actors and issues the statements name.",
+)
 def validate_cmd(file: Path, case_file: Path | None) -> None:
     """Check a statements file (and its actors and issues against a case)."""
     sf = read_statements(file)
@@ -110,7 +115,12 @@ def validate_cmd(file: Path, case_file: Path | None) -> None:
 
 @click.command("code")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--case", "case_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--case",
+    "case_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The case whose actors and issues the statements name.",
+)
 @embedder_option
 @format_option("table", "json", "csv")
 def code_cmd(file: Path, case_file: Path | None, embedder: str, fmt: str) -> None:
@@ -283,7 +293,12 @@ def record_cmd(
 @click.option("--ledger", required=True, help="The ledger holding the recorded statement.")
 @compliance_option
 @click.option("--statement", "statement_id", required=True, help="The statement's id.")
-@click.option("--decision", type=click.Choice(["accept", "edit", "reject"]), required=True)
+@click.option(
+    "--decision",
+    type=click.Choice(["accept", "edit", "reject"]),
+    required=True,
+    help="Accept, edit or reject the proposal.",
+)
 @click.option(
     "--relation",
     type=click.Choice(
@@ -368,8 +383,18 @@ def review_cmd(
 @click.command("export")
 @click.option("--claimreview", is_flag=True, required=True, help="ClaimReview JSON-LD.")
 @click.option("--ledger", required=True, help="The ledger with statements and reviews.")
-@click.option("--case", "case_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--case",
+    "case_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The case the statements are about.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the export here (default: stdout).",
+)
 def export_cmd(claimreview: bool, ledger: str, case_file: Path | None, out: Path | None) -> None:
     """Export every reviewed statement as schema.org ClaimReview JSON-LD."""
     from detente.statements.claimreview import claim_reviews
@@ -388,7 +413,7 @@ def export_cmd(claimreview: bool, ledger: str, case_file: Path | None, out: Path
 @click.command("evaluate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @embedder_option
-@click.option("--folds", default=5, show_default=True)
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Comma-separated seeds.")
 @click.option("--limit", type=int, default=None, help="At most this many records per category.")
 @click.option(
