@@ -16,33 +16,20 @@ import click
 
 from detente.cli._common import format_option, load_one, render_csv, render_json, render_table
 from detente.errors import CaseError, VerificationError
-from detente.statements.check import CheckResult, check_statements, load_record
-from detente.statements.coder import Coder, StatementCode
-from detente.statements.embed import (
-    Embedder,
-    MiniLMEmbedder,
-    StaticMiniLMEmbedder,
-    model_installed,
-)
+from detente.statements.check import CheckResult
+from detente.statements.coder import StatementCode
 from detente.statements.io import check_against_case, read_coding_inputs, read_statements
 from detente.statements.model import Statement, StatementsFile, statements_json_schema
+from detente.statements.run import EMBEDDERS, check_file, make_coder, make_embedder
 
 __all__ = ["commands"]
 
 _CODE_COLUMNS = ("id", "plover", "mode", "source", "target", "issue", "score", "evidence")
 
 
-def _embedder(name: str) -> Embedder | None:
-    if name == "none" or (name == "auto" and not model_installed()):
-        return None
-    if name == "minilm":
-        return MiniLMEmbedder()
-    return StaticMiniLMEmbedder()
-
-
 embedder_option = click.option(
     "--embedder",
-    type=click.Choice(["auto", "static", "minilm", "none"]),
+    type=click.Choice(list(EMBEDDERS)),
     default="auto",
     show_default=True,
     help="static: MiniLM's word-piece embeddings (fast); minilm: the full MiniLM-L6 "
@@ -56,33 +43,6 @@ case_option = click.option(
     required=True,
     help="The case file the statements are about.",
 )
-
-
-def _aliases(sf: StatementsFile | None, case: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    if case is not None:
-        for a in case.actors:
-            out[a.id] = [a.name]
-    if sf is not None:
-        for actor, names in sf.aliases.items():
-            out.setdefault(actor, []).extend(names)
-    return out
-
-
-def _issue_texts(case: Any) -> dict[str, str]:
-    out = {}
-    for i in case.issues:
-        words = [i.question, *(a.label for a in i.scale.anchors)]
-        out[i.id] = " ".join(words)
-    return out
-
-
-def _coder(embedder: str, sf: StatementsFile | None, case: Any) -> Coder:
-    return Coder(
-        embedder=_embedder(embedder),
-        aliases=_aliases(sf, case),
-        issues=_issue_texts(case) if case is not None else None,
-    )
 
 
 def _row(c: StatementCode) -> dict[str, Any]:
@@ -133,7 +93,7 @@ def code_cmd(file: Path, case_file: Path | None, embedder: str, fmt: str) -> Non
     case = load_one(case_file) if case_file is not None else None
     if sf is not None and case is not None:
         check_against_case(sf, case, str(file))
-    coder = _coder(embedder, sf, case)
+    coder = make_coder(embedder, sf, case)
     codes = coder.code(inputs)
     if fmt == "json":
         click.echo(render_json({"coder": coder.describe(), "codes": codes}))
@@ -150,17 +110,8 @@ def _checked(
     compliance: tuple[Path, ...],
     embedder: str,
 ) -> tuple[StatementsFile, list[StatementCode], list[CheckResult], Any]:
-    sf = read_statements(file)
     case = load_one(case_file)
-    check_against_case(sf, case, str(file))
-    from detente.statements.io import coding_inputs, speaker_actor
-
-    coder = _coder(embedder, sf, case)
-    codes = coder.code(coding_inputs(sf))
-    record = load_record(case, ledger, compliance, coder.embedder)
-    speakers = {s.id: speaker_actor(sf, s) for s in sf.statements}
-    parties = [a.id for a in case.actors if a.role == "party"]
-    checks = check_statements(sf.statements, codes, record, speakers, parties)
+    sf, codes, checks = check_file(file, case, ledger, compliance, embedder)
     return sf, codes, checks, case
 
 
@@ -429,7 +380,7 @@ def evaluate_cmd(
     from detente.statements.evaluate import evaluate_file, report_markdown, write_report
 
     seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
-    results, n = evaluate_file(file, _embedder(embedder), folds, seed_list, limit)
+    results, n = evaluate_file(file, make_embedder(embedder), folds, seed_list, limit)
     body = report_markdown(results, n, folds, seed_list, f"`{file.name}`")
     if out is None:
         click.echo(body)
