@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("detente.cli.backtest", "commands"),
     ("detente.cli.uncertainty", "commands"),
     ("detente.cli.diagnose", "commands"),
+    ("detente.cli.web", "commands"),
 )
 
 
