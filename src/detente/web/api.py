@@ -347,8 +347,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 
-CaseId = Path(pattern=ID, max_length=64)
-RunId = Path(pattern=HEX, max_length=64)
+def _case_id() -> Any:
+    return Path(pattern=ID, max_length=64, description="A case id.")
+
+
+def _hex_id() -> Any:
+    return Path(pattern=HEX, max_length=64, description="A run, draft or token id.")
 
 
 def register(site: Site) -> None:
@@ -409,19 +413,19 @@ def register(site: Site) -> None:
 
     @op("GET", "/api/v1/cases/{cid}", "read", response_model=CaseOut, tags=["cases"])
     async def api_case(
-        request: Request, cid: str = CaseId, version: int | None = Query(None, ge=1)
+        request: Request, cid: str = _case_id(), version: int | None = Query(None, ge=1)
     ) -> Any:
         case, text, meta = ws.case(who(request), cid, version)
         return {"id": cid, **meta, "case": case.model_dump(mode="json"), "text": text}
 
     @op("GET", "/api/v1/cases/{cid}/versions", "read", response_model=list[VersionOut],
         tags=["cases"])
-    async def api_versions(request: Request, cid: str = CaseId) -> Any:
+    async def api_versions(request: Request, cid: str = _case_id()) -> Any:
         return ws.versions(who(request), cid)
 
     @op("POST", "/api/v1/cases/{cid}/positions", "edit", response_model=EditOut,
         tags=["cases"])
-    async def api_edit(body: EditIn, request: Request, cid: str = CaseId) -> Any:
+    async def api_edit(body: EditIn, request: Request, cid: str = _case_id()) -> Any:
         fields = body.model_dump()
         version, by_field = await asyncio.to_thread(
             ws.edit_position, who(request), cid, body.version, body.actor, body.issue, fields
@@ -437,44 +441,44 @@ def register(site: Site) -> None:
         }
 
     @op("GET", "/api/v1/cases/{cid}/runs", "read", response_model=list[RunOut], tags=["runs"])
-    async def api_runs(request: Request, cid: str = CaseId) -> Any:
+    async def api_runs(request: Request, cid: str = _case_id()) -> Any:
         return jobs.runs(who(request), cid)
 
     @op("POST", "/api/v1/cases/{cid}/runs", "run", response_model=Queued, status_code=202,
         tags=["runs"])
-    async def api_submit(body: RunIn, request: Request, cid: str = CaseId) -> Any:
+    async def api_submit(body: RunIn, request: Request, cid: str = _case_id()) -> Any:
         params = body.model_dump(exclude={"kind"})
         rid = await asyncio.to_thread(jobs.submit, who(request), cid, body.kind, params)
         return {"id": rid}
 
     @op("GET", "/api/v1/runs/{rid}", "read", response_model=RunOut, tags=["runs"])
-    async def api_run(request: Request, rid: str = RunId) -> Any:
+    async def api_run(request: Request, rid: str = _hex_id()) -> Any:
         return jobs.get(who(request), rid)
 
     @op("POST", "/api/v1/runs/{rid}/cancel", "run", response_model=Done, tags=["runs"])
-    async def api_cancel(request: Request, rid: str = RunId) -> Any:
+    async def api_cancel(request: Request, rid: str = _hex_id()) -> Any:
         jobs.cancel(who(request), rid)
         return {"ok": True}
 
     @op("GET", "/api/v1/cases/{cid}/drafts", "read", response_model=list[DraftOut],
         tags=["guarantees"])
-    async def api_drafts(request: Request, cid: str = CaseId) -> Any:
+    async def api_drafts(request: Request, cid: str = _case_id()) -> Any:
         return ws.drafts(who(request), cid)
 
     @op("POST", "/api/v1/cases/{cid}/drafts", "draft", response_model=Queued, status_code=201,
         tags=["guarantees"])
-    async def api_new_draft(body: DraftIn, request: Request, cid: str = CaseId) -> Any:
+    async def api_new_draft(body: DraftIn, request: Request, cid: str = _case_id()) -> Any:
         return {"id": ws.create_draft(who(request), cid, body.commitment)}
 
     @op("GET", "/api/v1/drafts/{did}", "read", response_model=DraftOut, tags=["guarantees"])
-    async def api_draft(request: Request, did: str = RunId) -> Any:
+    async def api_draft(request: Request, did: str = _hex_id()) -> Any:
         return ws.draft(who(request), did)[2]
 
     @op("GET", "/api/v1/drafts/{did}/message", "read", response_model=MessageOut,
         tags=["guarantees"])
     async def api_message(
         request: Request,
-        did: str = RunId,
+        did: str = _hex_id(),
         role: Literal["party", "mediator"] = Query("party"),
     ) -> Any:
         import base64
@@ -484,24 +488,24 @@ def register(site: Site) -> None:
 
     @op("POST", "/api/v1/drafts/{did}/signatures", "sign_or_countersign", response_model=Done,
         tags=["guarantees"])
-    async def api_sign(body: SignatureIn, request: Request, did: str = RunId) -> Any:
+    async def api_sign(body: SignatureIn, request: Request, did: str = _hex_id()) -> Any:
         ws.add_signature(who(request), did, body.actor, body.key, body.sig, body.role)
         return {"ok": True}
 
     @op("POST", "/api/v1/drafts/{did}/submit", "submit", response_model=Appended,
         tags=["guarantees"])
-    async def api_submit_draft(request: Request, did: str = RunId) -> Any:
+    async def api_submit_draft(request: Request, did: str = _hex_id()) -> Any:
         index = await asyncio.to_thread(ws.submit, who(request), did)
         return {"id": did, "index": index}
 
     @op("GET", "/api/v1/cases/{cid}/keys", "read", response_model=list[KeyOut],
         tags=["guarantees"])
-    async def api_keys(request: Request, cid: str = CaseId) -> Any:
+    async def api_keys(request: Request, cid: str = _case_id()) -> Any:
         return ws.keys(who(request), cid)
 
     @op("POST", "/api/v1/cases/{cid}/keys", "register_key", response_model=KeyOut,
         status_code=201, tags=["guarantees"])
-    async def api_register_key(body: KeyIn, request: Request, cid: str = CaseId) -> Any:
+    async def api_register_key(body: KeyIn, request: Request, cid: str = _case_id()) -> Any:
         p = who(request)
         vkey = ws.register_key(p, cid, body.actor, body.vkey, body.public_key)
         return {"user": p.username, "actor": body.actor, "vkey": vkey, "created": None}
@@ -519,7 +523,7 @@ def register(site: Site) -> None:
 
     @op("POST", "/api/v1/cases/{cid}/verify", "read", response_model=VerdictOut,
         tags=["guarantees"])
-    async def api_verify(body: VerifyIn, request: Request, cid: str = CaseId) -> Any:
+    async def api_verify(body: VerifyIn, request: Request, cid: str = _case_id()) -> Any:
         return await asyncio.to_thread(ws.verify, who(request), cid, body.receipt)
 
     @op("GET", "/api/v1/users", "accounts", response_model=list[UserOut], tags=["accounts"])
@@ -555,7 +559,7 @@ def register(site: Site) -> None:
         return ws.create_token(who(request), body.name, body.scope)
 
     @op("POST", "/api/v1/tokens/{tid}/revoke", "login", response_model=Done, tags=["session"])
-    async def api_revoke(request: Request, tid: str = RunId) -> Any:
+    async def api_revoke(request: Request, tid: str = _hex_id()) -> Any:
         ws.revoke_token(who(request), tid)
         return {"ok": True}
 

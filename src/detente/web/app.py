@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -363,7 +364,13 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
     """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     jobs = JobBoard(ws, threads)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await asyncio.to_thread(jobs.close)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="detente workspace API",
         version=__version__,
         description="Cases, runs and guarantees of a detente workspace. Every operation but "
@@ -440,10 +447,6 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
 
     pages.register(site)
     api.register(site)
-
-    @app.on_event("shutdown")
-    async def _stop() -> None:
-        await asyncio.to_thread(jobs.close)
 
     app.add_middleware(_Limits)
     return app

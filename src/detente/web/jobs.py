@@ -208,10 +208,16 @@ class JobBoard:
         self._bump(st, status="running")
         self.ws.db.execute("UPDATE web_runs SET status = 'running' WHERE id = ?", (rid,))
 
+        last_write = [time.monotonic()]
+
         def progress(done: int, total: int | None = None) -> None:
             if total is not None:
                 st.total = total
             self._bump(st, done=done)
+            now = time.monotonic()
+            if now - last_write[0] > 1.0:  # other servers on the database see it too
+                last_write[0] = now
+                self.ws.db.execute("UPDATE web_runs SET done = ? WHERE id = ?", (done, rid))
             if st.cancel.is_set():
                 raise _Cancelled()
 
@@ -279,7 +285,11 @@ class JobBoard:
         )
         if row is None or not self.ws.can(p, "read", row[1]):
             raise NotFound(f"no run {rid!r}")
-        return _run_view(row, with_result)
+        view = _run_view(row, with_result)
+        st = self.states.get(rid)
+        if st is not None and view["status"] in ("queued", "running"):
+            view.update(status=st.status, done=st.done, total=st.total)  # live, not stored
+        return view
 
     def runs(self, p: Principal, case_id: str) -> list[dict[str, Any]]:
         """Runs of a case, newest first (without results)."""

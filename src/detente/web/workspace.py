@@ -22,9 +22,11 @@ import math
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -61,6 +63,8 @@ __all__ = [
     "WebError",
     "Workspace",
 ]
+
+T = TypeVar("T")
 
 MAX_CASE_BYTES = 2_000_000
 """Largest case file accepted by import or edit (bounded parse time and memory)."""
@@ -188,13 +192,25 @@ class Workspace:
         # The log operator's key signs checkpoints; it is the server's own key. Party and
         # mediator keys never reach the server: only their public verifier keys do.
         self.log_signer = NoteSigner(origin, Ed25519PrivateKey.from_private_bytes(seed))
-        self.ledger = Ledger.create(ledger_at, origin, [self.log_signer.vkey])
+        # The SQLite ledger's connection belongs to the thread that opened it, so every
+        # ledger call runs on one dedicated thread (appends are serialised anyway).
+        self._ledger_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        vkey = self.log_signer.vkey
+        self.ledger: Ledger = self._ledger_thread.submit(
+            lambda: Ledger.create(ledger_at, origin, [vkey])
+        ).result()
+        self.origin = origin
         self.limiter = auth.LoginLimiter()
 
     def close(self) -> None:
         """Close the databases."""
-        self.ledger.close()
+        self._led(lambda led: led.close())
+        self._ledger_thread.shutdown()
         self.db.close()
+
+    def _led(self, fn: Callable[[Ledger], T]) -> T:
+        """Run ``fn(ledger)`` on the ledger's thread."""
+        return self._ledger_thread.submit(fn, self.ledger).result()
 
     # -- settings --------------------------------------------------------------------------
     def _meta(self, key: str, default: str) -> str:
@@ -671,10 +687,10 @@ class Workspace:
             except CaseError as exc:
                 bad.setdefault(name, []).extend(exc.items)
                 continue
-            before = item.get(name)
+            before = _estimate_text(item.get(name))  # before the in-place edit
             after = _set_estimate(item, name, value, rng)
-            if after != _estimate_text(before):
-                changes.append(f"{actor}/{issue} {name}: {_estimate_text(before)} -> {after}")
+            if after != before:
+                changes.append(f"{actor}/{issue} {name}: {before} -> {after}")
         if bad:
             return None, bad
         out = io.StringIO()
@@ -959,8 +975,14 @@ class Workspace:
         if view["ledger_index"] is not None:
             raise Conflict("this commitment is already in the ledger")
         verify_signed_commitment(sc, self.trusted_keys(case_id))
-        index = self.ledger.append(commitment_entry(sc))
-        self.ledger.checkpoint([self.log_signer])
+        entry = commitment_entry(sc)
+
+        def append(led: Ledger) -> int:
+            index = led.append(entry)
+            led.checkpoint([self.log_signer])
+            return index
+
+        index = self._led(append)
         with self.db.transaction() as tx:
             tx.execute("UPDATE web_drafts SET ledger_index = ? WHERE id = ?", (index, draft_id))
             self._audit(tx, p.username, "ledger.append", draft_id, {"index": index})
@@ -980,7 +1002,8 @@ class Workspace:
         ]
         out = []
         for i in indexes:
-            info = verify_entry(self.ledger.entry(i), self.trusted_keys(case_id))
+            data = self._led(lambda led, i=i: led.entry(i))
+            info = verify_entry(data, self.trusted_keys(case_id))
             out.append({"index": i, "type": info.type, "id": info.id, **info.summary})
         return out
 
@@ -990,25 +1013,26 @@ class Workspace:
 
     def checkpoints(self, p: Principal) -> dict[str, Any]:
         """The log's origin, keys, size and latest checkpoint with its cosignatures."""
-        latest = self.ledger.latest_checkpoint()
+        def read(led: Ledger) -> tuple[list[str], int, str | None]:
+            latest = led.latest_checkpoint()
+            return led.log_keys, led.size, led.cosigned_checkpoint() if latest else None
+
+        keys, size, note = self._led(read)
+        own = f"\u2014 {self.origin} "
+        lines = note.split("\n\n", 1)[-1].splitlines() if note else []
         return {
-            "origin": self.ledger.origin,
-            "log_keys": self.ledger.log_keys,
-            "size": self.ledger.size,
-            "checkpoint": self.ledger.cosigned_checkpoint() if latest else None,
-            "witness_cosignatures": [
-                ln
-                for ln in (self.ledger.cosigned_checkpoint() if latest else "").split("\n\n", 1)[-1]
-                .splitlines()
-                if latest and not ln.startswith(f"\u2014 {self.ledger.origin} ")
-            ],
+            "origin": self.origin,
+            "log_keys": keys,
+            "size": size,
+            "checkpoint": note,
+            "witness_cosignatures": [ln for ln in lines if ln and not ln.startswith(own)],
         }
 
     def policy(self, case_id: str) -> Policy:
         """What a verifier of this workspace's receipts trusts (no witnesses configured)."""
         return Policy(
-            origin=self.ledger.origin,
-            log_keys=self.ledger.log_keys,
+            origin=self.origin,
+            log_keys=self._led(lambda led: led.log_keys),
             parties=self.trusted_keys(case_id),
         )
 
@@ -1017,7 +1041,7 @@ class Workspace:
         case_id = self._case_of_entry(index)
         if case_id is None or not self.can(p, "read", case_id):
             raise NotFound(f"no ledger entry {index}")
-        return self.ledger.receipt(index), case_id
+        return self._led(lambda led: led.receipt(index)), case_id
 
     def verify(self, p: Principal, case_id: str, receipt: str) -> dict[str, Any]:
         """The verify verdict of a receipt against this case's trust policy."""
