@@ -183,5 +183,5 @@ def test_import_other_formats_and_errors(served: Served, assets: Any) -> None:
     bad = (assets / "case" / "bad" / "06-unknown-issue.yaml").read_text(encoding="utf-8")
     r = ana.post("/api/v1/cases", json={"filename": "bad.yaml", "text": bad})
     assert r.status_code == 422
-    d = r.json()["error"]["diagnostics"][0]
-    assert (d["line"], d["column"], d["code"]) == (9, 12, "unknown-issue")
+    found = {(d["line"], d["column"], d["code"]) for d in r.json()["error"]["diagnostics"]}
+    assert (9, 12, "unknown-issue") in found  # what `detente validate` prints
