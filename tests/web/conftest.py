@@ -161,8 +161,41 @@ guarantors: [TUR, QAT]
 @pytest.fixture
 def make_signer() -> Callable[[str], Any]:
     """``make_signer(actor)``: a fresh Ed25519 note signer (the party's own key)."""
+    return new_signer
+
+
+def sign_via_api(s: Served, who: str, did: str, role: str, actor: str, signer: Any) -> httpx.Response:
+    """Register ``signer``'s public key for ``actor`` as ``who``, sign the draft, upload."""
+    import base64
+
+    c = s.client(who)
+    r = c.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": actor, "vkey": signer.vkey})
+    assert r.status_code == 201, r.text
+    got = c.get(f"/api/v1/drafts/{did}/message", params={"role": role})
+    assert got.status_code == 200, got.text
+    sig = base64.b64encode(signer.private_key.sign(base64.b64decode(got.json()["message"])))
+    return c.post(
+        f"/api/v1/drafts/{did}/signatures",
+        json={"role": role, "actor": actor, "key": signer.vkey, "sig": sig.decode()},
+    )
+
+
+def new_signer(actor: str) -> Any:
+    """A fresh Ed25519 note signer: the party's own key, never given to the server."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from detente.ledger.note import NoteSigner
 
-    return lambda actor: NoteSigner(actor, Ed25519PrivateKey.generate())
+    return NoteSigner(actor, Ed25519PrivateKey.generate())
+
+
+def appended_entry(s: Served) -> tuple[str, int]:
+    """A commitment drafted, signed by AFG, countersigned by TUR and appended."""
+    did = s.client("med").post(
+        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT}
+    ).json()["id"]
+    assert sign_via_api(s, "afg", did, "party", "AFG", new_signer("AFG")).status_code == 200
+    assert sign_via_api(s, "med", did, "mediator", "TUR", new_signer("TUR")).status_code == 200
+    r = s.client("med").post(f"/api/v1/drafts/{did}/submit")
+    assert r.status_code == 200, r.text
+    return did, int(r.json()["index"])

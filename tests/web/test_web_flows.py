@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Any
@@ -11,7 +10,7 @@ import httpx
 
 from detente.ledger.commitment import SignedCommitment, countersign, sign_commitment
 from detente.ledger.receipt import Policy, verify_receipt
-from tests.web.conftest import CASE_ID, COMMITMENT, Served, wait_run
+from tests.web.conftest import CASE_ID, COMMITMENT, Served, sign_via_api, wait_run
 
 
 def _edit(c: httpx.Client, version: int, **fields: str) -> httpx.Response:
@@ -20,17 +19,7 @@ def _edit(c: httpx.Client, version: int, **fields: str) -> httpx.Response:
 
 
 def _sign(s: Served, who: str, did: str, role: str, actor: str, signer: Any) -> httpx.Response:
-    c = s.client(who)
-    r = c.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": actor, "vkey": signer.vkey})
-    assert r.status_code == 201, r.text
-    got = c.get(f"/api/v1/drafts/{did}/message", params={"role": role})
-    assert got.status_code == 200, got.text
-    msg = got.json()["message"]
-    sig = base64.b64encode(signer.private_key.sign(base64.b64decode(msg))).decode()
-    return c.post(
-        f"/api/v1/drafts/{did}/signatures",
-        json={"role": role, "actor": actor, "key": signer.vkey, "sig": sig},
-    )
+    return sign_via_api(s, who, did, role, actor, signer)
 
 
 def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer: Any) -> None:

@@ -831,6 +831,11 @@ class Workspace:
         Either a C2SP verifier key (``detente keys export``) or a raw Ed25519 public key
         in base64 (from WebCrypto in the browser; named after the actor).
         """
+        if not actor or not (vkey or raw_public):
+            raise CaseError(
+                "give the actor and a verifier key or public key",
+                [Diagnostic("actor and key are required", code="missing-field")],
+            )
         self.require(p, "register_key", case_id)
         case = self.case(p, case_id)[0]
         if actor not in self._signing_actors(p, case_id, case):
@@ -887,6 +892,11 @@ class Workspace:
             Forbidden: Signing for an actor the account does not speak for.
             VerificationError: A signature that does not verify or a key not registered.
         """
+        if not actor or not key or not sig or role not in ("party", "mediator"):
+            raise CaseError(
+                "a signature needs role (party or mediator), actor, key and sig",
+                [Diagnostic("role, actor, key and sig are required", code="missing-field")],
+            )
         case_id, sc, view = self.draft(p, draft_id)
         if view["ledger_index"] is not None:
             raise Conflict("this commitment is already in the ledger")
