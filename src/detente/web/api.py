@@ -132,7 +132,7 @@ class VersionOut(BaseModel):
 class EditIn(_In):
     """New numbers for one position (empty range ends: no range)."""
 
-    version: int = Field(ge=1, description="The version edited (refused if not the latest).")
+    version: int = Field(ge=1, le=2**31, description="The version edited (refused if not the latest).")
     actor: str = Field(min_length=1, max_length=64)
     issue: str = Field(min_length=1, max_length=64)
     position: str = Field(default="", max_length=40)
@@ -413,7 +413,7 @@ def register(site: Site) -> None:
 
     @op("GET", "/api/v1/cases/{cid}", "read", response_model=CaseOut, tags=["cases"])
     async def api_case(
-        request: Request, cid: str = _case_id(), version: int | None = Query(None, ge=1)
+        request: Request, cid: str = _case_id(), version: int | None = Query(None, ge=1, le=2**31)
     ) -> Any:
         case, text, meta = ws.case(who(request), cid, version)
         return {"id": cid, **meta, "case": case.model_dump(mode="json"), "text": text}
@@ -516,8 +516,16 @@ def register(site: Site) -> None:
 
     @op("GET", "/api/v1/ledger/{index}/receipt", "read", response_class=PlainTextResponse,
         tags=["guarantees"],
-        responses={**_ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                                    "description": "the C2SP tlog-proof"}})
+        responses={
+            **{
+                k: {"description": v["description"],
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                for k, v in _ERRORS.items()
+            },
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                  "description": "the C2SP tlog-proof"},
+        })
     async def api_receipt(request: Request, index: int = Path(ge=0, le=2**62)) -> Any:
         return PlainTextResponse(ws.receipt(who(request), index)[0])
 
@@ -564,4 +572,25 @@ def register(site: Site) -> None:
         return {"ok": True}
 
     ROUTES[("GET", "/api/v1/openapi.json")] = "public"
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        doc = get_openapi(title=app.title, version=app.version,
+                          description=app.description, routes=app.routes)
+        doc.setdefault("components", {})["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer",
+                      "description": "An API token (dtk_...) from /api/v1/tokens."},
+            "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                        "description": "The session cookie from /api/v1/login; writes also "
+                        "send the X-CSRF-Token header."},
+        }
+        doc["security"] = [{"token": []}, {"session": []}]
+        doc["paths"]["/api/v1/login"]["post"]["security"] = []
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
     _ = (KINDS, Response)

@@ -145,7 +145,10 @@ def _int_arg(request: Request, name: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
+        if not 0 <= value <= 2**31:
+            raise ValueError(raw)
+        return value
     except ValueError:
         raise CaseError(
             f"{name} must be a whole number",
