@@ -50,11 +50,13 @@ MAX_BODY = 4_000_000
 """Largest request body accepted (bytes); larger ones get 413 before they are read."""
 
 CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; "
+    "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
-"""No inline script anywhere; ``'unsafe-eval'`` only because Vega compiles expressions."""
+"""No inline script anywhere (only files under ``/static`` and ``/vendor``); ``'unsafe-eval'``
+because Vega compiles its expressions with ``Function``, and inline styles because Vega and
+vega-embed set ``style`` attributes on the charts they draw."""
 
 SESSION_COOKIE = "detente_session"
 

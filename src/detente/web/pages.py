@@ -482,11 +482,11 @@ def register(site: Site) -> None:
             "case_id": cid,
             "case_title": case.case.title,
             "sign_as": [
-                {"actor": a, "keys": [k["vkey"] for k in mine if k["actor"] == a]}
+                {"actor": a, "vkeys": [k["vkey"] for k in mine if k["actor"] == a]}
                 for a in party_actors
             ],
             "countersign_as": [
-                {"actor": a, "keys": [k["vkey"] for k in mine if k["actor"] == a]}
+                {"actor": a, "vkeys": [k["vkey"] for k in mine if k["actor"] == a]}
                 for a in med_actors
             ],
             "party_message": base64.b64encode(ws.signing_message(sc, "party")).decode(),
@@ -549,7 +549,7 @@ def register(site: Site) -> None:
         mine = sorted(ws._signing_actors(pp, cid, case))
         return {
             "case_id": cid,
-            "keys": ws.keys(pp, cid),
+            "registered": ws.keys(pp, cid),
             "my_actors": mine if ws.can(pp, "register_key", cid) else [],
             "roles": roles,
         }

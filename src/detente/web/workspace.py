@@ -687,8 +687,25 @@ class Workspace:
             except CaseError as exc:
                 bad.setdefault(name, []).extend(exc.items)
                 continue
-            before = _estimate_text(item.get(name))  # before the in-place edit
-            after = _set_estimate(item, name, value, rng)
+            current = item.get(name)
+            if current is None and name == "capability":
+                # The position inherits the actor's capability: an unchanged value stays
+                # inherited; a changed one becomes this position's override, citing the
+                # same source as the estimate it replaces.
+                current = next(
+                    (
+                        a.get("capability")
+                        for a in doc.get("actors") or []
+                        if isinstance(a, CommentedMap) and a.get("id") == actor
+                    ),
+                    None,
+                )
+                if _estimate_text(current) == _estimate_text(
+                    {"value": value, "range": list(rng) if rng else None}
+                ):
+                    continue
+            before = _estimate_text(current)  # before the in-place edit
+            after = _set_estimate(item, name, value, rng, current)
             if after != before:
                 changes.append(f"{actor}/{issue} {name}: {before} -> {after}")
         if bad:
@@ -1103,7 +1120,10 @@ def _estimate_text(node: Any) -> str:
     if isinstance(node, dict):
         v = node.get("value")
         r = node.get("range")
-        return f"{v:g} [{r[0]:g}, {r[1]:g}]" if r else f"{v:g}"
+        try:
+            return f"{float(v):g} [{float(r[0]):g}, {float(r[1]):g}]" if r else f"{float(v):g}"
+        except (TypeError, ValueError, IndexError):
+            return str(node)
     try:
         return f"{float(node):g}"
     except (TypeError, ValueError):
@@ -1111,9 +1131,16 @@ def _estimate_text(node: Any) -> str:
 
 
 def _set_estimate(
-    item: CommentedMap, name: str, value: float, rng: tuple[float, float] | None
+    item: CommentedMap,
+    name: str,
+    value: float,
+    rng: tuple[float, float] | None,
+    template: Any = None,
 ) -> str:
-    """Write ``value`` and ``rng`` into the estimate ``name`` of a position, keeping the rest."""
+    """Write ``value`` and ``rng`` into the estimate ``name`` of a position, keeping the rest.
+
+    A new mapping keeps the ``source`` of ``template`` (the estimate it replaces).
+    """
     node = item.get(name)
     if isinstance(node, CommentedMap):
         node["value"] = value
@@ -1131,6 +1158,8 @@ def _set_estimate(
         seq = CommentedSeq([rng[0], rng[1]])
         seq.fa.set_flow_style()
         m["range"] = seq
+        if isinstance(template, dict) and template.get("source"):
+            m["source"] = template["source"]
         item[name] = m
     return _estimate_text(item[name])
 
