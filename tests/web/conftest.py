@@ -77,8 +77,9 @@ def serve(location: str | Path, istanbul: Path) -> Served:
     ws.create_admin("admin", PASSWORD)
     app = create_app(ws, threads=2)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -90,7 +91,10 @@ def serve(location: str | Path, istanbul: Path) -> Served:
     s = Served(f"http://127.0.0.1:{port}", ws, server, thread)
     admin = s.client("admin")
     for name, (_, global_roles) in ACCOUNTS.items():
-        assert admin.post("/api/v1/users", json={"username": name, "password": PASSWORD}).status_code == 201
+        assert (
+            admin.post("/api/v1/users", json={"username": name, "password": PASSWORD}).status_code
+            == 201
+        )
         for role in global_roles:
             r = admin.post(f"/api/v1/users/{name}/roles", json={"case": "*", "role": role})
             assert r.status_code == 200, r.text
@@ -164,7 +168,9 @@ def make_signer() -> Callable[[str], Any]:
     return new_signer
 
 
-def sign_via_api(s: Served, who: str, did: str, role: str, actor: str, signer: Any) -> httpx.Response:
+def sign_via_api(
+    s: Served, who: str, did: str, role: str, actor: str, signer: Any
+) -> httpx.Response:
     """Register ``signer``'s public key for ``actor`` as ``who``, sign the draft, upload."""
     import base64
 
@@ -191,9 +197,11 @@ def new_signer(actor: str) -> Any:
 
 def appended_entry(s: Served) -> tuple[str, int]:
     """A commitment drafted, signed by AFG, countersigned by TUR and appended."""
-    did = s.client("med").post(
-        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT}
-    ).json()["id"]
+    did = (
+        s.client("med")
+        .post(f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT})
+        .json()["id"]
+    )
     assert sign_via_api(s, "afg", did, "party", "AFG", new_signer("AFG")).status_code == 200
     assert sign_via_api(s, "med", did, "mediator", "TUR", new_signer("TUR")).status_code == 200
     r = s.client("med").post(f"/api/v1/drafts/{did}/submit")

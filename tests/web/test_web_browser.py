@@ -56,8 +56,9 @@ class Tab:
     def __init__(self, browser: Any, base: str, shots: Path) -> None:
         self.base = base
         self.shots = shots
-        self.ctx = browser.new_context(viewport={"width": 1200, "height": 900},
-                                       accept_downloads=True)
+        self.ctx = browser.new_context(
+            viewport={"width": 1200, "height": 900}, accept_downloads=True
+        )
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.ctx.route("**/*", self._route)
@@ -102,8 +103,9 @@ def shots(tmp_path: Path, repo: Path) -> Path:
     return out
 
 
-def test_main_flows_in_chromium(site: Served, chromium: Any, shots: Path, assets: Path,
-                                tmp_path: Path) -> None:
+def test_main_flows_in_chromium(
+    site: Served, chromium: Any, shots: Path, assets: Path, tmp_path: Path
+) -> None:
     ana = Tab(chromium, site.url, shots)
     ana.go("/login")
     ana.shot("login")
@@ -149,10 +151,11 @@ def test_main_flows_in_chromium(site: Served, chromium: Any, shots: Path, assets
     p.wait_for_url(re.compile(r".*/runs/[0-9a-f]+$"))
     p.wait_for_function(
         "document.getElementById('bar') && document.getElementById('bar').value > 0 "
-        "&& document.getElementById('bar').value < 100", timeout=60000)
+        "&& document.getElementById('bar').value < 100",
+        timeout=60000,
+    )
     ana.shot("run-progress")
-    p.wait_for_function("document.getElementById('status').textContent === 'done'",
-                        timeout=120000)
+    p.wait_for_function("document.getElementById('status').textContent === 'done'", timeout=120000)
     p.wait_for_selector("#brief")  # reloaded with the result
     assert p.locator("#bar").get_attribute("value") in ("100", "100.0")
     assert p.inner_text("#percent") == "100%"
@@ -160,9 +163,11 @@ def test_main_flows_in_chromium(site: Served, chromium: Any, shots: Path, assets
     ana.clean()
 
     # A mediator drafts a guarantee (over the API here); the party signs in its browser.
-    did = site.client("med").post(
-        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT}
-    ).json()["id"]
+    did = (
+        site.client("med")
+        .post(f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT})
+        .json()["id"]
+    )
     afg = Tab(chromium, site.url, shots)
     afg.login("afg")
     p = afg.go(f"/cases/{CASE_ID}/keys")
@@ -174,7 +179,8 @@ def test_main_flows_in_chromium(site: Served, chromium: Any, shots: Path, assets
     p.click("#sign-AFG")
     p.wait_for_function(
         "document.getElementById('signature-status').innerText.includes('AFG (party): signed')",
-        timeout=30000)
+        timeout=30000,
+    )
     afg.shot("signed")
     afg.clean()
     stored = site.ws.db.query("SELECT vkey FROM web_keys WHERE actor = 'AFG'")

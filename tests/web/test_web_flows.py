@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from detente.ledger.commitment import SignedCommitment, countersign, sign_commitment
+from detente.ledger.commitment import SignedCommitment, sign_commitment
 from detente.ledger.receipt import Policy, verify_receipt
 from tests.web.conftest import CASE_ID, COMMITMENT, Served, sign_via_api, wait_run
 
@@ -40,8 +40,13 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
     assert diags and any("salience" in d["message"] for d in diags)
     page = ana.post(
         f"/cases/{CASE_ID}/edit",
-        data={"version": "1", "actor": "AFG", "issue": "sanctuaries", "salience": "1.5",
-              "csrf": ana.headers["X-CSRF-Token"]},
+        data={
+            "version": "1",
+            "actor": "AFG",
+            "issue": "sanctuaries",
+            "salience": "1.5",
+            "csrf": ana.headers["X-CSRF-Token"],
+        },
         headers={"Accept": "text/html"},
     )
     assert page.status_code == 422 and 'id="err-salience"' in page.text
@@ -87,9 +92,11 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
 
     # Guarantees: a draft, the committing party and the beneficiary sign, a mediator
     # countersigns, the signatures are verified, the entry appended, the receipt verifies.
-    did = s.client("med").post(
-        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT}
-    ).json()["id"]
+    did = (
+        s.client("med")
+        .post(f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT})
+        .json()["id"]
+    )
     afg, pak, tur = make_signer("AFG"), make_signer("PAK"), make_signer("TUR")
     assert _sign(s, "med", did, "mediator", "TUR", tur).status_code == 409  # parties first
     assert _sign(s, "afg", did, "party", "AFG", afg).status_code == 200
@@ -113,17 +120,19 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
     assert sub.status_code == 200, sub.text
     index = sub.json()["index"]
     receipt = s.client("obs").get(f"/api/v1/ledger/{index}/receipt").text
-    verdict = s.client("obs").post(
-        f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": receipt}
-    ).json()
+    verdict = (
+        s.client("obs").post(f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": receipt}).json()
+    )
     assert verdict["ok"] and verdict["verdict"] == "VALID"
     pol = s.client("obs").get(f"/cases/{CASE_ID}/policy").json()
     offline = verify_receipt(receipt, Policy(**pol))
     assert offline.ok, offline.reason
     tampered = receipt.replace(receipt.splitlines()[-1], receipt.splitlines()[-1][:-4] + "AAA=")
-    assert not s.client("obs").post(
-        f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": tampered}
-    ).json()["ok"]
+    assert (
+        not s.client("obs")
+        .post(f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": tampered})
+        .json()["ok"]
+    )
     page = s.client("obs").get(f"/cases/{CASE_ID}/guarantees.json").json()
     assert page["entries"][0]["verdict"]["ok"] and page["log"]["checkpoint"]
     # Countersigned after the fact: refused (the countersignature covers party signatures).
@@ -132,9 +141,16 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
     # Every write is in the audit trail, with who.
     audit = s.client("admin").get("/api/v1/audit").json()
     actions = {(a["user"], a["action"]) for a in audit}
-    for expected in [("ana", "case.import"), ("ana", "case.edit"), ("ana", "run.submit"),
-                     ("med", "draft.create"), ("afg", "draft.sign"), ("pak", "draft.sign"),
-                     ("med", "draft.countersign"), ("med", "ledger.append")]:
+    for expected in [
+        ("ana", "case.import"),
+        ("ana", "case.edit"),
+        ("ana", "run.submit"),
+        ("med", "draft.create"),
+        ("afg", "draft.sign"),
+        ("pak", "draft.sign"),
+        ("med", "draft.countersign"),
+        ("med", "ledger.append"),
+    ]:
         assert expected in actions, expected
 
 
@@ -156,8 +172,10 @@ def test_cancel_a_long_sweep(served: Served) -> None:
 
 def test_run_parameters_are_checked_before_queueing(served: Served) -> None:
     ana = served.client("ana")
-    r = ana.post(f"/api/v1/cases/{CASE_ID}/runs", json={"kind": "interventions",
-                                                       "issue": "nope", "by": ["TUR"]})
+    r = ana.post(
+        f"/api/v1/cases/{CASE_ID}/runs",
+        json={"kind": "interventions", "issue": "nope", "by": ["TUR"]},
+    )
     assert r.status_code == 422 and r.json()["error"]["diagnostics"]
     r = ana.post(f"/api/v1/cases/{CASE_ID}/runs", json={"kind": "whatif", "whatif": "changes: 3"})
     assert r.status_code == 422

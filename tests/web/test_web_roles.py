@@ -174,8 +174,15 @@ def ids(served: Served) -> dict[str, str]:
     wait_run(ana, rid)
     did, index = appended_entry(served)
     tid = served.client("ana").post("/api/v1/tokens", json={"name": "t"}).json()["id"]
-    return {"cid": CASE_ID, "rid": rid, "did": did, "index": str(index), "tid": tid,
-            "name": "obs", "path": "style.css"}
+    return {
+        "cid": CASE_ID,
+        "rid": rid,
+        "did": did,
+        "index": str(index),
+        "tid": tid,
+        "name": "obs",
+        "path": "style.css",
+    }
 
 
 @pytest.mark.parametrize("who", list(ROLE_OF))

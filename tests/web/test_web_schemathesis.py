@@ -25,7 +25,9 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory, istanbul_case_path: object) -> Iterator[Served]:
+def fuzzed(
+    tmp_path_factory: pytest.TempPathFactory, istanbul_case_path: object
+) -> Iterator[Served]:
     s = serve(tmp_path_factory.mktemp("fuzz") / "workspace", istanbul_case_path)  # type: ignore[arg-type]
     try:
         yield s
@@ -46,9 +48,11 @@ def test_openapi_document_is_3_1_and_names_every_operation(fuzzed: Served) -> No
 
 
 def test_fuzz_every_operation(fuzzed: Served) -> None:
-    token = fuzzed.client("ana").post(
-        "/api/v1/tokens", json={"name": "fuzz", "scope": "write"}
-    ).json()["token"]
+    token = (
+        fuzzed.client("ana")
+        .post("/api/v1/tokens", json={"name": "fuzz", "scope": "write"})
+        .json()["token"]
+    )
     schema = schemathesis.openapi.from_url(fuzzed.url + "/api/v1/openapi.json")
     for result in schema.get_all_operations():
         op = result.ok()

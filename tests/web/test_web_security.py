@@ -64,34 +64,51 @@ def test_api_tokens_are_hashed_scoped_and_revocable(served: Served) -> None:
 
 
 def test_a_party_cannot_sign_for_another_actor(served: Served) -> None:
-    did = served.client("med").post(
-        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT}
-    ).json()["id"]
+    did = (
+        served.client("med")
+        .post(f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT})
+        .json()["id"]
+    )
     pak = served.client("pak")
     # PAK may not even register a key for AFG...
-    r = pak.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "AFG", "vkey": new_signer("AFG").vkey})
+    r = pak.post(
+        f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "AFG", "vkey": new_signer("AFG").vkey}
+    )
     assert r.status_code == 403
     # ...nor sign as AFG with its own registered key.
     mine = new_signer("PAK")
-    assert pak.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "PAK", "vkey": mine.vkey}).status_code == 201
+    assert (
+        pak.post(
+            f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "PAK", "vkey": mine.vkey}
+        ).status_code
+        == 201
+    )
     import base64
 
     msg = base64.b64decode(pak.get(f"/api/v1/drafts/{did}/message").json()["message"])
     sig = base64.b64encode(mine.private_key.sign(msg)).decode()
-    r = pak.post(f"/api/v1/drafts/{did}/signatures",
-                 json={"role": "party", "actor": "AFG", "key": mine.vkey, "sig": sig})
+    r = pak.post(
+        f"/api/v1/drafts/{did}/signatures",
+        json={"role": "party", "actor": "AFG", "key": mine.vkey, "sig": sig},
+    )
     assert r.status_code == 403
     # A signature that does not verify is refused before anything is stored.
-    r = pak.post(f"/api/v1/drafts/{did}/signatures",
-                 json={"role": "party", "actor": "PAK", "key": mine.vkey, "sig": sig[:-4] + "AAA="})
+    r = pak.post(
+        f"/api/v1/drafts/{did}/signatures",
+        json={"role": "party", "actor": "PAK", "key": mine.vkey, "sig": sig[:-4] + "AAA="},
+    )
     assert r.status_code == 422 and "does not verify" in r.json()["error"]["message"]
     # A valid signature with a key AFG's account never registered is refused.
     other = new_signer("AFG")
     assert sign_via_api(served, "afg", did, "party", "AFG", new_signer("AFG")).status_code == 200
     r = served.client("afg").post(
         f"/api/v1/drafts/{did}/signatures",
-        json={"role": "party", "actor": "AFG", "key": other.vkey,
-              "sig": base64.b64encode(other.private_key.sign(msg)).decode()},
+        json={
+            "role": "party",
+            "actor": "AFG",
+            "key": other.vkey,
+            "sig": base64.b64encode(other.private_key.sign(msg)).decode(),
+        },
     )
     assert r.status_code in (409, 422)
     view = served.client("obs").get(f"/api/v1/drafts/{did}").json()
@@ -100,11 +117,13 @@ def test_a_party_cannot_sign_for_another_actor(served: Served) -> None:
 
 def test_html_in_case_text_is_shown_as_text(served: Served, istanbul_case_path: Path) -> None:
     text = istanbul_case_path.read_text(encoding="utf-8")
-    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     text = text.replace("id: istanbul-2025-round3", "id: evil-case", 1)
-    text = text.replace("    name: Pakistan\n", f"    name: \"{evil}\"\n", 1)
+    text = text.replace("    name: Pakistan\n", f'    name: "{evil}"\n', 1)
     ana = served.client("ana")
-    assert ana.post("/api/v1/cases", json={"filename": "evil.yaml", "text": text}).status_code == 201
+    assert (
+        ana.post("/api/v1/cases", json={"filename": "evil.yaml", "text": text}).status_code == 201
+    )
     for url in ("/cases/evil-case", "/cases/evil-case/edit?actor=PAK&issue=sanctuaries", "/cases"):
         html = ana.get(url, headers={"Accept": "text/html"}).text
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -117,13 +136,23 @@ def test_path_traversal_is_refused(served: Served) -> None:
     ana = served.client("ana")
     for name in ("../../etc/passwd.yaml", "..\\case.yaml", "/etc/case.yaml", "a/../b.yaml", ".."):
         r = ana.post("/api/v1/cases", json={"filename": name, "text": "x: 1"})
-        assert r.status_code == 422 and r.json()["error"]["diagnostics"][0]["code"] == "bad-filename"
-    r = ana.post(f"/cases", data={"csrf": ana.headers["X-CSRF-Token"]},
-                 files={"file": ("../../x.yaml", b"x: 1", "text/yaml")})
+        assert (
+            r.status_code == 422 and r.json()["error"]["diagnostics"][0]["code"] == "bad-filename"
+        )
+    r = ana.post(
+        "/cases",
+        data={"csrf": ana.headers["X-CSRF-Token"]},
+        files={"file": ("../../x.yaml", b"x: 1", "text/yaml")},
+    )
     assert r.status_code == 422
-    for url in ("/static/../workspace.sqlite", "/static/%2e%2e/workspace.sqlite",
-                "/static/..%2f..%2fworkspace.sqlite", "/vendor/../brief.py",
-                "/ledger/..%2f1/receipt", "/runs/..%2f..%2fetc/brief.html"):
+    for url in (
+        "/static/../workspace.sqlite",
+        "/static/%2e%2e/workspace.sqlite",
+        "/static/..%2f..%2fworkspace.sqlite",
+        "/vendor/../brief.py",
+        "/ledger/..%2f1/receipt",
+        "/runs/..%2f..%2fetc/brief.html",
+    ):
         r = httpx.get(served.url + url)
         assert r.status_code == 404, url
         assert b"SQLite" not in r.content
@@ -136,8 +165,10 @@ def test_size_limit_rate_limit_headers_and_error_shape(served: Served) -> None:
     assert r.status_code == 413 and r.json()["error"]["code"] == "too-large"
     # Login rate limiting: 5 failures, then refused even with the right password.
     c = httpx.Client(base_url=served.url)
-    codes = [c.post("/api/v1/login", json={"username": "nobody", "password": "wrong-one"}).status_code
-             for _ in range(6)]
+    codes = [
+        c.post("/api/v1/login", json={"username": "nobody", "password": "wrong-one"}).status_code
+        for _ in range(6)
+    ]
     assert codes[:5] == [401] * 5 and codes[5] == 429
     r = c.post("/api/v1/login", json={"username": "nobody", "password": PASSWORD})
     assert r.status_code == 429
@@ -147,8 +178,11 @@ def test_size_limit_rate_limit_headers_and_error_shape(served: Served) -> None:
     assert "'unsafe-inline'" not in CSP.split("script-src", 1)[1].split(";")[0]
     assert page.headers["x-content-type-options"] == "nosniff"
     # One error shape, and a clear HTML page, for every error; never a traceback.
-    for r in (ana.get("/api/v1/cases/no-such-case"), ana.get("/nowhere"),
-              ana.post(f"/api/v1/cases/{CASE_ID}/runs", json={"kind": "sweep", "draws": -1})):
+    for r in (
+        ana.get("/api/v1/cases/no-such-case"),
+        ana.get("/nowhere"),
+        ana.post(f"/api/v1/cases/{CASE_ID}/runs", json={"kind": "sweep", "draws": -1}),
+    ):
         err = r.json()["error"]
         assert set(err) == {"status", "code", "message", "diagnostics"}
         assert err["status"] == r.status_code and "Traceback" not in r.text

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from detente.errors import DetenteError
 
+if TYPE_CHECKING:
+    from detente.web.workspace import Workspace
+
 __all__ = ["commands"]
 
 
-def _first_admin(ws: object, password_file: Path | None, username: str) -> bool:
+def _first_admin(ws: Workspace, password_file: Path | None, username: str) -> bool:
     """Create the admin on first start; returns whether one was created."""
-    from detente.web.workspace import Workspace
-
-    assert isinstance(ws, Workspace)
     if ws.has_users():
         return False
     if password_file is not None:
@@ -26,7 +28,7 @@ def _first_admin(ws: object, password_file: Path | None, username: str) -> bool:
         except OSError as exc:
             raise DetenteError(f"{password_file}: cannot read: {exc.strerror}") from None
     else:
-        if not click.get_text_stream("stdin").isatty():
+        if not sys.stdin.isatty():
             raise DetenteError(
                 "the workspace has no account yet: give --admin-password-file, or run "
                 "`detente serve` in a terminal to type the admin's password"
@@ -50,8 +52,13 @@ def _first_admin(ws: object, password_file: Path | None, username: str) -> bool:
     help="First start: read the admin's password from this file instead of asking.",
 )
 @click.option("--admin-user", default="admin", show_default=True, help="First start: admin name.")
-@click.option("--threads", type=click.IntRange(1, 32), default=2, show_default=True,
-              help="Runs executed at once.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 32),
+    default=2,
+    show_default=True,
+    help="Runs executed at once.",
+)
 def serve(
     workspace: str,
     host: str,
@@ -83,9 +90,7 @@ def serve(
     except ValueError:
         loopback = host == "localhost"
     if not loopback:
-        click.echo(
-            f"warning: listening on {host}, not loopback; use TLS (docs/web.md)", err=True
-        )
+        click.echo(f"warning: listening on {host}, not loopback; use TLS (docs/web.md)", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"detente workspace {workspace} at http://{shown}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -132,7 +132,9 @@ class VersionOut(BaseModel):
 class EditIn(_In):
     """New numbers for one position (empty range ends: no range)."""
 
-    version: int = Field(ge=1, le=2**31, description="The version edited (refused if not the latest).")
+    version: int = Field(
+        ge=1, le=2**31, description="The version edited (refused if not the latest)."
+    )
     actor: str = Field(min_length=1, max_length=64)
     issue: str = Field(min_length=1, max_length=64)
     position: str = Field(default="", max_length=40)
@@ -347,6 +349,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 
+
 def _case_id() -> Any:
     return Path(pattern=ID, max_length=64, description="A case id.")
 
@@ -370,9 +373,7 @@ def register(site: Site) -> None:
     def op(method: str, path: str, action: str, **kw: Any) -> Callable[[Any], Any]:
         ROUTES[(method, path)] = action
         kw.setdefault("responses", _ERRORS)
-        return app.api_route(
-            path, methods=[method], dependencies=[Depends(need(action))], **kw
-        )
+        return app.api_route(path, methods=[method], dependencies=[Depends(need(action))], **kw)
 
     def who(request: Request) -> Principal:
         p: Principal = request.state.principal
@@ -383,8 +384,15 @@ def register(site: Site) -> None:
         client = request.client.host if request.client else "?"
         cookie, p = await asyncio.to_thread(ws.login, body.username, body.password, client)
         resp = JSONResponse({"username": p.username, "admin": p.is_admin, "csrf": p.csrf})
-        resp.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+        resp.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=request.url.scheme == "https",
+            max_age=12 * 3600,
+        )
         return resp
 
     @op("POST", "/api/v1/logout", "login", response_model=Done, tags=["session"])
@@ -403,12 +411,15 @@ def register(site: Site) -> None:
     async def api_cases(request: Request) -> Any:
         return ws.cases(who(request))
 
-    @op("POST", "/api/v1/cases", "import", response_model=Imported, status_code=201,
-        tags=["cases"])
+    @op("POST", "/api/v1/cases", "import", response_model=Imported, status_code=201, tags=["cases"])
     async def api_import(body: ImportIn, request: Request) -> Any:
         return await asyncio.to_thread(
-            ws.import_case, who(request), body.filename, body.text.encode("utf-8"),
-            body.format, body.case_id,
+            ws.import_case,
+            who(request),
+            body.filename,
+            body.text.encode("utf-8"),
+            body.format,
+            body.case_id,
         )
 
     @op("GET", "/api/v1/cases/{cid}", "read", response_model=CaseOut, tags=["cases"])
@@ -418,13 +429,17 @@ def register(site: Site) -> None:
         case, text, meta = ws.case(who(request), cid, version)
         return {"id": cid, **meta, "case": case.model_dump(mode="json"), "text": text}
 
-    @op("GET", "/api/v1/cases/{cid}/versions", "read", response_model=list[VersionOut],
-        tags=["cases"])
+    @op(
+        "GET",
+        "/api/v1/cases/{cid}/versions",
+        "read",
+        response_model=list[VersionOut],
+        tags=["cases"],
+    )
     async def api_versions(request: Request, cid: str = _case_id()) -> Any:
         return ws.versions(who(request), cid)
 
-    @op("POST", "/api/v1/cases/{cid}/positions", "edit", response_model=EditOut,
-        tags=["cases"])
+    @op("POST", "/api/v1/cases/{cid}/positions", "edit", response_model=EditOut, tags=["cases"])
     async def api_edit(body: EditIn, request: Request, cid: str = _case_id()) -> Any:
         fields = body.model_dump()
         version, by_field = await asyncio.to_thread(
@@ -444,8 +459,14 @@ def register(site: Site) -> None:
     async def api_runs(request: Request, cid: str = _case_id()) -> Any:
         return jobs.runs(who(request), cid)
 
-    @op("POST", "/api/v1/cases/{cid}/runs", "run", response_model=Queued, status_code=202,
-        tags=["runs"])
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/runs",
+        "run",
+        response_model=Queued,
+        status_code=202,
+        tags=["runs"],
+    )
     async def api_submit(body: RunIn, request: Request, cid: str = _case_id()) -> Any:
         params = body.model_dump(exclude={"kind"})
         rid = await asyncio.to_thread(jobs.submit, who(request), cid, body.kind, params)
@@ -460,13 +481,24 @@ def register(site: Site) -> None:
         jobs.cancel(who(request), rid)
         return {"ok": True}
 
-    @op("GET", "/api/v1/cases/{cid}/drafts", "read", response_model=list[DraftOut],
-        tags=["guarantees"])
+    @op(
+        "GET",
+        "/api/v1/cases/{cid}/drafts",
+        "read",
+        response_model=list[DraftOut],
+        tags=["guarantees"],
+    )
     async def api_drafts(request: Request, cid: str = _case_id()) -> Any:
         return ws.drafts(who(request), cid)
 
-    @op("POST", "/api/v1/cases/{cid}/drafts", "draft", response_model=Queued, status_code=201,
-        tags=["guarantees"])
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/drafts",
+        "draft",
+        response_model=Queued,
+        status_code=201,
+        tags=["guarantees"],
+    )
     async def api_new_draft(body: DraftIn, request: Request, cid: str = _case_id()) -> Any:
         return {"id": ws.create_draft(who(request), cid, body.commitment)}
 
@@ -474,8 +506,13 @@ def register(site: Site) -> None:
     async def api_draft(request: Request, did: str = _hex_id()) -> Any:
         return ws.draft(who(request), did)[2]
 
-    @op("GET", "/api/v1/drafts/{did}/message", "read", response_model=MessageOut,
-        tags=["guarantees"])
+    @op(
+        "GET",
+        "/api/v1/drafts/{did}/message",
+        "read",
+        response_model=MessageOut,
+        tags=["guarantees"],
+    )
     async def api_message(
         request: Request,
         did: str = _hex_id(),
@@ -486,25 +523,40 @@ def register(site: Site) -> None:
         _, sc, _ = ws.draft(who(request), did)
         return {"role": role, "message": base64.b64encode(ws.signing_message(sc, role)).decode()}
 
-    @op("POST", "/api/v1/drafts/{did}/signatures", "sign_or_countersign", response_model=Done,
-        tags=["guarantees"])
+    @op(
+        "POST",
+        "/api/v1/drafts/{did}/signatures",
+        "sign_or_countersign",
+        response_model=Done,
+        tags=["guarantees"],
+    )
     async def api_sign(body: SignatureIn, request: Request, did: str = _hex_id()) -> Any:
         ws.add_signature(who(request), did, body.actor, body.key, body.sig, body.role)
         return {"ok": True}
 
-    @op("POST", "/api/v1/drafts/{did}/submit", "submit", response_model=Appended,
-        tags=["guarantees"])
+    @op(
+        "POST",
+        "/api/v1/drafts/{did}/submit",
+        "submit",
+        response_model=Appended,
+        tags=["guarantees"],
+    )
     async def api_submit_draft(request: Request, did: str = _hex_id()) -> Any:
         index = await asyncio.to_thread(ws.submit, who(request), did)
         return {"id": did, "index": index}
 
-    @op("GET", "/api/v1/cases/{cid}/keys", "read", response_model=list[KeyOut],
-        tags=["guarantees"])
+    @op("GET", "/api/v1/cases/{cid}/keys", "read", response_model=list[KeyOut], tags=["guarantees"])
     async def api_keys(request: Request, cid: str = _case_id()) -> Any:
         return ws.keys(who(request), cid)
 
-    @op("POST", "/api/v1/cases/{cid}/keys", "register_key", response_model=KeyOut,
-        status_code=201, tags=["guarantees"])
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/keys",
+        "register_key",
+        response_model=KeyOut,
+        status_code=201,
+        tags=["guarantees"],
+    )
     async def api_register_key(body: KeyIn, request: Request, cid: str = _case_id()) -> Any:
         p = who(request)
         vkey = ws.register_key(p, cid, body.actor, body.vkey, body.public_key)
@@ -514,23 +566,34 @@ def register(site: Site) -> None:
     async def api_ledger(request: Request) -> Any:
         return ws.checkpoints(who(request))
 
-    @op("GET", "/api/v1/ledger/{index}/receipt", "read", response_class=PlainTextResponse,
+    @op(
+        "GET",
+        "/api/v1/ledger/{index}/receipt",
+        "read",
+        response_class=PlainTextResponse,
         tags=["guarantees"],
         responses={
             **{
-                k: {"description": v["description"],
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                k: {
+                    "description": v["description"],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }
                 for k, v in _ERRORS.items()
             },
-            200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                  "description": "the C2SP tlog-proof"},
-        })
+            200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "the C2SP tlog-proof",
+            },
+        },
+    )
     async def api_receipt(request: Request, index: int = Path(ge=0, le=2**62)) -> Any:
         return PlainTextResponse(ws.receipt(who(request), index)[0])
 
-    @op("POST", "/api/v1/cases/{cid}/verify", "read", response_model=VerdictOut,
-        tags=["guarantees"])
+    @op(
+        "POST", "/api/v1/cases/{cid}/verify", "read", response_model=VerdictOut, tags=["guarantees"]
+    )
     async def api_verify(body: VerifyIn, request: Request, cid: str = _case_id()) -> Any:
         return await asyncio.to_thread(ws.verify, who(request), cid, body.receipt)
 
@@ -538,15 +601,16 @@ def register(site: Site) -> None:
     async def api_users(request: Request) -> Any:
         return ws.users(who(request))
 
-    @op("POST", "/api/v1/users", "accounts", response_model=Done, status_code=201,
-        tags=["accounts"])
+    @op(
+        "POST", "/api/v1/users", "accounts", response_model=Done, status_code=201, tags=["accounts"]
+    )
     async def api_new_user(body: UserIn, request: Request) -> Any:
-        await asyncio.to_thread(ws.create_user, who(request), body.username, body.password,
-                                body.admin)
+        await asyncio.to_thread(
+            ws.create_user, who(request), body.username, body.password, body.admin
+        )
         return {"ok": True}
 
-    @op("POST", "/api/v1/users/{name}/roles", "accounts", response_model=Done,
-        tags=["accounts"])
+    @op("POST", "/api/v1/users/{name}/roles", "accounts", response_model=Done, tags=["accounts"])
     async def api_grant(
         body: RoleIn, request: Request, name: str = Path(min_length=1, max_length=64)
     ) -> Any:
@@ -561,8 +625,14 @@ def register(site: Site) -> None:
     async def api_tokens(request: Request) -> Any:
         return ws.tokens(who(request))
 
-    @op("POST", "/api/v1/tokens", "login", response_model=TokenOut, status_code=201,
-        tags=["session"])
+    @op(
+        "POST",
+        "/api/v1/tokens",
+        "login",
+        response_model=TokenOut,
+        status_code=201,
+        tags=["session"],
+    )
     async def api_new_token(body: TokenIn, request: Request) -> Any:
         return ws.create_token(who(request), body.name, body.scope)
 
@@ -578,14 +648,22 @@ def register(site: Site) -> None:
             return app.openapi_schema
         from fastapi.openapi.utils import get_openapi
 
-        doc = get_openapi(title=app.title, version=app.version,
-                          description=app.description, routes=app.routes)
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         doc.setdefault("components", {})["securitySchemes"] = {
-            "token": {"type": "http", "scheme": "bearer",
-                      "description": "An API token (dtk_...) from /api/v1/tokens."},
-            "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
-                        "description": "The session cookie from /api/v1/login; writes also "
-                        "send the X-CSRF-Token header."},
+            "token": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API token (dtk_...) from /api/v1/tokens.",
+            },
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": SESSION_COOKIE,
+                "description": "The session cookie from /api/v1/login; writes also "
+                "send the X-CSRF-Token header.",
+            },
         }
         doc["security"] = [{"token": []}, {"session": []}]
         doc["paths"]["/api/v1/login"]["post"]["security"] = []

@@ -177,9 +177,7 @@ class Site:
                 index = int(params["index"])
             except ValueError:
                 raise NotFound("no such entry") from None
-            row = self.ws.db.one(
-                "SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,)
-            )
+            row = self.ws.db.one("SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,))
             if row is None:
                 raise NotFound(f"no ledger entry {params['index']}")
             return str(row[0])
@@ -243,7 +241,8 @@ class Site:
             nav=nav if p else [],
             version=__version__,
             path=request.url.path,
-            json_url=request.url.path + ".json"
+            json_url=request.url.path
+            + ".json"
             + (("?" + request.url.query) if request.url.query else ""),
         )
         return HTMLResponse(html, status_code=status)
@@ -366,6 +365,7 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
     """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     jobs = JobBoard(ws, threads)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield

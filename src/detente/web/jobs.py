@@ -235,9 +235,7 @@ class JobBoard:
             return
         self._finish(rid, st, status, result, None)
 
-    def _finish(
-        self, rid: str, st: RunState, status: str, result: Any, error: str | None
-    ) -> None:
+    def _finish(self, rid: str, st: RunState, status: str, result: Any, error: str | None) -> None:
         self.ws.db.execute(
             "UPDATE web_runs SET status = ?, done = ?, total = ?, result = ?, error = ?, "
             "finished = ? WHERE id = ?",
@@ -357,13 +355,13 @@ def _execute(
     if kind == "interventions":
         from detente.uncertainty.interventions import search_interventions
 
-        res = search_interventions(
+        found = search_interventions(
             case,
             params["issue"],
             params["by"],
             robustness_draws=params["robustness"],
         )
-        return res.to_dict(), "done"
+        return found.to_dict(), "done"
     from detente.uncertainty.whatif import parse_whatif, run_whatif
 
     return run_whatif(case, parse_whatif(params["whatif"], "whatif"), models).to_dict(), "done"

@@ -112,8 +112,15 @@ def _diff(a: str, b: str) -> list[dict[str, Any]]:
             if i2 - i1 > 6:  # fold long unchanged stretches
                 for k in range(3):
                     rows.append(_row("same", la, lb, i1 + k, j1 + k))
-                rows.append({"kind": "fold", "left": f"… {i2 - i1 - 6} unchanged lines …",
-                             "right": "", "ln_left": "", "ln_right": ""})
+                rows.append(
+                    {
+                        "kind": "fold",
+                        "left": f"… {i2 - i1 - 6} unchanged lines …",
+                        "right": "",
+                        "ln_left": "",
+                        "ln_right": "",
+                    }
+                )
                 for k in range(i2 - i1 - 3, i2 - i1):
                     rows.append(_row("same", la, lb, i1 + k, j1 + k))
             else:
@@ -267,8 +274,14 @@ def register(site: Site) -> None:
     async def edit_page(request: Request, p: Principal | None) -> Any:
         cid = request.path_params["cid"]
         case, _, meta = ws.case(_p(p), cid)
-        return _edit_data(case, meta, request.query_params.get("actor"),
-                          request.query_params.get("issue"), None, {})
+        return _edit_data(
+            case,
+            meta,
+            request.query_params.get("actor"),
+            request.query_params.get("issue"),
+            None,
+            {},
+        )
 
     @site.page("/cases/{cid}/edit", "edit", "edit.html.j2", methods=("POST",), twin=False)
     async def edit(request: Request, p: Principal | None) -> Any:
@@ -294,10 +307,15 @@ def register(site: Site) -> None:
             from fastapi.responses import JSONResponse
 
             return JSONResponse(
-                {"error": {"status": 422, "code": "invalid-input",
-                           "message": "the change was not saved",
-                           "diagnostics": [d for v in errors.values() for d in v]},
-                 "fields": errors},
+                {
+                    "error": {
+                        "status": 422,
+                        "code": "invalid-input",
+                        "message": "the change was not saved",
+                        "diagnostics": [d for v in errors.values() for d in v],
+                    },
+                    "fields": errors,
+                },
                 status_code=422,
             )
         return site.render(request, "edit.html.j2", data, p, 422)
@@ -424,8 +442,12 @@ def register(site: Site) -> None:
         for iid in sorted(set(oa) | set(ob)):
             for key in sorted(set(oa.get(iid, {})) | set(ob.get(iid, {}))):
                 rows.append(
-                    {"issue": iid, "key": key, "a": oa.get(iid, {}).get(key),
-                     "b": ob.get(iid, {}).get(key)}
+                    {
+                        "issue": iid,
+                        "key": key,
+                        "a": oa.get(iid, {}).get(key),
+                        "b": ob.get(iid, {}).get(key),
+                    }
                 )
         strip = [{k: v for k, v in r.items() if k != "result"} for r in chosen]
         return {"case_id": cid, "a": strip[0], "b": strip[1], "rows": rows}
@@ -437,9 +459,8 @@ def register(site: Site) -> None:
         cid = request.path_params["cid"]
         entries = await asyncio.to_thread(ws.entries, pp, cid)
         for e in entries:
-            e["verdict"] = await asyncio.to_thread(
-                lambda i=e["index"]: ws.verify(pp, cid, ws.receipt(pp, i)[0])
-            )
+            receipt = (await asyncio.to_thread(ws.receipt, pp, int(e["index"])))[0]
+            e["verdict"] = await asyncio.to_thread(ws.verify, pp, cid, receipt)
         return {
             "case_id": cid,
             "drafts": [
@@ -472,9 +493,7 @@ def register(site: Site) -> None:
             {r.split(":", 1)[1] for r in roles if r.startswith("party:")}
             & {c.committing_party, *c.beneficiaries}
         )
-        med_actors = sorted(
-            ({*c.guarantors, *c.witnesses}) if "mediator" in roles else set()
-        )
+        med_actors = sorted(({*c.guarantors, *c.witnesses}) if "mediator" in roles else set())
         import base64
 
         return {
@@ -494,8 +513,9 @@ def register(site: Site) -> None:
             "can_submit": ws.can(pp, "submit", cid),
         }
 
-    @site.page("/drafts/{did}/signature", "sign_or_countersign", None, methods=("POST",),
-               twin=False)
+    @site.page(
+        "/drafts/{did}/signature", "sign_or_countersign", None, methods=("POST",), twin=False
+    )
     async def add_signature(request: Request, p: Principal | None) -> Any:
         # Which of sign / countersign applies depends on the role asked for: checked inside.
         did = request.path_params["did"]
@@ -508,8 +528,7 @@ def register(site: Site) -> None:
             return {"id": did, "signed": form.get("actor", "")}
         return _redirect(f"/drafts/{did}")
 
-    @site.page("/drafts/{did}/upload", "sign_or_countersign", None, methods=("POST",),
-               twin=False)
+    @site.page("/drafts/{did}/upload", "sign_or_countersign", None, methods=("POST",), twin=False)
     async def upload_signed(request: Request, p: Principal | None) -> Any:
         did = request.path_params["did"]
         form = await request.form()
@@ -559,7 +578,10 @@ def register(site: Site) -> None:
         cid = request.path_params["cid"]
         form = await _form(request)
         vkey = ws.register_key(
-            _p(p), cid, form.get("actor", ""), form.get("vkey") or None,
+            _p(p),
+            cid,
+            form.get("actor", ""),
+            form.get("vkey") or None,
             form.get("public_key") or None,
         )
         if "application/json" in request.headers.get("accept", ""):
@@ -615,16 +637,24 @@ def register(site: Site) -> None:
     @site.page("/account", "login", "account.html.j2")
     async def account(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
-        return {"username": pp.username, "admin": pp.is_admin, "tokens": ws.tokens(pp),
-                "new_token": None}
+        return {
+            "username": pp.username,
+            "admin": pp.is_admin,
+            "tokens": ws.tokens(pp),
+            "new_token": None,
+        }
 
     @site.page("/account/tokens", "login", "account.html.j2", methods=("POST",), twin=False)
     async def new_token(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
         form = await _form(request)
         tok = ws.create_token(pp, form.get("name", "token"), form.get("scope", "read"))
-        return {"username": pp.username, "admin": pp.is_admin, "tokens": ws.tokens(pp),
-                "new_token": tok}
+        return {
+            "username": pp.username,
+            "admin": pp.is_admin,
+            "tokens": ws.tokens(pp),
+            "new_token": tok,
+        }
 
     @site.page("/account/tokens/{tid}/revoke", "login", None, methods=("POST",), twin=False)
     async def revoke_token(request: Request, p: Principal | None) -> Any:
@@ -633,14 +663,19 @@ def register(site: Site) -> None:
 
     @site.page("/admin/users", "accounts", "users.html.j2")
     async def users(request: Request, p: Principal | None) -> Any:
-        return {"users": ws.users(_p(p)), "roles": ["observer", "analyst", "mediator",
-                                                   "party:<actor>"]}
+        return {
+            "users": ws.users(_p(p)),
+            "roles": ["observer", "analyst", "mediator", "party:<actor>"],
+        }
 
     @site.page("/admin/users", "accounts", None, methods=("POST",), twin=False)
     async def create_user(request: Request, p: Principal | None) -> Any:
         form = await _form(request)
         await asyncio.to_thread(
-            ws.create_user, _p(p), form.get("username", ""), form.get("password", ""),
+            ws.create_user,
+            _p(p),
+            form.get("username", ""),
+            form.get("password", ""),
             form.get("admin") == "on",
         )
         return _redirect("/admin/users")
@@ -648,8 +683,9 @@ def register(site: Site) -> None:
     @site.page("/admin/roles", "accounts", None, methods=("POST",), twin=False)
     async def grant(request: Request, p: Principal | None) -> Any:
         form = await _form(request)
-        ws.grant(_p(p), form.get("username", ""), form.get("case", "*") or "*",
-                 form.get("role", ""))
+        ws.grant(
+            _p(p), form.get("username", ""), form.get("case", "*") or "*", form.get("role", "")
+        )
         return _redirect("/admin/users")
 
     @site.page("/admin/audit", "audit", "audit.html.j2")
@@ -663,8 +699,7 @@ def _set_cookie(request: Request, resp: Response, cookie: str) -> None:
         cookie,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https"
-        or request.headers.get("x-forwarded-proto") == "https",
+        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
         path="/",
         max_age=12 * 3600,
     )
@@ -678,7 +713,7 @@ def _edit_data(
     form: dict[str, str] | None,
     errors: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pos in case.positions:
         cap = pos.capability
         if cap is None:
@@ -698,7 +733,7 @@ def _edit_data(
                 },
             }
         )
-    chosen = next((r for r in rows if r["selected"]), None)
+    chosen: dict[str, Any] | None = next((r for r in rows if r["selected"]), None)
     if chosen is not None and form is not None:
         for name in ("position", "salience", "capability"):
             chosen["fields"][name] = {

@@ -265,9 +265,10 @@ class Workspace:
         self._insert_user(p.username, username, password, admin)
 
     def _insert_user(self, actor: str, username: str, password: str, admin: bool) -> None:
-        if not (1 <= len(username) <= 64) or not username.replace("-", "").replace(
-            "_", ""
-        ).replace(".", "").isalnum():
+        if (
+            not (1 <= len(username) <= 64)
+            or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        ):
             raise CaseError(
                 "bad user name",
                 [
@@ -504,9 +505,7 @@ class Workspace:
         ):
             if not self.can(p, "read", cid):
                 continue
-            v = self.db.one(
-                "SELECT MAX(version) FROM web_case_versions WHERE case_id = ?", (cid,)
-            )
+            v = self.db.one("SELECT MAX(version) FROM web_case_versions WHERE case_id = ?", (cid,))
             out.append(
                 {"id": cid, "title": title, "created": _iso(created), "version": v[0] if v else 0}
             )
@@ -642,6 +641,11 @@ class Workspace:
         """Change one position's value, salience, capability and ranges; save a version.
 
         Args:
+            p: Who edits (an analyst of the case).
+            case_id: The case.
+            base_version: The version the form was filled from (refused if stale).
+            actor: The position's actor id.
+            issue: The position's issue id.
             fields: Form values: ``position``, ``salience``, ``capability`` and their
                 ``_low`` / ``_high`` range ends (empty range ends: no range).
 
@@ -726,7 +730,9 @@ class Workspace:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (case_id, version, new_text, p.username, _now(), json.dumps(changes)),
             )
-            self._audit(tx, p.username, "case.edit", case_id, {"version": version, "changes": changes})
+            self._audit(
+                tx, p.username, "case.edit", case_id, {"version": version, "changes": changes}
+            )
         return version, by_field
 
     # -- guarantees ------------------------------------------------------------------------
@@ -805,7 +811,13 @@ class Workspace:
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO web_drafts(id, case_id, data, author, created) VALUES (?, ?, ?, ?, ?)",
-                (did, case_id, SignedCommitment(commitment=c).model_dump_json(), p.username, _now()),
+                (
+                    did,
+                    case_id,
+                    SignedCommitment(commitment=c).model_dump_json(),
+                    p.username,
+                    _now(),
+                ),
             )
             self._audit(tx, p.username, "draft.create", did, {"commitment": commitment_id(c)})
         return did
@@ -949,8 +961,12 @@ class Workspace:
                 "register it on the keys page first"
             )
         msg = self.signing_message(sc, "party" if role == "party" else "mediator")
-        check_signature(actor, key, sig, msg, "signature" if role == "party" else "countersignature")
-        ps = PartySignature(actor=actor, role="party" if role == "party" else "mediator", key=key, sig=sig)
+        check_signature(
+            actor, key, sig, msg, "signature" if role == "party" else "countersignature"
+        )
+        ps = PartySignature(
+            actor=actor, role="party" if role == "party" else "mediator", key=key, sig=sig
+        )
         new = (
             sc.model_copy(update={"signatures": [*sc.signatures, ps]})
             if role == "party"
@@ -1029,7 +1045,11 @@ class Workspace:
         ]
         out = []
         for i in indexes:
-            data = self._led(lambda led, i=i: led.entry(i))
+
+            def read(led: Ledger, i: int = int(i)) -> bytes:
+                return led.entry(i)
+
+            data = self._led(read)
             info = verify_entry(data, self.trusted_keys(case_id))
             out.append({"index": i, "type": info.type, "id": info.id, **info.summary})
         return out
@@ -1040,6 +1060,7 @@ class Workspace:
 
     def checkpoints(self, p: Principal) -> dict[str, Any]:
         """The log's origin, keys, size and latest checkpoint with its cosignatures."""
+
         def read(led: Ledger) -> tuple[list[str], int, str | None]:
             latest = led.latest_checkpoint()
             return led.log_keys, led.size, led.cosigned_checkpoint() if latest else None
@@ -1118,8 +1139,8 @@ def _estimate_text(node: Any) -> str:
     if node is None:
         return "-"
     if isinstance(node, dict):
-        v = node.get("value")
-        r = node.get("range")
+        v: Any = node.get("value")
+        r: Any = node.get("range")
         try:
             return f"{float(v):g} [{float(r[0]):g}, {float(r[1]):g}]" if r else f"{float(v):g}"
         except (TypeError, ValueError, IndexError):
