@@ -110,9 +110,9 @@ def serve(location: str | Path, istanbul: Path) -> Served:
     return s
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, istanbul_case_path: Path) -> Iterator[Served]:
-    """A server over a fresh SQLite workspace (shared by a module's tests)."""
+    """A server over a SQLite workspace shared by the tests that do not need a fresh one."""
     s = serve(tmp_path_factory.mktemp("ws") / "workspace", istanbul_case_path)
     try:
         yield s

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -165,13 +166,16 @@ def test_size_limit_rate_limit_headers_and_error_shape(served: Served) -> None:
     assert r.status_code == 413 and r.json()["error"]["code"] == "too-large"
     # Login rate limiting: 5 failures, then refused even with the right password.
     c = httpx.Client(base_url=served.url)
+    served.ws.create_user(_admin(served), "mallory", PASSWORD)
     codes = [
-        c.post("/api/v1/login", json={"username": "nobody", "password": "wrong-one"}).status_code
+        c.post("/api/v1/login", json={"username": "mallory", "password": "wrong-one"}).status_code
         for _ in range(6)
     ]
     assert codes[:5] == [401] * 5 and codes[5] == 429
-    r = c.post("/api/v1/login", json={"username": "nobody", "password": PASSWORD})
+    r = c.post("/api/v1/login", json={"username": "mallory", "password": PASSWORD})
     assert r.status_code == 429
+    # Other accounts on the same address still log in.
+    assert served.login("obs").get("/api/v1/me").status_code == 200
     # Headers on every page; no inline script allowed by the policy.
     page = ana.get(f"/cases/{CASE_ID}", headers={"Accept": "text/html"})
     assert page.headers["content-security-policy"] == CSP
@@ -188,3 +192,9 @@ def test_size_limit_rate_limit_headers_and_error_shape(served: Served) -> None:
         assert err["status"] == r.status_code and "Traceback" not in r.text
     html = ana.get("/cases/no-such-case", headers={"Accept": "text/html"})
     assert html.status_code == 404 and "<h1>404" in html.text
+
+
+def _admin(served: Served) -> Any:
+    from detente.web.workspace import Principal
+
+    return Principal("admin", True, "token")

@@ -126,10 +126,16 @@ def allowed(action: str, roles: Iterable[str], is_admin: bool = False) -> bool:
 
 
 class LoginLimiter:
-    """At most ``limit`` failed logins per user name and per client in ``window`` seconds."""
+    """Failed logins allowed per user name and per client address in a time window.
 
-    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+    At most ``limit`` per user name in ``window`` seconds, and ``client_limit`` per client
+    address (keys starting ``client:``). The per-client limit is higher because everyone behind one reverse proxy or office
+    NAT shares an address; it stops a spray over many names without locking out a team.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 60.0, client_limit: int = 30) -> None:
         self.limit = limit
+        self.client_limit = client_limit
         self.window = window
         self._fails: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -147,7 +153,8 @@ class LoginLimiter:
             waits = [
                 self.window - (now - q[0])
                 for k in keys
-                if len(q := self._recent(k, now)) >= self.limit
+                if len(q := self._recent(k, now))
+                >= (self.client_limit if k.startswith("client:") else self.limit)
             ]
         return max(waits, default=0.0)
 
@@ -161,7 +168,8 @@ class LoginLimiter:
                 self._fails = {k: q for k, q in self._fails.items() if q}
 
     def succeeded(self, *keys: str) -> None:
-        """Forget the failures of a user who logged in."""
+        """Forget the failures of a user who logged in (not those of the client)."""
         with self._lock:
             for k in keys:
-                self._fails.pop(k, None)
+                if not k.startswith("client:"):
+                    self._fails.pop(k, None)
