@@ -129,8 +129,9 @@ class LoginLimiter:
     """Failed logins allowed per user name and per client address in a time window.
 
     At most ``limit`` per user name in ``window`` seconds, and ``client_limit`` per client
-    address (keys starting ``client:``). The per-client limit is higher because everyone behind one reverse proxy or office
-    NAT shares an address; it stops a spray over many names without locking out a team.
+    address (keys starting ``client:``). The per-client limit is higher because everyone
+    behind one reverse proxy or office NAT shares an address; it stops a spray over many
+    names without locking out a team.
     """
 
     def __init__(self, limit: int = 5, window: float = 60.0, client_limit: int = 30) -> None:
