@@ -109,11 +109,16 @@ class Database:
         return sql.replace("?", "%s") if self.postgres else sql
 
     @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
-        """One transaction: committed on success, rolled back on any error."""
+    def transaction(self, write: bool = True) -> Iterator[_Tx]:
+        """One transaction: committed on success, rolled back on any error.
+
+        SQLite write transactions start ``BEGIN IMMEDIATE`` (they take the write lock at
+        once, so two servers on one file cannot deadlock on an upgrade); reads start a
+        deferred one.
+        """
         with self._lock:
             if not self.postgres:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield _Tx(self)
             except BaseException:
@@ -124,7 +129,7 @@ class Database:
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query."""
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             return tx.query(sql, args)
 
     def one(self, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
