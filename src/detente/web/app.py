@@ -15,6 +15,7 @@ docs/web.md); the nav lists only what is registered.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -44,7 +45,7 @@ from detente.errors import (
 from detente.web.jobs import JobBoard
 from detente.web.workspace import Forbidden, NotFound, Principal, Unauthorized, WebError, Workspace
 
-__all__ = ["CSP", "MAX_BODY", "ROUTES", "Site", "create_app"]
+__all__ = ["CSP", "MAX_BODY", "PAGE_MODULES", "ROUTES", "Site", "create_app"]
 
 MAX_BODY = 4_000_000
 """Largest request body accepted (bytes); larger ones get 413 before they are read."""
@@ -59,6 +60,10 @@ because Vega compiles its expressions with ``Function``, and inline styles becau
 vega-embed set ``style`` attributes on the charts they draw."""
 
 SESSION_COOKIE = "detente_session"
+
+PAGE_MODULES: tuple[str, ...] = ("detente.web.pages", "detente.web.api")
+"""Modules whose ``register(site)`` adds pages, API operations and nav entries. A new
+capability (compliance, statements) adds its module here; see docs/web.md."""
 
 ROUTES: dict[tuple[str, str], str] = {}
 """(method, path) -> the action of :data:`detente.web.auth.PERMISSIONS` it needs, or
@@ -445,10 +450,8 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
     ROUTES[("GET", "/static/{path}")] = "public"
     ROUTES[("GET", "/vendor/{path}")] = "public"
 
-    from detente.web import api, pages
-
-    pages.register(site)
-    api.register(site)
+    for module in PAGE_MODULES:
+        importlib.import_module(module).register(site)
 
     app.add_middleware(_Limits)
     return app
