@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +35,37 @@ def site(tmp_path_factory: pytest.TempPathFactory, istanbul_case_path: Path) -> 
         s.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def in_chromium(fn: Callable[[Any], None]) -> None:
+    """Run ``fn(browser)`` on its own thread with its own Playwright and chromium.
+
+    Playwright's sync API refuses to start where an asyncio loop runs, and another
+    session fixture (the brief's browser test) may hold one on the main thread; a thread
+    of its own has none. Failures are re-raised here.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"chromium not found at {CHROMIUM}")
         pytest.skip(f"chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
+    failure: list[BaseException] = []
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    def body() -> None:
+        from playwright.sync_api import sync_playwright
+
         try:
-            yield b
-        finally:
-            b.close()
+            with sync_playwright() as pw:
+                b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                try:
+                    fn(b)
+                finally:
+                    b.close()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test's thread
+            failure.append(exc)
+
+    t = threading.Thread(target=body, name="chromium")
+    t.start()
+    t.join()
+    if failure:
+        raise failure[0]
 
 
 class Tab:
@@ -103,9 +121,11 @@ def shots(tmp_path: Path, repo: Path) -> Path:
     return out
 
 
-def test_main_flows_in_chromium(
-    site: Served, chromium: Any, shots: Path, assets: Path, tmp_path: Path
-) -> None:
+def test_main_flows_in_chromium(site: Served, shots: Path, assets: Path, tmp_path: Path) -> None:
+    in_chromium(lambda b: _main_flows(b, site, shots, assets, tmp_path))
+
+
+def _main_flows(chromium: Any, site: Served, shots: Path, assets: Path, tmp_path: Path) -> None:
     ana = Tab(chromium, site.url, shots)
     ana.go("/login")
     ana.shot("login")
@@ -219,7 +239,11 @@ def test_main_flows_in_chromium(
     med.clean()
 
 
-def test_pages_read_without_javascript(site: Served, chromium: Any) -> None:
+def test_pages_read_without_javascript(site: Served) -> None:
+    in_chromium(lambda b: _without_js(b, site))
+
+
+def _without_js(chromium: Any, site: Served) -> None:
     ctx = chromium.new_context(java_script_enabled=False)
     page = ctx.new_page()
     page.goto(site.url + "/login")
