@@ -166,7 +166,7 @@ def _main_flows(chromium: Any, site: Served, shots: Path, assets: Path, tmp_path
     # A sweep as a background job: the bar fills to 100% from server-sent events.
     p = ana.go(f"/cases/{CASE_ID}/runs")
     p.select_option("#run-kind", "sweep")
-    p.fill("#draws", "15000")
+    p.fill("#draws", "10000")
     p.click("#run")
     p.wait_for_url(re.compile(r".*/runs/[0-9a-f]+$"))
     p.wait_for_function(

@@ -60,7 +60,7 @@ def test_fuzz_every_operation(fuzzed: Served) -> None:
         strategy = op.as_strategy()
 
         @settings(
-            max_examples=12,
+            max_examples=8,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,
