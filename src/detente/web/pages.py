@@ -489,11 +489,17 @@ def register(site: Site) -> None:
         roles = ws.roles(pp.username, cid)
         mine = [k for k in ws.keys(pp, cid) if k["user"] == pp.username]
         c = sc.commitment
+        signed = {x.actor for x in sc.signatures}
+        countersigned = {x.actor for x in sc.countersignatures}
         party_actors = sorted(
             {r.split(":", 1)[1] for r in roles if r.startswith("party:")}
-            & {c.committing_party, *c.beneficiaries}
+            & {c.committing_party, *c.beneficiaries} - signed
         )
-        med_actors = sorted(({*c.guarantors, *c.witnesses}) if "mediator" in roles else set())
+        med_actors = sorted(
+            ({*c.guarantors, *c.witnesses} - countersigned) if "mediator" in roles else set()
+        )
+        if sc.countersignatures:  # a countersignature covers the party signatures: closed
+            party_actors = []
         import base64
 
         return {
