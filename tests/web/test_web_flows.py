@@ -192,3 +192,24 @@ def test_import_other_formats_and_errors(served: Served, assets: Any) -> None:
     assert r.status_code == 422
     found = {(d["line"], d["column"], d["code"]) for d in r.json()["error"]["diagnostics"]}
     assert (9, 12, "unknown-issue") in found  # what `detente validate` prints
+
+
+def test_every_page_has_a_json_twin(served: Served) -> None:
+    obs = served.client("obs")
+    for page in (
+        f"/cases/{CASE_ID}",
+        f"/cases/{CASE_ID}/versions",
+        f"/cases/{CASE_ID}/runs",
+        f"/cases/{CASE_ID}/guarantees",
+        "/cases",
+        "/ledger",
+        "/account",
+    ):
+        twin = obs.get(page + ".json")
+        by_accept = obs.get(page, headers={"Accept": "application/json"})
+        html = obs.get(page, headers={"Accept": "text/html"})
+        assert twin.status_code == by_accept.status_code == html.status_code == 200, page
+        assert twin.headers["content-type"] == "application/json"
+        assert twin.json() == by_accept.json()
+        assert html.headers["content-type"].startswith("text/html")
+        assert f'href="{page}.json"' in html.text  # each page links its twin
