@@ -28,6 +28,9 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/detente demo --out $(OUT)
+	@echo "Open the Istanbul case in the web workspace (docs/web.md):"
+	@echo "  $(BIN)/detente serve out/workspace    # first start asks for the admin's password"
+	@echo "  then log in at http://127.0.0.1:8000/ and import examples/istanbul-2025/case.yaml"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compliance": ("detente.cli.compliance", "compliance"),
     "trust": ("detente.cli.compliance", "trust"),
     "statements": ("detente.cli.statements", "statements"),
+    "serve": ("detente.cli.web", "serve"),
 }
 """Every top-level command and where it lives; a test checks each entry loads."""
 
@@ -78,6 +79,7 @@ SHORT_HELP: dict[str, str] = {
     "statements": (
         "Public statements: record, code (PLOVER), check against the record, review, export."
     ),
+    "serve": "Serve the workspace WORKSPACE (a folder, or a postgresql:// URL) in a browser.",
 }
 """What ``detente --help`` shows for each command without importing it (tested equal)."""
 

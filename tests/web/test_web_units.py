@@ -1,0 +1,64 @@
+"""Properties of the pure parts: signed cookies, file names, the login limiter, diffs."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from detente.errors import CaseError
+from detente.web import auth
+from detente.web.pages import _diff
+from detente.web.workspace import _safe_filename
+
+SECRET = b"k" * 32
+
+
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=60)
+)
+def test_signed_cookie_round_trips_and_any_change_is_refused(value: str) -> None:
+    signed = auth.sign_cookie(value, SECRET)
+    assert auth.unsign_cookie(signed, SECRET) == value
+    assert auth.unsign_cookie(signed, b"x" * 32) is None
+    flipped = signed[:-1] + ("0" if signed[-1] != "0" else "1")
+    assert auth.unsign_cookie(flipped, SECRET) is None
+
+
+@given(st.text(max_size=40))
+def test_file_names_with_folders_or_dotdot_are_refused(name: str) -> None:
+    bad = not name or "/" in name or "\\" in name or ".." in name or name.startswith(".")
+    if bad:
+        with pytest.raises(CaseError):
+            _safe_filename(name)
+    else:
+        try:
+            assert _safe_filename(name) == name
+        except CaseError as exc:  # control characters and overlong names are refused too
+            assert exc.items[0].code == "bad-filename"
+
+
+def test_login_limiter_counts_per_account_and_per_address() -> None:
+    lim = auth.LoginLimiter(limit=2, window=60, client_limit=3)
+    lim.failed("user:a", "client:1")
+    assert lim.blocked("user:a", "client:1") == 0
+    lim.failed("user:a", "client:1")
+    assert lim.blocked("user:a", "client:1") > 0  # account a is locked
+    assert lim.blocked("user:b", "client:1") == 0  # others on the same address are not
+    lim.failed("user:b", "client:1")
+    assert lim.blocked("user:c", "client:1") > 0  # ...until the address sprays names
+    lim.succeeded("user:a", "client:1")
+    assert lim.blocked("user:a", "client:2") == 0
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=30),
+)
+def test_side_by_side_diff_keeps_every_line_of_both(a: list[str], b: list[str]) -> None:
+    rows = _diff("\n".join(a), "\n".join(b))
+    left = [r["left"] for r in rows if r["kind"] != "fold" and r["ln_left"] != ""]
+    right = [r["right"] for r in rows if r["kind"] != "fold" and r["ln_right"] != ""]
+    folded = sum(int(r["left"].split()[1]) for r in rows if r["kind"] == "fold")
+    assert len(left) + folded == len(a) and len(right) + folded == len(b)
+    assert all(r["left"] == r["right"] for r in rows if r["kind"] == "same")
