@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -324,7 +324,7 @@ def _execute(
     kind: str,
     params: dict[str, Any],
     progress: Callable[..., None],
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Mapping[str, Any], str]:
     """Run one library call; returns its JSON-ready result and the final status."""
     models = params.get("models")
     if kind == "forecast":
