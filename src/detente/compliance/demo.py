@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 from typing import TypedDict
 
@@ -77,6 +78,7 @@ def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) ->
 
     Args:
         out_dir: Folder for ``compliance-ledger.sqlite``, ``compliance.json``,
+            ``compliance-check.json`` (the check, as ``compliance check --format json``),
             ``compliance-section.html``, ``compliance-verdict.tlog-proof`` and
             ``compliance-keys.json``.
         case_path: The case file; ``commitment-ttp.json`` and ``metrics.yaml`` are read
@@ -102,7 +104,17 @@ def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) ->
             p.unlink()
     mediators = list(commitment.guarantors) or [ANALYST]
     first = mediators[0]
-    led = Ledger.create(db, ORIGIN, [log_key.vkey], genesis=genesis_entry(first, signers[first]))
+    # The log's equivocation guard keeps its state beside this throwaway ledger (a real log
+    # keeps it where the operator says), so a fresh demo log never meets an old one's state.
+    state = out_dir / "checkpoint-state"
+    shutil.rmtree(state, ignore_errors=True)
+    led = Ledger.create(
+        db,
+        ORIGIN,
+        [log_key.vkey],
+        genesis=genesis_entry(first, signers[first]),
+        state_dir=state,
+    )
     try:
         # Every signer's key is bound to its actor in the log, witnessed by the first mediator.
         led.append_many(
@@ -125,7 +137,7 @@ def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) ->
     imported = import_events(db, sample, "ucdp-ged", "23.1", signers[ANALYST], ANALYST)
     data = datasets_from_ledger(db, ["ucdp-ged@23.1"])
     report = check_commitment(commitment, mf, data)
-    led = Ledger.open(db)
+    led = Ledger.open(db, state_dir=state)
     try:
         when = dt.datetime.now(dt.UTC).replace(microsecond=0)
         added = record_verdicts(led, report, mf, data, signers[ANALYST], ANALYST, when)
@@ -171,5 +183,9 @@ def run_demo(out_dir: Path, case_path: Path, events_path: Path | None = None) ->
     )
     (out_dir / "compliance.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    # The check itself, as `detente compliance check ... --format json` prints it.
+    (out_dir / "compliance-check.json").write_text(
+        json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return result

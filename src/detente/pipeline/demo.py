@@ -23,6 +23,10 @@ from detente.pipeline.analyses import Analyses, BriefOptions, Part, analyse
 from detente.pipeline.guarantees import demo_guarantee
 from detente.report.brief import clean
 from detente.report.format import num
+from detente.report.sections.base import actor_name
+from detente.statements.brief import StatementsSection, statements_section
+from detente.statements.io import speaker_actor
+from detente.statements.run import check_file
 
 __all__ = [
     "DEFAULT_CASE",
@@ -116,6 +120,18 @@ class DemoResult:
         return "\n".join(lines)
 
 
+def _statements_section(case: Case, file: Path, compliance: Path) -> StatementsSection:
+    """The flagship's statements, coded and checked: proposals only, no review."""
+    sf, codes, checks = check_file(
+        file, case, compliance=[compliance] if compliance.is_file() else []
+    )
+    speakers = {}
+    for st in sf.statements:
+        who = speaker_actor(sf, st)
+        speakers[st.id] = actor_name(case, who) if who else (st.speaker.outlet or "")
+    return statements_section(sf.statements, codes, checks, {}, speakers)
+
+
 def _json(data: Any) -> str:
     return json.dumps(clean(data), indent=2, ensure_ascii=False)
 
@@ -194,6 +210,18 @@ def run_demo(
             )
         )
         res.files["compliance"] = Path(comp["ledger"])
+        said = _statements_section(
+            case, path.parent / "statements.yaml", out / "compliance" / "compliance-check.json"
+        )
+        analyses.extra["statements"] = said
+        parts.append(
+            Part(
+                "statements",
+                "included",
+                f"{said['total']} statements from the seed, coded and "
+                "checked against the case and the compliance record; none reviewed",
+            )
+        )
     else:
         parts.append(
             Part(

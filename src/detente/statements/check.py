@@ -250,10 +250,18 @@ def _obligations(doc: Any) -> list[tuple[str, dict[str, Any], list[Any]]]:
     if isinstance(doc, Mapping) and "obligations" in doc:
         doc = doc["obligations"]
     if isinstance(doc, Mapping):
-        return [
-            (str(k), {}, v if isinstance(v, list) else list(v.get("periods", [])))
-            for k, v in doc.items()
-        ]
+        out: list[tuple[str, dict[str, Any], list[Any]]] = []
+        for k, v in doc.items():
+            if isinstance(v, list):
+                out.append((str(k), {}, v))
+            elif isinstance(v, Mapping):
+                out.append((str(k), {}, list(v.get("periods", []))))
+            else:
+                raise CaseError(
+                    f"obligation {k!s}: expected a list of periods or an object with `periods`; "
+                    "give the output of `detente compliance check ... --format json`"
+                )
+        return out
     if isinstance(doc, list):
         out = []
         for k, ob in enumerate(doc):
@@ -311,13 +319,21 @@ def read_compliance(path: str | Path, default_actor: str | None = None) -> list[
             except ValueError:
                 problems.append(Diagnostic(f"{where}: dates must be YYYY-MM-DD", str(p)))
                 continue
-            nums = [per[key] for key in ("low", "best", "high", "threshold")]
+            # `high` is null where the measurement is unbounded (events that may belong to
+            # the period without a bound on their number), as `compliance check` writes it.
+            nums = [per[key] for key in ("low", "best", "threshold")]
+            if per["high"] is not None:
+                nums.append(per["high"])
             if not all(
                 isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v)
                 for v in nums
             ):
                 problems.append(
-                    Diagnostic(f"{where}: low/best/high/threshold must be finite numbers", str(p))
+                    Diagnostic(
+                        f"{where}: low/best/threshold must be finite numbers, high a finite "
+                        "number or null (unbounded)",
+                        str(p),
+                    )
                 )
                 continue
             if per["verdict"] not in _VERDICTS:
@@ -332,7 +348,8 @@ def read_compliance(path: str | Path, default_actor: str | None = None) -> list[
             metric = ob.get("metric") or ""
             text = (
                 f"{ob.get('text') or oid} {metric.replace('_', ' ')}: measured {per['low']}-"
-                f"{per['high']} (best {per['best']}) against {per['comparison']} "
+                f"{'unbounded' if per['high'] is None else per['high']} (best {per['best']}) "
+                f"against {per['comparison']} "
                 f"{per['threshold']} from {start} to {end}, {per['verdict']}; attacks events"
             )
             out.append(

@@ -21,6 +21,7 @@ from detente.report.sections.interventions import INTERVENTIONS
 from detente.report.sections.provenance import PROVENANCE
 from detente.report.sections.reading import READING
 from detente.report.sections.sensitivity import SENSITIVITY
+from detente.report.sections.statements import STATEMENTS
 from detente.report.sections.sweep import SWEEP
 from detente.report.sections.whatif import WHATIF
 
@@ -37,6 +38,7 @@ SECTIONS: tuple[Section[Any], ...] = (
     WHATIF,
     GUARANTEES,
     COMPLIANCE,
+    STATEMENTS,
     FORECASTS,
     TRAJECTORIES,
     ISSUES,
