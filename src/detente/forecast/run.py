@@ -200,8 +200,10 @@ def case_params(
     case, unless the caller sets the same parameter (``-p MODEL.NAME=VALUE`` wins).
 
     Raises:
-        ModelError: If the case declares a model or a value that does not exist.
+        ModelError: If the caller's parameters or the case's name a model or a value
+            that does not exist.
     """
+    check_params(params)
     out = {name: dict(p) for name, p in (params or {}).items()}
     declared = case.model_params
     if not declared:
@@ -242,7 +244,6 @@ def forecast(
     """
     names = list(models or DEFAULT_MODELS)
     specs = [get_model(n) for n in names]
-    check_params(params)
     params = case_params(case, params)
     arrays = case_arrays(case)
     inp = ModelInput.from_arrays(arrays)
