@@ -129,7 +129,10 @@ _snippet = st.one_of(st.sampled_from(HOSTILE), st.text(_chars, min_size=1, max_s
 
 @st.composite
 def _mutated(draw: st.DrawFn) -> FuzzInput:
-    seed = draw(st.sampled_from(seeds()))
+    # The Istanbul case is the richest seed (sources, ranges, anchors, rounds) and the
+    # slowest to parse and model: draw it in about one mutation in sixteen.
+    cheap = [s for s in seeds() if s.name != "istanbul.yaml"]
+    seed = draw(st.one_of(st.sampled_from(cheap), st.sampled_from(seeds())))
     text = seed.text
     for _ in range(draw(st.integers(1, 4))):
         n = len(text)
