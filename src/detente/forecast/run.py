@@ -12,7 +12,7 @@ import numpy as np
 from detente import __version__
 from detente.case.arrays import case_arrays
 from detente.case.model import Case, Issue
-from detente.errors import ModelError
+from detente.errors import Diagnostic, ModelError
 from detente.forecast.registry import (
     ModelInput,
     available_models,
@@ -255,7 +255,17 @@ def forecast(
     for spec in specs:
         p = spec.resolve_params((params or {}).get(spec.name))
         used[spec.name] = p
-        result = spec.fn(inp, **p)
+        try:
+            result = spec.fn(inp, **p)
+        except ModelError as exc:
+            if exc.items:
+                raise
+            # a model's own refusal (too few actors, a parameter out of its range):
+            # located at the model, like every other error of the command line
+            raise ModelError(
+                exc.message,
+                [Diagnostic(exc.message, f"--model {spec.name}", code="model-refused")],
+            ) from None
         if result.outcome.shape != (1, arrays.n_issues):
             raise ModelError(f"model '{spec.name}' returned shape {result.outcome.shape}")
         traj = result.extras.get("trajectory")
