@@ -244,6 +244,22 @@ def forecast(
     """
     names = list(models or DEFAULT_MODELS)
     specs = [get_model(n) for n in names]
+    empty = [s for s in ("actors", "issues") if not getattr(case, s)]
+    if empty:
+        # validation refuses such a case; a case built in code can still be empty, and
+        # the models index their first actor or issue
+        what = " and no ".join(empty)
+        raise ModelError(
+            f"case '{case.case.id}' has no {what}: nothing to forecast",
+            [
+                Diagnostic(
+                    f"the case has no {what}",
+                    case.case.id,
+                    expected="at least one actor and one issue",
+                    code="empty-case",
+                )
+            ],
+        )
     params = case_params(case, params)
     arrays = case_arrays(case)
     inp = ModelInput.from_arrays(arrays)
