@@ -206,3 +206,18 @@ def test_tidy_csv_source_ids_that_are_not_ids_are_an_error_not_a_crash(tmp_path:
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2 and "internal error" not in result.output
     assert "error[invalid-value]" in result.output
+
+
+def test_an_empty_case_built_in_code_is_refused_by_the_runner_not_a_model() -> None:
+    from detente.case.model import Case
+    from detente.errors import ModelError
+    from detente.forecast import available_models
+    from detente.forecast.run import forecast
+
+    empty = Case.model_validate(
+        {"case": {"id": "e", "title": "t"}, "actors": [], "issues": [], "positions": []}
+    )
+    for model in sorted(available_models()):
+        with pytest.raises(ModelError) as err:
+            forecast(empty, [model])
+        assert err.value.items[0].code == "empty-case"

@@ -129,7 +129,10 @@ _snippet = st.one_of(st.sampled_from(HOSTILE), st.text(_chars, min_size=1, max_s
 
 @st.composite
 def _mutated(draw: st.DrawFn) -> FuzzInput:
-    seed = draw(st.sampled_from(seeds()))
+    # The Istanbul case is the richest seed (sources, ranges, anchors, rounds) and the
+    # slowest to parse and model: draw it in about one mutation in sixteen.
+    cheap = [s for s in seeds() if s.name != "istanbul.yaml"]
+    seed = draw(st.one_of(st.sampled_from(cheap), st.sampled_from(seeds())))
     text = seed.text
     for _ in range(draw(st.integers(1, 4))):
         n = len(text)
@@ -231,10 +234,13 @@ def fuzz_inputs() -> st.SearchStrategy[FuzzInput]:
     return st.one_of(_mutated(), _mutated(), _mutated(), _structured())
 
 
+# Broken values, and valid ones a user may give. Not generated: values that are valid
+# and merely slow (``smp.max_turns=1e9`` runs a billion turns as asked); bounding
+# iteration counts belongs to each model's parameter declarations.
 _PARAM_VALUES = st.one_of(
-    st.sampled_from(['"x"', "abc", "NaN", "Infinity", "-1", "0", "1e9", "true", "[]", "{}"]),
+    st.sampled_from(['"x"', "abc", "NaN", "Infinity", "-1", "0", "-0.5", "true", "[]", "{}"]),
     st.integers(-5, 300).map(str),
-    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+    st.floats(-1000, 1000, allow_nan=False).map(repr),
 )
 _PARAMS = {
     "smp": ["max_turns", "min_turns", "voting_rule", "seed", "stop_ratio", "pce"],

@@ -36,6 +36,7 @@ CASE = str(REPO / "examples" / "istanbul-2025" / "case.yaml")
         ("nash.utility=3", "bad-param", "must be one of quadratic, linear"),
         ("smp.maxturns=4", "unknown-param", "did you mean 'max_turns'?"),
         ("bmd.q=0.5", "unknown-model", "did you mean 'bdm'?"),
+        ("smp.seed=-1", "param-range", "a whole number >= 0"),
     ],
 )
 def test_bad_parameters_are_located_exit_2_errors(param: str, code: str, says: str) -> None:
@@ -44,6 +45,13 @@ def test_bad_parameters_are_located_exit_2_errors(param: str, code: str, says: s
     assert "internal error" not in result.output
     assert f"--param {param.split('=')[0]}: error[{code}]" in result.output
     assert says in result.output
+
+
+def test_a_models_own_refusal_is_located_at_the_model() -> None:
+    minimal = str(ASSETS / "case" / "minimal.yaml")
+    result = CliRunner().invoke(cli, ["forecast", minimal, "-m", "bdm", "-p", "bdm.rounds=-3"])
+    assert result.exit_code == 2
+    assert "--model bdm: error[model-refused]: model 'bdm': rounds must be >= 0" in result.output
 
 
 def test_typed_parameters_are_converted_and_defaults_keep_working() -> None:

@@ -157,7 +157,8 @@ class Param:
         value_type: ``bool``, ``int``, ``float`` or ``str``; inferred from ``default`` when
             not given (an ``int`` default accepts whole numbers only, a ``float`` default any
             finite number, integers included).
-        low: Smallest allowed value (inclusive), for numbers.
+        low: Smallest allowed value (inclusive), for numbers. A parameter named ``seed``
+            is a numpy seed and gets ``low=0`` unless it declares another.
         high: Largest allowed value (inclusive), for numbers.
     """
 
@@ -177,30 +178,39 @@ class Param:
                 return t
         return None
 
-    def describe(self) -> str:
+    def bounds(self, name: str = "") -> tuple[float | None, float | None]:
+        """``(low, high)``; a ``seed`` (numpy takes seeds >= 0) is bounded below by 0."""
+        low = self.low
+        if low is None and name == "seed" and self.effective_type() is int:
+            low = 0
+        return low, self.high
+
+    def describe(self, name: str = "") -> str:
         """What the parameter accepts, in words (for error messages and ``models``)."""
         if self.choices is not None:
             return "one of " + ", ".join(map(str, self.choices))
         words = _TYPE_WORDS.get(self.effective_type() or object, "a value")
-        if self.low is not None and self.high is not None:
-            return f"{words} in [{self.low:g}, {self.high:g}]"
-        if self.low is not None:
-            return f"{words} >= {self.low:g}"
-        if self.high is not None:
-            return f"{words} <= {self.high:g}"
+        low, high = self.bounds(name)
+        if low is not None and high is not None:
+            return f"{words} in [{low:g}, {high:g}]"
+        if low is not None:
+            return f"{words} >= {low:g}"
+        if high is not None:
+            return f"{words} <= {high:g}"
         return words
 
-    def check(self, value: Any, where: str) -> Any:
+    def check(self, value: Any, where: str, name: str = "") -> Any:
         """``value`` converted to the parameter's type, or a located ModelError.
 
         Args:
             value: The given value (from JSON on the command line, or a case file).
             where: Where it was given, for the diagnostic (``--param smp.max_turns``).
+            name: The parameter's name (a ``seed`` is bounded below by 0).
 
         Raises:
             ModelError: Wrong type, non-finite number, out of bounds, not a choice.
         """
-        expected = self.describe()
+        expected = self.describe(name)
         if self.choices is not None:
             for choice in self.choices:
                 same_kind = type(value) is type(choice) or (
@@ -257,9 +267,8 @@ class Param:
         elif t is str and not isinstance(value, str):
             raise param_error(f"{value!r} is not text", where, expected=expected)
         numeric = isinstance(out, int | float) and not isinstance(out, bool)
-        if numeric and (
-            (self.low is not None and out < self.low) or (self.high is not None and out > self.high)
-        ):
+        low, high = self.bounds(name)
+        if numeric and ((low is not None and out < low) or (high is not None and out > high)):
             raise param_error(
                 f"{out!r} is out of range", where, expected=expected, code="param-range"
             )
@@ -299,8 +308,8 @@ class ModelSpec:
                     "doc": p.doc,
                     "choices": p.choices,
                     "type": getattr(p.effective_type(), "__name__", None),
-                    "low": p.low,
-                    "high": p.high,
+                    "low": p.bounds(k)[0],
+                    "high": p.bounds(k)[1],
                 }
                 for k, p in self.params.items()
             },
@@ -331,7 +340,7 @@ class ModelSpec:
                     hint=did_you_mean(k, list(self.params)),
                     code="unknown-param",
                 )
-            out[k] = self.params[k].check(v, loc)
+            out[k] = self.params[k].check(v, loc, k)
         return out
 
     def __call__(self, inp: ModelInput, **params: Any) -> ModelResult:

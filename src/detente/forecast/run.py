@@ -12,7 +12,7 @@ import numpy as np
 from detente import __version__
 from detente.case.arrays import case_arrays
 from detente.case.model import Case, Issue
-from detente.errors import ModelError
+from detente.errors import Diagnostic, ModelError
 from detente.forecast.registry import (
     ModelInput,
     available_models,
@@ -200,8 +200,10 @@ def case_params(
     case, unless the caller sets the same parameter (``-p MODEL.NAME=VALUE`` wins).
 
     Raises:
-        ModelError: If the case declares a model or a value that does not exist.
+        ModelError: If the caller's parameters or the case's name a model or a value
+            that does not exist.
     """
+    check_params(params)
     out = {name: dict(p) for name, p in (params or {}).items()}
     declared = case.model_params
     if not declared:
@@ -273,7 +275,22 @@ def forecast(
     """
     names = list(models or DEFAULT_MODELS)
     specs = [get_model(n) for n in names]
-    check_params(params)
+    empty = [s for s in ("actors", "issues") if not getattr(case, s)]
+    if empty:
+        # validation refuses such a case; a case built in code can still be empty, and
+        # the models index their first actor or issue
+        what = " and no ".join(empty)
+        raise ModelError(
+            f"case '{case.case.id}' has no {what}: nothing to forecast",
+            [
+                Diagnostic(
+                    f"the case has no {what}",
+                    case.case.id,
+                    expected="at least one actor and one issue",
+                    code="empty-case",
+                )
+            ],
+        )
     params = case_params(case, params)
     arrays = case_arrays(case)
     inp = ModelInput.from_arrays(arrays)
@@ -285,7 +302,17 @@ def forecast(
     for spec in specs:
         p = _from_case(case, spec.params, spec.resolve_params((params or {}).get(spec.name)))
         used[spec.name] = p
-        result = spec.fn(inp, **p)
+        try:
+            result = spec.fn(inp, **p)
+        except ModelError as exc:
+            if exc.items:
+                raise
+            # a model's own refusal (too few actors, a parameter out of its range):
+            # located at the model, like every other error of the command line
+            raise ModelError(
+                exc.message,
+                [Diagnostic(exc.message, f"--model {spec.name}", code="model-refused")],
+            ) from None
         if "candidate_probability" in result.extras:
             extras[spec.name] = _options(case, result.extras)
         if result.outcome.shape != (1, arrays.n_issues):

@@ -10,7 +10,7 @@ import detente.forecast.bdm
 import detente.forecast.smp  # noqa: F401
 from detente.case.model import Case
 from detente.forecast.registry import ModelSpec, available_models, get_model
-from detente.forecast.run import DEFAULT_MODELS, case_params
+from detente.forecast.run import DEFAULT_MODELS, case_params, check_params
 
 __all__ = ["default_models", "ensure_registered", "resolve_models"]
 
@@ -32,8 +32,9 @@ def resolve_models(
 ) -> list[tuple[str, dict[str, Any]]]:
     """``[(name, resolved params)]``; ``["all"]`` means every registered model.
 
-    With ``case``, the parameters its file sets for a model (KTAB ``ModelParameters`` for
-    ``smp``, :func:`detente.forecast.run.case_params`) fill in those not given.
+    With ``case``, the parameters its file declares for a model (``model_params``; a KTAB
+    XML scenario's ``ModelParameters`` for ``smp``, :func:`detente.forecast.run.case_params`)
+    fill in those not given.
 
     Raises:
         ModelError: For an unknown model or parameter.
@@ -43,6 +44,8 @@ def resolve_models(
         names = sorted(registered)
     else:
         names = list(models) if models else default_models()
-    if case is not None and "smp" in names:
-        params = case_params(case, params)
+    # the case's declared model parameters, and a check of the caller's (a typo in a
+    # model name is an error, not ignored)
+    params = case_params(case, params) if case is not None else params
+    check_params(params)
     return [(n, get_model(n).resolve_params((params or {}).get(n))) for n in names]
