@@ -44,7 +44,13 @@ def _first_admin(ws: Workspace, password_file: Path | None, username: str) -> bo
 @click.command()
 @click.argument("workspace", default="workspace", metavar="[WORKSPACE]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.option(
     "--admin-password-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
