@@ -607,16 +607,44 @@ def register(site: Site) -> None:
     async def register_key(request: Request, p: Principal | None) -> Any:
         cid = request.path_params["cid"]
         form = await _form(request)
-        vkey = ws.register_key(
+        vkey = await asyncio.to_thread(
+            ws.register_key,
+            _p(p),
+            cid,
+            form.get("actor", ""),
+            form.get("vkey") or None,
+            form.get("public_key") or None,
+            form.get("at") or None,
+            form.get("proof") or None,
+        )
+        if "application/json" in request.headers.get("accept", ""):
+            return {"vkey": vkey}
+        return _redirect(f"/cases/{cid}/keys")
+
+    @site.page(
+        "/cases/{cid}/keys/message", "register_key", None, methods=("POST",), twin=False
+    )
+    async def key_message(request: Request, p: Principal | None) -> Any:
+        # The bytes the key's holder signs to prove possession (the browser signs them
+        # with its WebCrypto key, then posts the signature to /cases/{cid}/keys).
+        import base64
+
+        cid = request.path_params["cid"]
+        form = await _form(request)
+        reg = await asyncio.to_thread(
+            ws.key_registration,
             _p(p),
             cid,
             form.get("actor", ""),
             form.get("vkey") or None,
             form.get("public_key") or None,
         )
-        if "application/json" in request.headers.get("accept", ""):
-            return {"vkey": vkey}
-        return _redirect(f"/cases/{cid}/keys")
+        return {
+            "vkey": reg.key,
+            "action": reg.action,
+            "at": reg.at.isoformat().replace("+00:00", "Z"),
+            "message": base64.b64encode(ws.registration_message(reg)).decode(),
+        }
 
     @site.page("/ledger", "login", "ledger.html.j2")
     async def ledger(request: Request, p: Principal | None) -> Any:
