@@ -191,9 +191,7 @@ def register_via_api(c: httpx.Client, actor: str, signer: Any) -> httpx.Response
     message, sign it with the key (proof of possession), post the signature."""
     import base64
 
-    m = c.post(
-        f"/api/v1/cases/{CASE_ID}/keys/message", json={"actor": actor, "vkey": signer.vkey}
-    )
+    m = c.post(f"/api/v1/cases/{CASE_ID}/keys/message", json={"actor": actor, "vkey": signer.vkey})
     if m.status_code != 200:
         return m
     proof = base64.b64encode(signer.private_key.sign(base64.b64decode(m.json()["message"])))

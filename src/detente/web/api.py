@@ -590,9 +590,7 @@ def register(site: Site) -> None:
         response_model=KeyMessageOut,
         tags=["guarantees"],
     )
-    async def api_key_message(
-        body: KeyMessageIn, request: Request, cid: str = _case_id()
-    ) -> Any:
+    async def api_key_message(body: KeyMessageIn, request: Request, cid: str = _case_id()) -> Any:
         import base64
 
         reg = await asyncio.to_thread(

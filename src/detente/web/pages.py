@@ -621,9 +621,7 @@ def register(site: Site) -> None:
             return {"vkey": vkey}
         return _redirect(f"/cases/{cid}/keys")
 
-    @site.page(
-        "/cases/{cid}/keys/message", "register_key", None, methods=("POST",), twin=False
-    )
+    @site.page("/cases/{cid}/keys/message", "register_key", None, methods=("POST",), twin=False)
     async def key_message(request: Request, p: Principal | None) -> Any:
         # The bytes the key's holder signs to prove possession (the browser signs them
         # with its WebCrypto key, then posts the signature to /cases/{cid}/keys).
