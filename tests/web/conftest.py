@@ -175,7 +175,7 @@ def sign_via_api(
     import base64
 
     c = s.client(who)
-    r = c.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": actor, "vkey": signer.vkey})
+    r = register_via_api(c, actor, signer)
     assert r.status_code == 201, r.text
     got = c.get(f"/api/v1/drafts/{did}/message", params={"role": role})
     assert got.status_code == 200, got.text
@@ -183,6 +183,21 @@ def sign_via_api(
     return c.post(
         f"/api/v1/drafts/{did}/signatures",
         json={"role": role, "actor": actor, "key": signer.vkey, "sig": sig.decode()},
+    )
+
+
+def register_via_api(c: httpx.Client, actor: str, signer: Any) -> httpx.Response:
+    """Register ``signer``'s key for ``actor`` as a client does: fetch the registration
+    message, sign it with the key (proof of possession), post the signature."""
+    import base64
+
+    m = c.post(f"/api/v1/cases/{CASE_ID}/keys/message", json={"actor": actor, "vkey": signer.vkey})
+    if m.status_code != 200:
+        return m
+    proof = base64.b64encode(signer.private_key.sign(base64.b64decode(m.json()["message"])))
+    return c.post(
+        f"/api/v1/cases/{CASE_ID}/keys",
+        json={"actor": actor, "vkey": signer.vkey, "at": m.json()["at"], "proof": proof.decode()},
     )
 
 

@@ -10,7 +10,14 @@ import httpx
 
 from detente.ledger.commitment import SignedCommitment, sign_commitment
 from detente.ledger.receipt import Policy, verify_receipt
-from tests.web.conftest import CASE_ID, COMMITMENT, Served, sign_via_api, wait_run
+from tests.web.conftest import (
+    CASE_ID,
+    COMMITMENT,
+    Served,
+    register_via_api,
+    sign_via_api,
+    wait_run,
+)
 
 
 def _edit(c: httpx.Client, version: int, **fields: str) -> httpx.Response:
@@ -102,7 +109,7 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
     assert _sign(s, "afg", did, "party", "AFG", afg).status_code == 200
     # PAK signs offline (as `detente ledger sign` does) and uploads the signed draft.
     pk = s.client("pak")
-    pk.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "PAK", "vkey": pak.vkey})
+    assert register_via_api(pk, "PAK", pak).status_code == 201
     draft = SignedCommitment.model_validate_json(pk.get(f"/drafts/{did}/draft.json").text)
     signed = sign_commitment(draft, "PAK", pak)
     r = pk.post(

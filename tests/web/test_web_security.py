@@ -3,6 +3,7 @@ size limits, login rate limiting, headers and the one error shape."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,15 @@ from typing import Any
 import httpx
 
 from detente.web.app import CSP, MAX_BODY
-from tests.web.conftest import CASE_ID, COMMITMENT, PASSWORD, Served, new_signer, sign_via_api
+from tests.web.conftest import (
+    CASE_ID,
+    COMMITMENT,
+    PASSWORD,
+    Served,
+    new_signer,
+    register_via_api,
+    sign_via_api,
+)
 
 
 def test_csrf_is_required_on_cookie_writes(served: Served) -> None:
@@ -72,20 +81,25 @@ def test_a_party_cannot_sign_for_another_actor(served: Served) -> None:
     )
     pak = served.client("pak")
     # PAK may not even register a key for AFG...
-    r = pak.post(
-        f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "AFG", "vkey": new_signer("AFG").vkey}
-    )
+    r = register_via_api(pak, "AFG", new_signer("AFG"))
     assert r.status_code == 403
-    # ...nor sign as AFG with its own registered key.
+    # A key is registered only with its own signature over the registration (proof of
+    # possession): none, or one by another key, is refused and nothing is logged.
     mine = new_signer("PAK")
-    assert (
-        pak.post(
-            f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "PAK", "vkey": mine.vkey}
-        ).status_code
-        == 201
+    m = pak.post(
+        f"/api/v1/cases/{CASE_ID}/keys/message", json={"actor": "PAK", "vkey": mine.vkey}
+    ).json()
+    r = pak.post(f"/api/v1/cases/{CASE_ID}/keys", json={"actor": "PAK", "vkey": mine.vkey})
+    assert r.status_code == 422 and "proof" in r.json()["error"]["message"]
+    forged = base64.b64encode(new_signer("PAK").private_key.sign(base64.b64decode(m["message"])))
+    r = pak.post(
+        f"/api/v1/cases/{CASE_ID}/keys",
+        json={"actor": "PAK", "vkey": mine.vkey, "at": m["at"], "proof": forged.decode()},
     )
-    import base64
-
+    assert r.status_code == 422 and "does not verify" in r.json()["error"]["message"]
+    assert not [k for k in pak.get(f"/api/v1/cases/{CASE_ID}/keys").json() if k["actor"] == "PAK"]
+    # ...nor sign as AFG with its own registered key.
+    assert register_via_api(pak, "PAK", mine).status_code == 201
     msg = base64.b64decode(pak.get(f"/api/v1/drafts/{did}/message").json()["message"])
     sig = base64.b64encode(mine.private_key.sign(msg)).decode()
     r = pak.post(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,3 +64,25 @@ def test_side_by_side_diff_keeps_every_line_of_both(a: list[str], b: list[str]) 
     folded = sum(int(r["left"].split()[1]) for r in rows if r["kind"] == "fold")
     assert len(left) + folded == len(a) and len(right) + folded == len(b)
     assert all(r["left"] == r["right"] for r in rows if r["kind"] == "same")
+
+
+def test_workspace_ledger_starts_with_the_registrar_genesis(tmp_path: Path) -> None:
+    from detente.ledger.entries import verify_entry
+    from detente.web.workspace import REGISTRAR, Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    try:
+        info = ws._led(lambda led: verify_entry(led.entry(0)))
+        assert info.type == "key" and info.summary["actor"] == REGISTRAR
+        assert info.summary["mediator"] and info.summary["key"] == ws.registrar.vkey
+        assert ws.registrar.vkey != ws.log_signer.vkey  # two keys, two jobs
+        # The equivocation guard keeps its state in the workspace folder.
+        assert ws.ledger.guard.path.parent == tmp_path / "ws" / "ledger-state"
+    finally:
+        ws.close()
+    # Reopening does not append a second genesis.
+    ws = Workspace(tmp_path / "ws")
+    try:
+        assert ws._led(lambda led: led.size) == 1
+    finally:
+        ws.close()

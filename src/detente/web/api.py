@@ -240,6 +240,25 @@ class KeyIn(_In):
     actor: str = Field(min_length=1, max_length=64)
     vkey: str | None = Field(default=None, max_length=400)
     public_key: str | None = Field(default=None, max_length=100)
+    at: str | None = Field(default=None, max_length=40)
+    proof: str | None = Field(default=None, max_length=200)
+
+
+class KeyMessageIn(_In):
+    """The key to register: a verifier key or a raw Ed25519 public key (base64)."""
+
+    actor: str = Field(min_length=1, max_length=64)
+    vkey: str | None = Field(default=None, max_length=400)
+    public_key: str | None = Field(default=None, max_length=100)
+
+
+class KeyMessageOut(BaseModel):
+    """The registration the key's holder signs: its time and the exact bytes (base64)."""
+
+    vkey: str
+    action: str
+    at: str
+    message: str
 
 
 class KeyOut(BaseModel):
@@ -559,8 +578,30 @@ def register(site: Site) -> None:
     )
     async def api_register_key(body: KeyIn, request: Request, cid: str = _case_id()) -> Any:
         p = who(request)
-        vkey = ws.register_key(p, cid, body.actor, body.vkey, body.public_key)
+        vkey = await asyncio.to_thread(
+            ws.register_key, p, cid, body.actor, body.vkey, body.public_key, body.at, body.proof
+        )
         return {"user": p.username, "actor": body.actor, "vkey": vkey, "created": None}
+
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/keys/message",
+        "register_key",
+        response_model=KeyMessageOut,
+        tags=["guarantees"],
+    )
+    async def api_key_message(body: KeyMessageIn, request: Request, cid: str = _case_id()) -> Any:
+        import base64
+
+        reg = await asyncio.to_thread(
+            ws.key_registration, who(request), cid, body.actor, body.vkey, body.public_key
+        )
+        return {
+            "vkey": reg.key,
+            "action": reg.action,
+            "at": reg.at.isoformat().replace("+00:00", "Z"),
+            "message": base64.b64encode(ws.registration_message(reg)).decode(),
+        }
 
     @op("GET", "/api/v1/ledger", "login", response_model=LedgerOut, tags=["guarantees"])
     async def api_ledger(request: Request) -> Any:

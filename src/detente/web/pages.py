@@ -31,53 +31,77 @@ _view_lock = threading.Lock()
 
 @lru_cache(maxsize=64)
 def _case_view_cached(case_id: str, version: int, text: str) -> dict[str, Any]:
+    # The page is built from the producers' typed results (the forecast's data, the
+    # sections' issue view and position rows, the charts' specs), not from the brief's
+    # whole context: the web shows the case, not the brief's layout.
     from detente.case.loader import parse_case_text
     from detente.forecast import forecast
-    from detente.report.brief import brief_context
+    from detente.forecast.results import forecast_data
+    from detente.report import charts
+    from detente.report.format import est_text
+    from detente.report.sections.base import capability_of, issue_view
+    from detente.report.sections.case_sections import position_rows
 
     case = parse_case_text(text, f"{case_id}@v{version}")
-    ctx = brief_context(case, forecast(case))
-    charts = {cid: spec for cid, spec in ctx["charts"]}
+    fc = forecast_data(forecast(case))
+    caps = [c.value for p in case.positions if (c := capability_of(case, p))]
+    max_cap = max(caps, default=1.0)
+    keys = (
+        "actor_id",
+        "actor",
+        "role",
+        "position_text",
+        "salience_text",
+        "capability_text",
+        "source",
+        "quote",
+    )
     issues = []
-    for i in ctx["issues"]:
+    for issue in case.issues:
+        view = issue_view(case, issue, max_cap)
+        rows = position_rows(case, issue)
+        entries = fc["issues"][issue.id]["models"] if issue.id in fc["issues"] else {}
         issues.append(
             {
-                "id": i["id"],
-                "question": i["question"],
-                "min": i["min"],
-                "max": i["max"],
-                "status_quo": i["status_quo_text"],
-                "positions": [
-                    {
-                        k: r[k]
-                        for k in (
-                            "actor_id",
-                            "actor",
-                            "role",
-                            "position_text",
-                            "salience_text",
-                            "capability_text",
-                            "source",
-                            "quote",
-                        )
-                    }
-                    for r in i["positions"]
-                ],
-                "chart": charts.get(i["actors_chart"]) if i["actors_chart"] else None,
+                "id": issue.id,
+                "question": view["question"],
+                "min": view["min"],
+                "max": view["max"],
+                "status_quo": view["status_quo_text"],
+                "positions": [{k: r[k] for k in keys} for r in rows],
+                "chart": charts.responsive(charts.actors_chart(view, rows)) if rows else None,
                 "forecasts": [
-                    {"model": r["model"], "outcome": r["outcome"]} for r in i["forecasts"]
+                    {"model": m, "outcome": entries[m]["outcome"]}
+                    for m in fc["models"]
+                    if m in entries
                 ],
             }
         )
+    info = case.case
+    dates = " – ".join(
+        dict.fromkeys(d.isoformat() for d in (info.start, info.end) if d is not None)
+    )
     return {
         "id": case_id,
         "version": version,
-        "title": ctx["title"],
-        "summary": ctx["summary"],
-        "place": ctx["place"],
-        "dates": ctx["dates"],
-        "sources": ctx["sources"],
-        "actors": ctx["actors"],
+        "title": info.title,
+        "summary": info.summary or "",
+        "place": info.place or "",
+        "dates": dates,
+        "sources": [
+            {"id": s.id, "citation": s.citation, "kind": s.kind, "bias": s.bias or ""}
+            for s in case.sources
+        ],
+        "actors": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "kind": a.kind.replace("_", " "),
+                "role": a.role,
+                "capability": est_text(a.capability),
+            }
+            for a in case.actors
+        ],
         "issues": issues,
     }
 
@@ -583,16 +607,42 @@ def register(site: Site) -> None:
     async def register_key(request: Request, p: Principal | None) -> Any:
         cid = request.path_params["cid"]
         form = await _form(request)
-        vkey = ws.register_key(
+        vkey = await asyncio.to_thread(
+            ws.register_key,
+            _p(p),
+            cid,
+            form.get("actor", ""),
+            form.get("vkey") or None,
+            form.get("public_key") or None,
+            form.get("at") or None,
+            form.get("proof") or None,
+        )
+        if "application/json" in request.headers.get("accept", ""):
+            return {"vkey": vkey}
+        return _redirect(f"/cases/{cid}/keys")
+
+    @site.page("/cases/{cid}/keys/message", "register_key", None, methods=("POST",), twin=False)
+    async def key_message(request: Request, p: Principal | None) -> Any:
+        # The bytes the key's holder signs to prove possession (the browser signs them
+        # with its WebCrypto key, then posts the signature to /cases/{cid}/keys).
+        import base64
+
+        cid = request.path_params["cid"]
+        form = await _form(request)
+        reg = await asyncio.to_thread(
+            ws.key_registration,
             _p(p),
             cid,
             form.get("actor", ""),
             form.get("vkey") or None,
             form.get("public_key") or None,
         )
-        if "application/json" in request.headers.get("accept", ""):
-            return {"vkey": vkey}
-        return _redirect(f"/cases/{cid}/keys")
+        return {
+            "vkey": reg.key,
+            "action": reg.action,
+            "at": reg.at.isoformat().replace("+00:00", "Z"),
+            "message": base64.b64encode(ws.registration_message(reg)).decode(),
+        }
 
     @site.page("/ledger", "login", "ledger.html.j2")
     async def ledger(request: Request, p: Principal | None) -> Any:

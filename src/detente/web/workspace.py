@@ -49,7 +49,14 @@ from detente.ledger.commitment import (
     verify_entry,
     verify_signed_commitment,
 )
-from detente.ledger.entries import check_signature
+from detente.ledger.entries import Signature, check_signature
+from detente.ledger.keyreg import (
+    KeyRegistration,
+    genesis_entry,
+    key_entry,
+    normalize_key,
+    sign_registration,
+)
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner, format_verifier_key, parse_verifier_key
 from detente.ledger.receipt import Policy, verify_receipt
@@ -76,7 +83,14 @@ SESSION_SECONDS = 12 * 3600
 
 _PARTY_CONTEXT = b"detente-commitment/v1\n"
 _COUNTER_CONTEXT = b"detente-countersignature/v1\n"
-# The exact messages detente.ledger.commitment signs; the browser signs the same bytes.
+_KEYREG_CONTEXT = b"detente-key-registration/v1\n"
+# The exact messages detente.ledger.commitment and detente.ledger.keyreg sign; the browser
+# signs the same bytes.
+
+REGISTRAR = "workspace-registrar"
+"""The workspace's own mediator actor in its ledger: the genesis, and the witness of every
+key registration (it attests that the key was registered by the account holding the actor's
+role, with the key's own proof of possession). It never signs for a party."""
 
 
 class WebError(DetenteError):
@@ -198,8 +212,24 @@ class Workspace:
         # ledger call runs on one dedicated thread (appends are serialised anyway).
         self._ledger_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         vkey = self.log_signer.vkey
+        # The registrar's key is a second server key, distinct from the log key: the log
+        # key signs checkpoints, the registrar witnesses key registrations (genesis, entry 0).
+        reg_seed = bytes.fromhex(
+            self._meta(
+                "registrar_key",
+                Ed25519PrivateKey.generate()
+                .private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+                .hex(),
+            )
+        )
+        self.registrar = NoteSigner(REGISTRAR, Ed25519PrivateKey.from_private_bytes(reg_seed))
+        genesis = genesis_entry(REGISTRAR, self.registrar)
+        # The equivocation guard's state (the last checkpoint the log key signed) lives in
+        # the workspace folder, beside the log key's home; a PostgreSQL workspace uses
+        # $DETENTE_LEDGER_STATE (default ~/.detente/state) of the server's machine.
+        state_dir = None if is_postgres_url(location) else Path(location) / "ledger-state"
         self.ledger: Ledger = self._ledger_thread.submit(
-            lambda: Ledger.create(ledger_at, origin, [vkey])
+            lambda: Ledger.create(ledger_at, origin, [vkey], genesis=genesis, state_dir=state_dir)
         ).result()
         self.origin = origin
         self.limiter = auth.LoginLimiter()
@@ -874,13 +904,20 @@ class Workspace:
             out |= {a.id for a in case.actors if a.role == "mediator"}
         return out
 
-    def register_key(
-        self, p: Principal, case_id: str, actor: str, vkey: str | None, raw_public: str | None
-    ) -> str:
-        """Register a public verifier key for an actor ``p`` may sign for.
+    def key_registration(
+        self,
+        p: Principal,
+        case_id: str,
+        actor: str,
+        vkey: str | None,
+        raw_public: str | None,
+        at: str | None = None,
+    ) -> KeyRegistration:
+        """The registration body the key's holder must sign (proof of possession).
 
         Either a C2SP verifier key (``detente keys export``) or a raw Ed25519 public key
-        in base64 (from WebCrypto in the browser; named after the actor).
+        in base64 (from WebCrypto in the browser; named after the actor). The action is
+        ``register`` for an actor with no key in the ledger, ``rotate`` otherwise.
         """
         if not actor or not (vkey or raw_public):
             raise CaseError(
@@ -889,7 +926,7 @@ class Workspace:
             )
         self.require(p, "register_key", case_id)
         case = self.case(p, case_id)[0]
-        if actor not in self._signing_actors(p, case_id, case):
+        if actor == REGISTRAR or actor not in self._signing_actors(p, case_id, case):
             raise Forbidden(f"{p.username} may not register keys for {actor}")
         if raw_public:
             try:
@@ -904,19 +941,83 @@ class Workspace:
         v = parse_verifier_key(vkey.strip())
         if v.alg != 0x01:
             raise VerificationError("commitments are signed with Ed25519 keys (type 0x01)")
+        key = normalize_key(v.vkey)
+        bound = self._led(lambda led: led.bindings().bound_key(actor))
+        when: Any = at if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
+        try:
+            return KeyRegistration(
+                actor=actor,
+                action="register" if bound is None or bound == key else "rotate",
+                key=key,
+                at=when,
+            )
+        except ValidationError:
+            raise VerificationError(f"bad registration time {at!r}") from None
+
+    def registration_message(self, reg: KeyRegistration) -> bytes:
+        """The exact bytes the key's holder signs to register it."""
+        return _KEYREG_CONTEXT + reg.canonical()
+
+    def register_key(
+        self,
+        p: Principal,
+        case_id: str,
+        actor: str,
+        vkey: str | None,
+        raw_public: str | None,
+        at: str | None = None,
+        proof: str | None = None,
+    ) -> str:
+        """Register a public verifier key for an actor ``p`` may sign for, in the ledger.
+
+        ``proof`` is the key's own signature over :meth:`registration_message` of
+        :meth:`key_registration` with the same ``at`` (made by the key's holder: the
+        browser, or ``sign_registration`` in a client). The server checks it, adds the
+        registrar's witness signature and appends the key entry; the ledger's key-binding
+        rules (:mod:`detente.ledger.keyreg`) decide. The server never sees a private key.
+
+        Raises:
+            VerificationError: No proof, a proof that does not verify, or a key the ledger
+                refuses (already bound to another actor...).
+        """
+        reg = self.key_registration(p, case_id, actor, vkey, raw_public, at)
+        if not proof or not at:
+            raise VerificationError(
+                "a key registration needs the key's own signature (proof) over the "
+                "registration message and its time (at); see GET .../keys/message"
+            )
+        msg = self.registration_message(reg)
+        check_signature(actor, reg.key, proof, msg, "key registration proof")
+        subject = Signature(actor=actor, role="subject", key=reg.key, sig=proof)
+
+        def append(led: Ledger) -> int | None:
+            if led.bindings().bound_key(actor) == reg.key:
+                return None  # already bound to this actor: nothing to append
+            witness = sign_registration(reg, self.registrar, REGISTRAR, "mediator")
+            index = led.append(key_entry(reg, [subject, witness]))
+            led.checkpoint([self.log_signer])
+            return index
+
+        index = self._led(append)
         with self.db.transaction() as tx:
             if not tx.query(
                 "SELECT 1 FROM web_keys WHERE username = ? AND case_id = ? AND actor = ? "
                 "AND vkey = ?",
-                (p.username, case_id, actor, v.vkey),
+                (p.username, case_id, actor, reg.key),
             ):
                 tx.execute(
                     "INSERT INTO web_keys(username, case_id, actor, vkey, created) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (p.username, case_id, actor, v.vkey, _now()),
+                    (p.username, case_id, actor, reg.key, _now()),
                 )
-            self._audit(tx, p.username, "key.register", case_id, {"actor": actor, "vkey": v.vkey})
-        return v.vkey
+            self._audit(
+                tx,
+                p.username,
+                "key.register",
+                case_id,
+                {"actor": actor, "vkey": reg.key, "action": reg.action, "index": index},
+            )
+        return reg.key
 
     def signing_message(self, sc: SignedCommitment, role: str) -> bytes:
         """The exact bytes a party (``party``) or mediator (``mediator``) signs."""
@@ -1020,7 +1121,8 @@ class Workspace:
             up = SignedCommitment.model_validate_json(text)
         except ValidationError:
             raise VerificationError("the file is not a signed commitment (JSON)") from None
-        if up.commitment != sc.commitment:
+        # Compare the signed bytes (model equality also compares cached private state).
+        if up.commitment.canonical() != sc.commitment.canonical():
             raise VerificationError("the uploaded file signs a different commitment")
         have = {(s.actor, s.sig) for s in (*sc.signatures, *sc.countersignatures)}
         new = up.signatures if role == "party" else up.countersignatures

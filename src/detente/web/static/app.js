@@ -106,7 +106,15 @@
         var pair;
         crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])
           .then(function (kp) { pair = kp; return crypto.subtle.exportKey("raw", kp.publicKey); })
-          .then(function (raw) { return post("/cases/" + cid + "/keys", { actor: actor, public_key: b64(raw) }); })
+          .then(function (raw) {
+            // Proof of possession: the new key signs the registration the server will log.
+            var pub = b64(raw);
+            return post("/cases/" + cid + "/keys/message", { actor: actor, public_key: pub }).then(function (m) {
+              return crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, unb64(m.message)).then(function (sig) {
+                return post("/cases/" + cid + "/keys", { actor: actor, public_key: pub, at: m.at, proof: b64(sig) });
+              });
+            });
+          })
           .then(function (j) { return store(cid + "/" + actor, { privateKey: pair.privateKey, vkey: j.vkey }).then(function () { return j; }); })
           .then(function (j) { out.textContent = "Key registered: " + j.vkey; out.setAttribute("data-vkey", j.vkey); })
           .catch(function (e) { out.textContent = "Could not create a key: " + e.message; });
