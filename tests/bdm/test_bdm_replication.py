@@ -18,6 +18,7 @@ import pytest
 from detente.case.formats import read_any
 from detente.forecast import forecast
 from detente.forecast.closed_form import weighted_median
+from tests.bdm.test_bdm_model import _reference_round  # the plain-loop transcription
 
 PUBLISHED_MEDIAN = [8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6]
 """Scholz et al. (2011), Table 2: median voter position at the end of rounds 1-8."""
@@ -91,67 +92,3 @@ def test_why_round_two_misses_belgiums_risk_exponent(data_dir: Path) -> None:
     assert round2(None) == pytest.approx(OURS_MEDIAN[1], abs=5e-4)
     assert abs(round2(0.95) - 9.9) > 0.05
     assert abs(round2(0.96) - 9.9) <= 0.05 and abs(round2(1.0) - 9.9) <= 0.05
-
-
-def _reference_round(
-    x: list[float],
-    c: list[float],
-    s: list[float],
-    r_fixed: dict[int, float] | None = None,
-    rng: float | None = None,
-) -> tuple[list[float], list[list[float]]]:
-    """One round with the default choices, written as plain loops from the equations.
-
-    ``r_fixed`` replaces the risk exponents eq. 10-11 give to some actors (a probe of
-    what the published run would need); ``rng`` is the distance normaliser (the range of
-    ``x`` by default, as in a first round).
-    """
-    n = len(x)
-    rng = max(x) - min(x) if rng is None else rng
-
-    def prob(r: list[float]) -> list[list[float]]:
-        def vote(k: int, i: int, j: int) -> float:
-            d = lambda a: (abs(x[k] - x[a]) / rng) ** r[k]  # noqa: E731
-            return c[k] * s[k] * (d(j) - d(i))
-
-        total = sum(abs(vote(k, i, j)) for k in range(n) for i in range(n) for j in range(n))
-        return [
-            [sum(max(vote(k, i, j), 0.0) for k in range(n)) / total for j in range(n)]
-            for i in range(n)
-        ]
-
-    def eu(i: int, j: int, p: float, r: float) -> float:
-        d = abs(x[i] - x[j]) / rng
-        us = 2 - 4 * (0.5 - 0.5 * d) ** r
-        uf = 2 - 4 * (0.5 + 0.5 * d) ** r
-        usq = 2 - 4 * 0.5**r
-        return s[j] * (p * us + (1 - p) * uf) + (1 - s[j]) * us - usq
-
-    ones = [1.0] * n
-    p1 = prob(ones)
-    e1 = [[eu(i, j, p1[i][j], 1.0) if i != j else 0.0 for j in range(n)] for i in range(n)]
-    sec = [sum(e1[j][i] for j in range(n) if j != i) for i in range(n)]
-    hi, lo = max(sec), min(sec)
-    big = [(2 * v - hi - lo) / (hi - lo) for v in sec]
-    r = [(1 - b / 3) / (1 + b / 3) for b in big]
-    r = [(r_fixed or {}).get(k, v) for k, v in enumerate(r)]
-    p = prob(r)
-    new = list(x)
-    for j in range(n):
-        offers = []
-        for i in range(n):
-            if i == j or x[i] == x[j]:
-                continue
-            gain = eu(i, j, p[i][j], r[j])  # E^j(U_ij)
-            loss = eu(j, i, p[j][i], r[j])  # E^j(U_ji)
-            if gain > 0 and loss > 0 and gain > loss:
-                offers.append((0, abs(x[i] - x[j]), x[i]))
-            elif gain > 0 >= loss and abs(loss) < gain:
-                pos = x[j] + (x[i] - x[j]) * abs(loss) / gain
-                key = (abs(loss) * x[j] + gain * x[i]) / (abs(loss) + gain)
-                offers.append((1, key, pos))
-            elif gain > 0 >= loss:
-                offers.append((2, abs(x[i] - x[j]), x[i]))
-        if offers:
-            new[j] = min(offers)[2]
-    return new, [[eu(i, j, p[i][j], r[i]) if i != j else 0.0 for j in range(n)] for i in range(n)]
