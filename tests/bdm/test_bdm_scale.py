@@ -63,7 +63,9 @@ def test_sorted_votes_equal_the_voter_loop(
     dist = d ** rng.uniform(0.5, 2.0, (a, 1, n)) if risky else d
     loop = _probability(dist, blk, opts)
     fast = _probability(dist, blk, opts, _voter_order(x))
-    np.testing.assert_allclose(fast, loop, rtol=1e-12, atol=1e-14)
+    # The sorted path sums the same terms in another order: equal up to rounding (1e-12
+    # relative has been seen; the bdm tie margins are 1e-9 and above, far above this).
+    np.testing.assert_allclose(fast, loop, rtol=1e-10, atol=1e-12)
 
 
 def test_many_actors_trajectory_equals_the_voter_loop(monkeypatch: pytest.MonkeyPatch) -> None:

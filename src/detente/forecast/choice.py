@@ -440,6 +440,7 @@ def _ids(given: Any, name: str) -> list[str]:
             "unanimity",
             "Decision rule: unanimity (every party must agree; bilateral talks) or qmv, "
             "or a list with one per issue (the DEU backtest passes the Council's).",
+            value_type=object,  # a rule name, or a list of them: the model checks each
         ),
         "setters": Param(["com"], "Actor ids whose position is an agenda setter's."),
         "mediators": Param(
