@@ -34,6 +34,7 @@ __all__ = [
     "finding_to_diagnostic",
     "load_case",
     "load_yaml",
+    "locate",
     "parse_case_text",
     "validate_case_text",
     "yaml_error_diagnostic",
@@ -245,7 +246,7 @@ def load_yaml(text: str, file: str) -> Any:
         raise CaseError(f"{file}: not readable YAML", [diag]) from None
 
 
-def _locate(
+def locate(
     root: Any, path: Sequence[str | int], *, key: bool = False
 ) -> tuple[int | None, int | None]:
     """1-based (line, column) of the deepest node of ``path`` that exists in ``root``."""
@@ -291,7 +292,7 @@ def _pydantic_diagnostics(
         where = _describe_path(loc)
         if kind == "missing" and loc:
             field = loc[-1]
-            line, col = _locate(root, loc[:-1])
+            line, col = locate(root, loc[:-1])
             out.append(
                 Diagnostic(
                     f"missing required field '{field}' in {_describe_path(loc[:-1])}",
@@ -305,7 +306,7 @@ def _pydantic_diagnostics(
             continue
         if kind == "extra_forbidden" and loc:
             field = str(loc[-1])
-            line, col = _locate(root, loc, key=True)
+            line, col = locate(root, loc, key=True)
             out.append(
                 Diagnostic(
                     f"unknown field '{field}' in {_describe_path(loc[:-1])}",
@@ -318,7 +319,7 @@ def _pydantic_diagnostics(
                 )
             )
             continue
-        line, col = _locate(root, loc)
+        line, col = locate(root, loc)
         msg = str(e["msg"]).removeprefix("Value error, ")
         expected: str | None = None
         code = "invalid-value"
@@ -403,7 +404,7 @@ def _partial_case(data: dict[str, Any]) -> Case:
 
 def finding_to_diagnostic(f: Finding, root: Any, file: str) -> Diagnostic:
     """Locate a consistency finding in the parsed document (``root`` may be None)."""
-    line, col = _locate(root, f.path)
+    line, col = locate(root, f.path)
     return Diagnostic(
         f.message,
         file,

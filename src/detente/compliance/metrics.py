@@ -23,9 +23,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from detente.case.loader import locate
 from detente.errors import CaseError, Diagnostic
 from detente.ledger.canonical import canonicalize
 
@@ -188,29 +188,7 @@ def metric_sha256(mf: MetricsFile, name: str) -> str:
     return "sha256:" + hashlib.sha256(canonicalize(metric_definition(mf, name))).hexdigest()
 
 
-# -- loading with located errors -------------------------------------------------------------
-def _locate(
-    root: Any, path: Sequence[str | int], key: bool = False
-) -> tuple[int | None, int | None]:  # noqa: E501
-    node = root
-    line = col = None
-    if isinstance(root, CommentedMap | CommentedSeq):
-        line, col = root.lc.line + 1, root.lc.col + 1
-    for depth, step in enumerate(path):
-        last = depth == len(path) - 1
-        if isinstance(node, CommentedMap) and step in node:
-            pos = node.lc.key(step) if (key and last) else node.lc.value(step)
-            line, col = pos[0] + 1, pos[1] + 1
-            node = node[step]
-        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
-            pos = node.lc.item(step)
-            line, col = pos[0] + 1, pos[1] + 1
-            node = node[step]
-        else:
-            break
-    return line, col
-
-
+# -- loading with located errors (positions found by the case loader's `locate`) ----------------
 MAX_NODES = 200_000
 """Values a metrics file may expand to: YAML aliases can make a small file huge."""
 
@@ -280,7 +258,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
         for e in exc.errors(include_url=False):
             loc = tuple(e["loc"])
             if e["type"] == "missing":
-                line, col = _locate(root, loc[:-1])
+                line, col = locate(root, loc[:-1])
                 diags.append(
                     Diagnostic(
                         f"{_where(loc[:-1])}: missing required field '{loc[-1]}'",
@@ -288,7 +266,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
                     )
                 )  # fmt: skip
             elif e["type"] == "extra_forbidden":
-                line, col = _locate(root, loc, key=True)
+                line, col = locate(root, loc, key=True)
                 diags.append(
                     Diagnostic(
                         f"{_where(loc[:-1])}: unknown field '{loc[-1]}'",
@@ -297,7 +275,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
                     )
                 )  # fmt: skip
             else:
-                line, col = _locate(root, loc)
+                line, col = locate(root, loc)
                 diags.append(
                     Diagnostic(f"{_where(loc)}: {e['msg']}", file, line, col, code="invalid-value")
                 )
@@ -306,7 +284,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
         for group in ("any_side", "other_side", "possibly"):
             for k, alias in enumerate(getattr(m.actors, group)):
                 if alias not in mf.aliases:
-                    line, col = _locate(root, ("metrics", name, "actors", group, k))
+                    line, col = locate(root, ("metrics", name, "actors", group, k))
                     diags.append(
                         Diagnostic(
                             f"metrics.{name}.actors.{group}: unknown alias set '{alias}'",
@@ -317,7 +295,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
                     )  # fmt: skip
         for ds in m.precision_km:
             if ds not in m.datasets:
-                line, col = _locate(root, ("metrics", name, "precision_km", ds), key=True)
+                line, col = locate(root, ("metrics", name, "precision_km", ds), key=True)
                 diags.append(
                     Diagnostic(
                         f"metrics.{name}.precision_km: dataset '{ds}' is not mapped",
@@ -326,7 +304,7 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
                 )  # fmt: skip
     for alias, names in mf.aliases.items():
         if not names or any(not isinstance(n, str) or not n.strip() for n in names):
-            line, col = _locate(root, ("aliases", alias))
+            line, col = locate(root, ("aliases", alias))
             diags.append(
                 Diagnostic(
                     f"aliases.{alias}: needs one or more non-empty names",
@@ -349,7 +327,7 @@ def _resolve_areas(mf: MetricsFile, root: Any, file: str, base: Path | None) -> 
         if area is None:
             continue
         geo = area.geojson
-        line, col = _locate(root, ("metrics", name, "place", "area", "geojson"))
+        line, col = locate(root, ("metrics", name, "place", "area", "geojson"))
         if isinstance(geo, str):
             path = (base or Path(".")) / geo
             try:
