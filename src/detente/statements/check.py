@@ -66,6 +66,7 @@ __all__ = [
     "check_statements",
     "compliance_items",
     "ledger_items",
+    "measured_range",
     "position_items",
     "read_compliance",
 ]
@@ -273,6 +274,20 @@ def _obligations(doc: Any) -> list[tuple[str, dict[str, Any], list[Any]]]:
     raise CaseError("compliance JSON: expected an object or a list of obligations")
 
 
+def measured_range(period: Mapping[str, Any]) -> str:
+    """A measured period's interval in words: ``2-5``, or ``at least 2 (no upper bound)``.
+
+    ``high`` is null where the measurement is open-ended (events that may belong to the
+    period without a bound on their number); printing it as a number would invent one.
+    """
+    low, high = period["low"], period["high"]
+    if high is None:
+        return f"at least {low:g} (no upper bound)"
+    if high == low:
+        return f"{low:g}"
+    return f"{low:g}-{high:g}"
+
+
 def read_compliance(path: str | Path, default_actor: str | None = None) -> list[RecordItem]:
     """Measured periods from the JSON of ``detente compliance check ... --format json``.
 
@@ -347,8 +362,8 @@ def read_compliance(path: str | Path, default_actor: str | None = None) -> list[
                 continue
             metric = ob.get("metric") or ""
             text = (
-                f"{ob.get('text') or oid} {metric.replace('_', ' ')}: measured {per['low']}-"
-                f"{'unbounded' if per['high'] is None else per['high']} (best {per['best']}) "
+                f"{ob.get('text') or oid} {metric.replace('_', ' ')}: measured "
+                f"{measured_range(per)} (best {per['best']}) "
                 f"against {per['comparison']} "
                 f"{per['threshold']} from {start} to {end}, {per['verdict']}; attacks events"
             )
@@ -475,7 +490,7 @@ def _propose(
             verdict = period["details"]["verdict"]
             said = (none_claim or some_claim).group(0)  # type: ignore[union-attr]
             where = (
-                f"measured {period['details']['low']}-{period['details']['high']} from "
+                f"measured {measured_range(period['details'])} from "
                 f"{period['details']['start']} to {period['details']['end']}: {verdict}"
             )
             if verdict in ("kept", "breached"):
@@ -542,7 +557,7 @@ def _propose(
                 rule="truth",
                 evidence=(
                     f"the statement calls accounts of violence \u201c{term}\u201d; measured "
-                    f"{period['details']['low']}-{period['details']['high']} from "
+                    f"{measured_range(period['details'])} from "
                     f"{period['details']['start']} to {period['details']['end']}: breached"
                 ),
             )
