@@ -145,14 +145,44 @@ def test_plover_array_bad_records_reported_at_once(tmp_path: Path) -> None:
 
 def test_example_file_validates_against_the_json_schema() -> None:
     import jsonschema
-    from ruamel.yaml import YAML
 
-    from detente.statements.io import _Constructor, _plain
+    from detente.case.loader import load_yaml
+    from detente.statements.io import _plain
 
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor  # dates stay text, as in JSON
-    doc = _plain(yaml.load(STATEMENTS.read_text(encoding="utf-8")))
+    # the shared loader leaves dates as text, as in JSON
+    doc = _plain(load_yaml(STATEMENTS.read_text(encoding="utf-8"), str(STATEMENTS)))
     jsonschema.validate(doc, statements_json_schema())
     doc["statements"][0]["speaker"] = {"actor": "has space"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, statements_json_schema())
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "line"),
+    [
+        (GOOD.replace("    medium: post\n", "    medium: [post\n"), "yaml-syntax", None),
+        (GOOD + "    medium: again\n", "yaml-syntax", 9),  # duplicate key
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                for p, c in zip("abcdefg", "bcdefgh", strict=True)
+            )
+            + GOOD,
+            "alias-bomb",
+            None,
+        ),
+    ],
+    ids=["syntax", "duplicate-key", "alias-bomb"],
+)
+def test_yaml_problems_come_from_the_shared_loader_located(
+    tmp_path: Path, body: str, code: str, line: int | None
+) -> None:
+    # The statements reader uses the case loader's bounded YAML: one located diagnostic.
+    with pytest.raises(CaseError) as exc:
+        read_statements(_write(tmp_path, body))
+    (d,) = exc.value.items
+    assert d.code == code and d.file is not None and d.file.endswith("s.yaml")
+    assert d.line is not None and d.column is not None
+    if line is not None:
+        assert d.line == line

@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import YAMLError
 
+from detente.case.loader import load_yaml, locate
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic
 from detente.statements.model import MAX_STATEMENTS, MAX_TEXT_CHARS, Statement, StatementsFile
@@ -132,26 +129,6 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-class _Constructor(RoundTripConstructor):
-    """Leaves timestamps as text so that a bad date is reported with its location."""
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
-
-
-def _locate(root: Any, path: Sequence[str | int]) -> tuple[int | None, int | None]:
-    node, line, col = root, None, None
-    for step in path:
-        if isinstance(node, CommentedMap) and step in node:
-            ln, cl = node.lc.value(step)
-        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
-            ln, cl = node.lc.item(step)
-        else:
-            break
-        line, col, node = ln + 1, cl + 1, node[step]
-    return line, col
-
-
 def _plain(node: Any) -> Any:
     if isinstance(node, Mapping):
         return {str(k): _plain(v) for k, v in node.items()}
@@ -166,31 +143,20 @@ def _validate(data: Any, root: Any, problems: _Problems) -> StatementsFile | Non
     except ValidationError as exc:
         for err in exc.errors():
             loc = [p for p in err["loc"] if isinstance(p, str | int)]
-            line, col = _locate(root, loc) if root is not None else (None, None)
+            line, col = locate(root, loc) if root is not None else (None, None)
             where = ".".join(str(p) for p in loc)
             problems.add(f"{where}: {err['msg']}", line, col, code="statement-schema")
         return None
 
 
 def _from_yaml(text: str, file: str) -> StatementsFile:
-    problems = _Problems(file)
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor
-    yaml.allow_duplicate_keys = False
-    try:
-        root = yaml.load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.add(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-            code="yaml",
-        )
-        problems.raise_if_any("the statements file")
-        raise AssertionError("unreachable") from None
+    # The case loader's YAML: YAML 1.2, bounded nesting and alias expansion, duplicate
+    # keys refused, timestamps left as text (so a bad date is located by the schema), and
+    # one located diagnostic for a syntax error.
+    root = load_yaml(text, file)
     if not isinstance(root, Mapping):
         raise CaseError(f"{file}: a statements file is a mapping with a `statements` list")
+    problems = _Problems(file)
     sf = _validate(_plain(root), root, problems)
     problems.raise_if_any("the statements file")
     assert sf is not None
