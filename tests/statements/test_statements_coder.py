@@ -112,3 +112,24 @@ def test_trained_coder_records_its_method_and_uses_training(data_dir: object) ->
     (c,) = coder.code([CodingInput(id="x", text="Kabul refused to provide written guarantees.")])
     assert c["plover"] == "REJECT"
     assert len(c["alternatives"]) == 2
+
+
+def test_evaluation_figures_known_answers() -> None:
+    import numpy as np
+
+    from detente.statements.evaluate import macro_f1, per_class_f1, wilson_interval
+    from detente.statements.lexicon import CATEGORIES
+
+    # Wilson (1927) for 50 of 100: 0.4038-0.5962 (z = 1.96); bounded to [0, 1] at the ends.
+    lo, hi = wilson_interval(0.5, 100)
+    assert (round(lo, 4), round(hi, 4)) == (0.4038, 0.5962)
+    assert wilson_interval(1.0, 10)[1] == pytest.approx(1.0)
+    assert wilson_interval(0.0, 10)[0] == pytest.approx(0.0)
+    assert wilson_interval(1.0, 10)[0] == pytest.approx(0.7225, abs=1e-4)
+    agree, demand, reject = (CATEGORIES.index(c) for c in ("AGREE", "DEMAND", "REJECT"))
+    gold = np.asarray([agree, agree, demand, demand])
+    pred = np.asarray([agree, demand, demand, reject])
+    f1 = per_class_f1(gold, pred)
+    # AGREE: tp 1, fn 1 -> 2/3; DEMAND: tp 1, fp 1, fn 1 -> 1/2; REJECT: fp 1 -> 0
+    assert f1 == {"AGREE": 2 / 3, "DEMAND": 0.5, "REJECT": 0.0}
+    assert macro_f1(gold, pred) == pytest.approx((2 / 3 + 0.5 + 0.0) / 3)
