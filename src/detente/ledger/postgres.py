@@ -271,8 +271,19 @@ class PostgresStorage:
                 )
             }
             refuse_duplicates(found, hashes, first)
-            cur.executemany("INSERT INTO leaves(idx, data, hash) VALUES (%s, %s, %s)", leaves)
-            cur.executemany("INSERT INTO nodes(level, idx, hash) VALUES (%s, %s, %s)", nodes)
+            # One statement per table (arrays unnested on the server), not one per row: the
+            # gapless trigger still runs per row, in order, and sees the rows before it.
+            cur.execute(
+                "INSERT INTO leaves(idx, data, hash) "
+                "SELECT idx, data, hash FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[]) "
+                "WITH ORDINALITY AS r(idx, data, hash, n) ORDER BY n",
+                ([r[0] for r in leaves], [r[1] for r in leaves], [r[2] for r in leaves]),
+            )
+            cur.execute(
+                "INSERT INTO nodes(level, idx, hash) "
+                "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
+                ([r[0] for r in nodes], [r[1] for r in nodes], [r[2] for r in nodes]),
+            )
             if within is not None:
                 within(first)
         return first
