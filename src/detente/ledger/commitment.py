@@ -436,8 +436,13 @@ _SIG_FIELDS = frozenset(PartySignature.model_fields)
 _SIG_ROLES = frozenset(get_args(PartySignature.model_fields["role"].annotation))
 _CID = re.compile(r"sha256:[0-9a-f]{64}")
 # The only spelling of a datetime that survives the round trip: what pydantic writes in JSON
-# mode (microseconds as six digits and only when non-zero; "Z" for UTC, else +hh:mm).
-_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?(Z|[+-]\d{2}:\d{2})?")
+# mode (microseconds as six digits and only when non-zero; "Z" for UTC, else +hh:mm). Each
+# field is bounded here as pydantic bounds it: datetime.fromisoformat alone would take an
+# offset of +12:99 (as +13:39), which pydantic refuses; it still checks the calendar.
+_AT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{6})?"
+    r"(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+)
 _NOT_CANONICAL_AT = (".000000", "+00:00", "-00:00")
 
 
