@@ -49,6 +49,23 @@ def test_help_imports_nothing_heavy() -> None:
     assert "Commands:" in r.stdout and "\\b" not in r.stdout
 
 
+def test_forecast_imports_no_renderer_crypto_or_scipy() -> None:
+    """`detente forecast` loads what a forecast needs, not the brief's or the ledger's parts."""
+    case = REPO / "examples" / "istanbul-2025" / "case.yaml"
+    code = (
+        "import sys\n"
+        "from detente.cli import main\n"
+        f"try:\n    main(['forecast', {str(case)!r}])\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print([m for m in ('jinja2', 'cryptography', 'scipy', 'detente.report', "
+        "'detente.ledger') if m in sys.modules])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "compromise" in r.stdout  # the forecast ran
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_every_listed_command_loads_and_its_short_help_is_what_help_shows() -> None:
     assert set(SHORT_HELP) == set(COMMANDS)
     ctx = click.Context(cli)

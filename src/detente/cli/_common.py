@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -234,6 +233,8 @@ def check_output_path(
             f"{path}: folder {parent} does not exist; create it first (mkdir -p {parent})"
         )
     try:
+        import tempfile  # only when an output path is probed: not on every start-up
+
         fd, probe = tempfile.mkstemp(prefix=".detente-probe-", dir=parent)
     except OSError as exc:
         raise DetenteError(

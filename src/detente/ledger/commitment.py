@@ -18,25 +18,27 @@ commitment's canonical JSON).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from detente.errors import VerificationError
-from detente.ledger.canonical import CanonicalModel, canonicalize
+from detente.ledger.canonical import CanonicalModel, canonicalize, plain_dumps
 from detente.ledger.entries import (
     EntryInfo,
     EntrySigner,
     check_signature,
+    entry_signer,
     model_error,
     register_entry_type,
-    sign_message,
     verify_entry,
 )
-from detente.ledger.note import NoteSigner
+from detente.ledger.note import ALG_ED25519, NoteSigner
 
 __all__ = [
     "EVENT_KINDS",
@@ -170,8 +172,19 @@ def commitment_id(commitment: Commitment) -> str:
 def _sign(
     signer: NoteSigner, actor: str, role: Literal["party", "mediator"], msg: bytes
 ) -> PartySignature:
-    sig = sign_message(signer, actor, role, msg)
-    return PartySignature.model_construct(actor=actor, role=role, key=sig.key, sig=sig.sig)
+    if signer.alg != ALG_ED25519:
+        raise VerificationError("records are signed with Ed25519 note keys (type 0x01)")
+    sig = base64.b64encode(signer.private_key.sign(msg)).decode("ascii")
+    return PartySignature(actor=actor, role=role, key=signer.vkey, sig=sig)
+
+
+def _signatures_bytes(sigs: Sequence[PartySignature]) -> bytes:
+    """JCS of a signature list, without dumping each model first (all four are strings)."""
+    rows = [{"actor": s.actor, "key": s.key, "role": s.role, "sig": s.sig} for s in sigs]
+    try:
+        return plain_dumps(rows).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: let canonicalize refuse it by name
+        return canonicalize(rows)
 
 
 def _check(sig: PartySignature, msg: bytes, what: str) -> None:
@@ -325,9 +338,7 @@ def commitment_entry(sc: SignedCommitment) -> bytes:
 
 def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
     """The ledger entry (canonical JSON) for a signed lifecycle event."""
-    return _event_bytes(
-        event.canonical(), canonicalize([s.model_dump(mode="json") for s in signatures])
-    )
+    return _event_bytes(event.canonical(), _signatures_bytes(signatures))
 
 
 def _signers(sigs: Sequence[PartySignature]) -> list[EntrySigner]:
@@ -365,10 +376,37 @@ def _verify_commitment_entry(
     )
 
 
-@register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)
-def _verify_event_entry(
+def _event_outcome(
+    by: str,
+    sigs: Sequence[tuple[str, str, str, str]],
+    body: bytes,
+    commitment: str,
+    kind: str,
+    at_iso: str,
+    trusted: Mapping[str, Sequence[str]] | None,
+) -> EntryInfo:
+    """The checks after the schema, shared by both validators: signers, then signatures.
+
+    ``sigs`` are ``(actor, role, key, sig)``; ``body`` is the event's canonical JSON.
+    """
+    if not any(s[0] == by for s in sigs):
+        raise VerificationError(f"event is not signed by {by}, who makes it")
+    msg = _EVENT_CONTEXT + body
+    for actor, _role, key, sig in sigs:
+        _trusted(actor, key, trusted)
+        check_signature(actor, key, sig, msg, "event signature")
+    return EntryInfo(
+        type="event",
+        id=commitment,
+        summary={"kind": kind, "by": by, "at": at_iso},
+        signers=[entry_signer(actor, role, key) for actor, role, key, _sig in sigs],
+    )
+
+
+def _verify_event_model(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:
+    """The reference validator of event entries: the pydantic models, then the round trip."""
     if set(doc) != {"type", "event", "signatures"}:
         raise VerificationError(f"event entry has unexpected fields {sorted(doc)}")
     try:
@@ -381,15 +419,122 @@ def _verify_event_entry(
     body = ev.canonical()
     if _event_bytes(body, canonicalize([s.model_dump(mode="json") for s in sigs])) != data:
         raise VerificationError("event entry does not round-trip through its schema")
-    if not any(s.actor == ev.by for s in sigs):
-        raise VerificationError(f"event is not signed by {ev.by}, who makes it")
-    msg = _EVENT_CONTEXT + body
-    for s in sigs:
-        _trusted(s.actor, s.key, trusted)
-        _check(s, msg, "event signature")
-    return EntryInfo(
-        type="event",
-        id=ev.commitment,
-        summary={"kind": ev.kind, "by": ev.by, "at": ev.at.isoformat()},
-        signers=_signers(sigs),
+    return _event_outcome(
+        ev.by,
+        [(s.actor, s.role, s.key, s.sig) for s in sigs],
+        body,
+        ev.commitment,
+        ev.kind,
+        ev.at.isoformat(),
+        trusted,
     )
+
+
+_EVENT_FIELDS = frozenset(Event.model_fields)
+_EVENT_KIND_SET = frozenset(EVENT_KINDS)
+_SIG_FIELDS = frozenset(PartySignature.model_fields)
+_SIG_ROLES = frozenset(get_args(PartySignature.model_fields["role"].annotation))
+_CID = re.compile(r"sha256:[0-9a-f]{64}")
+# The only spelling of a datetime that survives the round trip: what pydantic writes in JSON
+# mode (microseconds as six digits and only when non-zero; "Z" for UTC, else +hh:mm). Each
+# field is bounded here as pydantic bounds it: datetime.fromisoformat alone would take an
+# offset of +12:99 (as +13:39), which pydantic refuses; it still checks the calendar.
+_AT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{6})?"
+    r"(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+)
+_NOT_CANONICAL_AT = (".000000", "+00:00", "-00:00")
+
+
+def _dumps(value: Any) -> bytes:
+    # RFC 8785 for values of strings, null and lists/objects of them with ASCII names: the
+    # only values _fast_event lets through (no numbers, no names outside the BMP). A lone
+    # surrogate fails the UTF-8 encoding (UnicodeEncodeError).
+    return plain_dumps(value).encode("utf-8")
+
+
+def _fast_event(
+    doc: dict[str, Any], data: bytes
+) -> tuple[dict[str, Any], list[tuple[str, str, str, str]], bytes, str] | None:
+    """An exact, pydantic-free validator of the canonical event entries the log is sent.
+
+    It accepts an entry only when the reference validator (:func:`_verify_event_model`)
+    would: every field of :class:`Event` present with a value of exactly the type and
+    constraint the model checks, in the one spelling that re-encodes to the same bytes, and
+    ``data`` byte for byte the canonical encoding. On anything else (a missing default, a
+    number, another datetime spelling, a lone surrogate, a byte out of canonical form) it
+    returns None and the reference decides, so every refusal, and its message, is the
+    model's. tests/ledger/test_ledger_fast_event.py checks both against each other.
+
+    Returns:
+        ``(event, signatures, canonical body, at in isoformat)``, or None.
+    """
+    ev = doc.get("event")
+    raw = doc.get("signatures")
+    if type(ev) is not dict or type(raw) is not list or len(doc) != 3 or "type" not in doc:
+        return None
+    if ev.keys() != _EVENT_FIELDS:
+        return None
+    kind, cid, at, by, note, evidence = (
+        ev["kind"],
+        ev["commitment"],
+        ev["at"],
+        ev["by"],
+        ev["note"],
+        ev["evidence"],
+    )
+    if (
+        ev["format"] != "detente.event/v1"
+        or type(ev["format"]) is not str
+        or type(kind) is not str
+        or kind not in _EVENT_KIND_SET
+        or type(cid) is not str
+        or _CID.fullmatch(cid) is None
+        or type(by) is not str
+        or not by
+        or (note is not None and type(note) is not str)
+        or type(evidence) is not list
+        or any(type(x) is not str for x in evidence)
+        or type(at) is not str
+    ):
+        return None
+    m = _AT.fullmatch(at)
+    if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    sigs: list[tuple[str, str, str, str]] = []
+    for s in raw:
+        if type(s) is not dict or s.keys() != _SIG_FIELDS:
+            return None
+        actor, role, key, sig = s["actor"], s["role"], s["key"], s["sig"]
+        if (
+            type(actor) is not str
+            or not actor
+            or type(role) is not str
+            or role not in _SIG_ROLES
+            or type(key) is not str
+            or type(sig) is not str
+        ):
+            return None
+        sigs.append((actor, role, key, sig))
+    try:
+        body = _dumps(ev)
+        if _event_bytes(body, _dumps(raw)) != data:
+            return None
+    except UnicodeEncodeError:  # a lone surrogate: the reference explains the refusal
+        return None
+    return ev, sigs, body, when.isoformat()
+
+
+@register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)
+def _verify_event_entry(
+    doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
+) -> EntryInfo:
+    fast = _fast_event(doc, data)
+    if fast is None:
+        return _verify_event_model(doc, data, trusted)
+    ev, sigs, body, at_iso = fast
+    return _event_outcome(ev["by"], sigs, body, ev["commitment"], ev["kind"], at_iso, trusted)

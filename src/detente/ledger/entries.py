@@ -38,6 +38,7 @@ __all__ = [
     "EntryType",
     "Signature",
     "check_signature",
+    "entry_signer",
     "entry_types",
     "model_error",
     "register_entry_type",
@@ -55,6 +56,16 @@ class EntrySigner(BaseModel):
     actor: str
     role: str
     key: str = Field(description="The C2SP verifier key (``name+hexid+base64``).")
+
+
+@functools.lru_cache(maxsize=4096)
+def entry_signer(actor: str, role: str, key: str) -> EntrySigner:
+    """An :class:`EntrySigner`, shared between entries.
+
+    It is frozen, and a log sees the same few signers over and over (building one costs
+    more than the rest of a binding check).
+    """
+    return EntrySigner(actor=actor, role=role, key=key)
 
 
 class EntryInfo(BaseModel):
@@ -149,11 +160,21 @@ def register_entry_type(
     return deco
 
 
+_LOADED: list[bool] = []
+
+
+def _registered() -> dict[str, EntryType]:
+    """The registry itself, the built-in kinds loaded once (not once per entry verified)."""
+    if not _LOADED:
+        for module in BUILTIN_ENTRY_MODULES:
+            importlib.import_module(module)
+        _LOADED.append(True)
+    return _TYPES
+
+
 def entry_types() -> dict[str, EntryType]:
     """Every registered entry kind by name (loading the built-in ones first)."""
-    for module in BUILTIN_ENTRY_MODULES:
-        importlib.import_module(module)
-    return dict(_TYPES)
+    return dict(_registered())
 
 
 def verify_entry(
@@ -173,7 +194,7 @@ def verify_entry(
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
-    types = entry_types()
+    types = _registered()
     kind = doc.get("type") if isinstance(doc, dict) else None
     if not isinstance(kind, str) or kind not in types:
         known = ", ".join(f"'{t}'" for t in sorted(types))

@@ -77,6 +77,10 @@ class CheckpointGuard:
         folder = state_dir or default_state_dir()
         digest = hashlib.sha256(f"{origin}\n{location}".encode()).hexdigest()[:32]
         self.path = folder / f"{digest}.checkpoint.json"
+        # The slots as read under the lock: nobody else can change the file while it is
+        # held, so one read serves the check before signing and the advance after it.
+        self._held: list[tuple[int, dict[str, object]]] | None = None
+        self._locked = False
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -90,12 +94,16 @@ class CheckpointGuard:
             ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held, self._locked = None, True
             yield
         finally:
+            self._held, self._locked = None, False
             os.close(fd)
 
     def _slots(self) -> list[tuple[int, dict[str, object]]]:
-        """The valid slots as ``(seq, document)``."""
+        """The valid slots as ``(seq, document)`` (read once per hold of the lock)."""
+        if self._held is not None:
+            return self._held
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -119,6 +127,8 @@ class CheckpointGuard:
                 f"checkpoint state {self.path} is damaged (no valid slot); refusing to sign "
                 "until it is restored from a backup"
             )
+        if self._locked:
+            self._held = out
         return out
 
     def read(self) -> GuardState | None:
@@ -176,6 +186,7 @@ class CheckpointGuard:
         if len(record) > _SLOT:
             raise StorageError(f"checkpoint note too long for the state file ({len(record)} bytes)")
         record += b"\0" * (_SLOT - len(record))
+        self._held = None  # the file changes now: the next read under this lock rereads it
         try:
             if not slots:
                 # First checkpoint: the file is made once, both slots, then the folder flush.
