@@ -20,7 +20,7 @@ from detente.web.app import ROUTES, SESSION_COOKIE, Site
 from detente.web.jobs import KINDS
 from detente.web.workspace import Principal
 
-__all__ = ["ErrorBody", "register"]
+__all__ = ["ErrorBody", "case_id_param", "hex_id_param", "operation", "register", "who"]
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$"
 HEX = r"^[0-9a-f]{1,64}$"
@@ -377,9 +377,13 @@ def _hex_id() -> Any:
     return Path(pattern=HEX, max_length=64, description="A run, draft or token id.")
 
 
-def register(site: Site) -> None:
-    """Add the ``/api/v1`` operations."""
-    app, ws, jobs = site.app, site.ws, site.jobs
+def operation(site: Site) -> Callable[..., Callable[[Any], Any]]:
+    """``op(method, path, action, **kw)``: an ``/api/v1`` route behind the guard.
+
+    The route is entered in :data:`~detente.web.app.ROUTES` with its action (the role
+    matrix), answers the shared error responses, and finds the principal in
+    ``request.state.principal`` (see :func:`who`). Capabilities' modules use it too.
+    """
 
     def need(action: str) -> Callable[..., Any]:
         async def dep(request: Request) -> Principal | None:
@@ -392,11 +396,33 @@ def register(site: Site) -> None:
     def op(method: str, path: str, action: str, **kw: Any) -> Callable[[Any], Any]:
         ROUTES[(method, path)] = action
         kw.setdefault("responses", _ERRORS)
-        return app.api_route(path, methods=[method], dependencies=[Depends(need(action))], **kw)
+        return site.app.api_route(
+            path, methods=[method], dependencies=[Depends(need(action))], **kw
+        )
 
-    def who(request: Request) -> Principal:
-        p: Principal = request.state.principal
-        return p
+    return op
+
+
+def who(request: Request) -> Principal:
+    """The guarded request's principal."""
+    p: Principal = request.state.principal
+    return p
+
+
+def case_id_param() -> Any:
+    """The ``{cid}`` path parameter."""
+    return _case_id()
+
+
+def hex_id_param() -> Any:
+    """A ``{rid}``, ``{did}``, ``{pid}`` or ``{sid}`` path parameter."""
+    return _hex_id()
+
+
+def register(site: Site) -> None:
+    """Add the ``/api/v1`` operations."""
+    app, ws, jobs = site.app, site.ws, site.jobs
+    op = operation(site)
 
     @op("POST", "/api/v1/login", "public", response_model=LoginOut, tags=["session"])
     async def api_login(body: LoginIn, request: Request) -> Any:

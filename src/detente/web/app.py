@@ -42,6 +42,7 @@ from detente.errors import (
     StorageError,
     VerificationError,
 )
+from detente.web.evidence import Evidence
 from detente.web.jobs import JobBoard
 from detente.web.workspace import Forbidden, NotFound, Principal, Unauthorized, WebError, Workspace
 
@@ -61,7 +62,12 @@ vega-embed set ``style`` attributes on the charts they draw."""
 
 SESSION_COOKIE = "detente_session"
 
-PAGE_MODULES: tuple[str, ...] = ("detente.web.pages", "detente.web.api")
+PAGE_MODULES: tuple[str, ...] = (
+    "detente.web.pages",
+    "detente.web.api",
+    "detente.web.compliance",
+    "detente.web.statements",
+)
 """Modules whose ``register(site)`` adds pages, API operations and nav entries. A new
 capability (compliance, statements) adds its module here; see docs/web.md."""
 
@@ -122,12 +128,18 @@ class Site:
         self.app = app
         self.ws = ws
         self.jobs = jobs
+        self.evidence = Evidence(ws)
         self.env = _env()
         self.nav_items: list[NavItem] = []
+        self.case_nav_items: list[NavItem] = []
 
     def nav(self, label: str, href: str, admin: bool = False) -> None:
         """Add a nav entry (capabilities call this from their ``register``)."""
         self.nav_items.append(NavItem(label, href, admin))
+
+    def case_nav(self, label: str, suffix: str) -> None:
+        """Add an entry to every case's nav: ``/cases/{id}/<suffix>``."""
+        self.case_nav_items.append(NavItem(label, suffix))
 
     # -- who is asking ---------------------------------------------------------------------
     def principal(self, request: Request) -> Principal | None:
@@ -182,10 +194,19 @@ class Site:
                 index = int(params["index"])
             except ValueError:
                 raise NotFound("no such entry") from None
-            row = self.ws.db.one("SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,))
-            if row is None:
+            found = self.ws._case_of_entry(index)
+            if found is None:
                 raise NotFound(f"no ledger entry {params['index']}")
-            return str(row[0])
+            return found
+        for key, table, what in (
+            ("pid", "web_pending", "pending signature"),
+            ("sid", "web_statements", "statements"),
+        ):
+            if key in params:
+                row = self.ws.db.one(f"SELECT case_id FROM {table} WHERE id = ?", (params[key],))
+                if row is None:
+                    raise NotFound(f"no {what} {params[key]!r}")
+                return str(row[0])
         return None
 
     # -- declaring pages -------------------------------------------------------------------
@@ -244,6 +265,7 @@ class Site:
             user=p,
             csrf=p.csrf if p else "",
             nav=nav if p else [],
+            case_nav=self.case_nav_items,
             version=__version__,
             path=request.url.path,
             json_url=request.url.path

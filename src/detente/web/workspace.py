@@ -159,12 +159,16 @@ def _finite(text: str, what: str) -> float:
     except (TypeError, ValueError):
         raise CaseError(
             f"{what}: '{text}' is not a number",
-            [Diagnostic(f"{what}: '{text}' is not a number", expected="a number", code="nan")],
+            [
+                Diagnostic(
+                    f"{what}: '{text}' is not a number", expected="a number", code="not-a-number"
+                )
+            ],
         ) from None
     if not math.isfinite(value):
         raise CaseError(
             f"{what}: non-finite numbers are refused",
-            [Diagnostic(f"{what}: {text} is not finite", expected="a finite number", code="nan")],
+            [Diagnostic(f"{what}: {text} is not finite", expected="a finite number", code="not-finite")],
         )
     return value
 
@@ -232,6 +236,7 @@ class Workspace:
             lambda: Ledger.create(ledger_at, origin, [vkey], genesis=genesis, state_dir=state_dir)
         ).result()
         self.origin = origin
+        self.ledger_location: str | Path = ledger_at
         self.limiter = auth.LoginLimiter()
         self._cases: dict[tuple[str, int, str], Case] = {}
         self._cache_lock = threading.Lock()
@@ -481,7 +486,7 @@ class Workspace:
         if scope not in ("read", "write"):
             raise CaseError(
                 f"unknown scope {scope!r}",
-                [Diagnostic(f"unknown scope {scope!r}", expected="read or write", code="scope")],
+                [Diagnostic(f"unknown scope {scope!r}", expected="read or write", code="unknown-scope")],
             )
         if p.via == "token":
             raise Forbidden("API tokens cannot mint tokens; log in with a password")
@@ -569,7 +574,7 @@ class Workspace:
         if fmt is not None and fmt not in FORMATS:
             raise CaseError(
                 f"unknown format {fmt!r}",
-                [Diagnostic(f"unknown format {fmt!r}", expected=", ".join(FORMATS), code="fmt")],
+                [Diagnostic(f"unknown format {fmt!r}", expected=", ".join(FORMATS), code="unknown-format")],
             )
         suffix = Path(name).suffix.lower()
         if suffix in (".yaml", ".yml", ".json") and fmt in (None, "yaml", "json"):
@@ -849,12 +854,12 @@ class Workspace:
                 "the commitment does not fit the case",
                 [
                     Diagnostic(
-                        f"unknown actor {a!r}", expected=", ".join(sorted(actors)), code="actor"
+                        f"unknown actor {a!r}", expected=", ".join(sorted(actors)), code="unknown-actor"
                     )
                     for a in unknown
                 ]
                 + (
-                    [Diagnostic(f"case is {c.case!r}, not {case_id!r}", code="case")]
+                    [Diagnostic(f"case is {c.case!r}, not {case_id!r}", code="wrong-case")]
                     if c.case != case_id
                     else []
                 ),
@@ -1180,6 +1185,8 @@ class Workspace:
 
     def _case_of_entry(self, index: int) -> str | None:
         row = self.db.one("SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,))
+        if row is None:  # a dataset record, verdict or review appended for a case
+            row = self.db.one("SELECT case_id FROM web_entries WHERE ledger_index = ?", (index,))
         return str(row[0]) if row else None
 
     def checkpoints(self, p: Principal) -> dict[str, Any]:
