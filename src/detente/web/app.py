@@ -124,11 +124,13 @@ class NavItem:
 class Site:
     """The pages of the app, their guards and the nav."""
 
-    def __init__(self, app: FastAPI, ws: Workspace, jobs: JobBoard) -> None:
+    def __init__(
+        self, app: FastAPI, ws: Workspace, jobs: JobBoard, statements_embedder: str = "auto"
+    ) -> None:
         self.app = app
         self.ws = ws
         self.jobs = jobs
-        self.evidence = Evidence(ws)
+        self.evidence = Evidence(ws, statements_embedder)
         self.env = _env()
         self.nav_items: list[NavItem] = []
         self.case_nav_items: list[NavItem] = []
@@ -388,8 +390,17 @@ async def _send_json(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
-    """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace)."""
+def create_app(
+    workspace: Workspace | str | Path, threads: int = 2, statements_embedder: str = "auto"
+) -> FastAPI:
+    """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace).
+
+    Args:
+        workspace: The workspace.
+        threads: How many runs execute at once.
+        statements_embedder: The statement coder's embedder (see
+            :class:`~detente.web.evidence.Evidence`).
+    """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     jobs = JobBoard(ws, threads)
 
@@ -409,7 +420,7 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    site = Site(app, ws, jobs)
+    site = Site(app, ws, jobs, statements_embedder)
     app.state.site = site
     app.state.workspace = ws
     app.state.jobs = jobs

@@ -166,10 +166,18 @@ def _bad(message: str, code: str, expected: str | None = None, file: str | None 
 
 
 class Evidence:
-    """Compliance and statements of a workspace's cases (see the module docstring)."""
+    """Compliance and statements of a workspace's cases (see the module docstring).
 
-    def __init__(self, ws: Workspace) -> None:
+    Args:
+        ws: The workspace.
+        embedder: The statement coder's embedder (``detente.statements.run.EMBEDDERS``;
+            ``auto``: the static MiniLM embedder when installed). The coder's model is
+            fitted once per server process, on the first statements page it codes.
+    """
+
+    def __init__(self, ws: Workspace, embedder: str = "auto") -> None:
         self.ws = ws
+        self.embedder = embedder
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
@@ -609,9 +617,10 @@ class Evidence:
 
         def run() -> Any:
             with uploaded(name, text.encode("utf-8"), "detente-statements-") as path:
-                return check_file(path, case, str(self.ws.ledger_location), (), "auto")
+                return check_file(path, case, str(self.ws.ledger_location), (), self.embedder)
 
-        return self._cached(("statements", sid, meta["version"], self._ledger_size()), run)
+        key = ("statements", sid, meta["version"], self._ledger_size(), self.embedder)
+        return self._cached(key, run)
 
     def statements(self, p: Principal, case_id: str) -> dict[str, Any]:
         """Every recorded statement of a case: its coding, proposal, record items, reviews."""
@@ -662,7 +671,7 @@ class Evidence:
                             "method": code["method"],
                         },
                         "proposal": dict(chk["proposal"]),
-                        "items": [dict(i) for i in chk["items"]],
+                        "record_items": [dict(i) for i in chk["items"]],
                         "reviews": reviews.get((sid, st.id), []),
                     }
                 )
