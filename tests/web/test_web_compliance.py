@@ -187,3 +187,60 @@ def test_signing_for_an_actor_not_spoken_for_is_refused(world: tuple[Served, Any
         f"/api/v1/cases/{CASE_ID}/verdicts", json={"index": index, "actor": "AFG"}
     )
     assert r.status_code == 403
+
+
+def test_witness_cosignatures_are_collected(tmp_path: Path, world: tuple[Served, Any, int]) -> None:
+    """A real C2SP tlog-witness on loopback cosigns the workspace's latest checkpoint."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from detente.ledger.note import ALG_COSIGNATURE_V1, NoteSigner
+    from detente.ledger.witness import Witness
+    from detente.ledger.witness_http import WitnessServer
+
+    s, _, index = world
+    wkey = NoteSigner("witness.test/w1", Ed25519PrivateKey.generate(), ALG_COSIGNATURE_V1)
+    server = WitnessServer(
+        Witness(wkey, tmp_path / "wstate", {s.ws.origin: [s.ws.log_signer.vkey]}),
+        ("127.0.0.1", 0),
+    )
+    server.serve_in_thread()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        body = {"url": url, "vkey": wkey.vkey}
+        for who in ("obs", "ana", "afg"):
+            assert s.client(who).post(f"/api/v1/cases/{CASE_ID}/witness", json=body).status_code == 403
+        bad = s.client("med").post(
+            f"/api/v1/cases/{CASE_ID}/witness", json={"url": "file:///etc", "vkey": wkey.vkey}
+        )
+        assert bad.status_code == 422
+        assert bad.json()["error"]["diagnostics"][0]["code"] == "bad-witness"
+        r = s.client("med").post(f"/api/v1/cases/{CASE_ID}/witness", json=body)
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert report["cosigned_by"] == [url] and report["stored"] == 1, report
+        log = s.client("obs").get("/api/v1/ledger").json()
+        assert len(log["witness_cosignatures"]) == 1
+        assert log["witness_cosignatures"][0].startswith("\u2014 witness.test/w1 ")
+        # The configured witness is in the case's policy; a receipt now carries its
+        # cosignature and verifies with a quorum of one.
+        pol = s.client("obs").get(f"/cases/{CASE_ID}/policy").json()
+        assert pol["witnesses"] == [wkey.vkey]
+        from detente.ledger.receipt import Policy, verify_receipt
+
+        receipt = s.client("obs").get(f"/ledger/{index}/receipt").text
+        verdict = verify_receipt(
+            receipt,
+            Policy(
+                origin=pol["origin"], log_keys=pol["log_keys"], witnesses=pol["witnesses"],
+                quorum=1, parties=pol["parties"],
+            ),
+        )  # fmt: skip
+        assert verdict.ok, verdict.to_dict()
+        # The admin may collect too (from the configured witnesses).
+        again = s.client("admin").post(f"/api/v1/cases/{CASE_ID}/witness", json={})
+        assert again.status_code == 200, again.text
+        html = s.client("med").get(f"/cases/{CASE_ID}/guarantees", headers={"Accept": "text/html"})
+        assert "witness.test/w1" in html.text and 'id="collect-cosignatures"' in html.text
+    finally:
+        server.shutdown()
+        server.server_close()

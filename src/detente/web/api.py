@@ -280,6 +280,22 @@ class LedgerOut(BaseModel):
     witness_cosignatures: list[str]
 
 
+class WitnessIn(_In):
+    """Optionally a witness to add (its C2SP tlog-witness URL and cosignature/v1 key)."""
+
+    url: str | None = Field(default=None, max_length=500)
+    vkey: str | None = Field(default=None, max_length=400)
+
+
+class WitnessReport(BaseModel):
+    """What collecting cosignatures on the latest checkpoint gave."""
+
+    size: int
+    cosigned_by: list[str]
+    failed: dict[str, str]
+    stored: int
+
+
 class VerifyIn(_In):
     """A receipt (C2SP tlog-proof text)."""
 
@@ -657,6 +673,18 @@ def register(site: Site) -> None:
     )
     async def api_receipt(request: Request, index: int = Path(ge=0, le=2**62)) -> Any:
         return PlainTextResponse(ws.receipt(who(request), index)[0])
+
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/witness",
+        "collect_witness",
+        response_model=WitnessReport,
+        tags=["guarantees"],
+    )
+    async def api_witness(body: WitnessIn, request: Request, cid: str = _case_id()) -> Any:
+        return await asyncio.to_thread(
+            ws.collect_cosignatures, who(request), cid, body.url, body.vkey
+        )
 
     @op(
         "POST", "/api/v1/cases/{cid}/verify", "read", response_model=VerdictOut, tags=["guarantees"]

@@ -207,6 +207,8 @@ class Evidence:
         return sorted((self.ws._signing_actors(p, case_id, case) & mediators) - {REGISTRAR})
 
     def _check_actor(self, p: Principal, case_id: str, actor: str) -> None:
+        if not actor:
+            raise _bad("choose the actor who signs", "missing-field", "a mediator actor")
         if actor not in self.signer_actors(p, case_id):
             from detente.web.workspace import Forbidden
 

@@ -494,7 +494,27 @@ def register(site: Site) -> None:
             "entries": entries,
             "log": ws.checkpoints(pp),
             "can_draft": ws.can(pp, "draft", cid),
+            "witnesses": ws.witnesses(),
+            "witness_report": ws.last_witness_report(),
+            "can_witness": ws.can(pp, "collect_witness", cid),
         }
+
+    @site.page(
+        "/cases/{cid}/guarantees/witness", "collect_witness", None, methods=("POST",), twin=False
+    )
+    async def witness(request: Request, p: Principal | None) -> Any:
+        cid = request.path_params["cid"]
+        form = await _form(request)
+        report = await asyncio.to_thread(
+            ws.collect_cosignatures,
+            _p(p),
+            cid,
+            form.get("url") or None,
+            form.get("vkey") or None,
+        )
+        if "application/json" in request.headers.get("accept", ""):
+            return report
+        return _redirect(f"/cases/{cid}/guarantees#witnesses")
 
     @site.page("/cases/{cid}/guarantees", "draft", None, methods=("POST",), twin=False)
     async def new_draft(request: Request, p: Principal | None) -> Any:

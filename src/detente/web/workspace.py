@@ -1208,12 +1208,89 @@ class Workspace:
         }
 
     def policy(self, case_id: str) -> Policy:
-        """What a verifier of this workspace's receipts trusts (no witnesses configured)."""
+        """What a verifier of this workspace's receipts trusts.
+
+        The configured witnesses are listed with quorum 0: a verifier who wants their
+        cosignatures raises the quorum in its own copy of the policy.
+        """
         return Policy(
             origin=self.origin,
             log_keys=self._led(lambda led: led.log_keys),
+            witnesses=[w["vkey"] for w in self.witnesses()],
             parties=self.trusted_keys(case_id),
         )
+
+    # -- witnesses -------------------------------------------------------------------------
+    def witnesses(self) -> list[dict[str, str]]:
+        """The configured C2SP tlog-witness endpoints: ``[{url, vkey}]``."""
+        return list(json.loads(self._meta("witnesses", "[]")))
+
+    def last_witness_report(self) -> dict[str, Any] | None:
+        """What the last collection of cosignatures gave (None before the first)."""
+        got = json.loads(self._meta("witness_report", "null"))
+        return dict(got) if got else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM web_meta WHERE key = ?", (key,))
+            tx.execute("INSERT INTO web_meta(key, value) VALUES (?, ?)", (key, value))
+
+    def collect_cosignatures(
+        self, p: Principal, case_id: str, url: str | None = None, vkey: str | None = None
+    ) -> dict[str, Any]:
+        """Ask every configured witness to cosign the latest checkpoint (C2SP tlog-witness).
+
+        ``url`` and ``vkey`` (the witness's cosignature/v1 verifier key) add a witness to
+        the configuration first. Each witness's lines are verified against its key and
+        stored with the checkpoint (:func:`detente.ledger.witness_http.witness_checkpoint`);
+        a witness that refuses or cannot be reached is reported, not fatal.
+
+        Raises:
+            CaseError: A bad URL or key, or no witness configured.
+        """
+        from detente.ledger.note import ALG_COSIGNATURE_V1
+        from detente.ledger.witness_http import witness_checkpoint
+
+        self.require(p, "collect_witness", case_id)
+        if not self.can(p, "read", case_id):
+            raise NotFound(f"no case {case_id!r}")
+        configured = self.witnesses()
+        if url or vkey:
+            url, vkey = (url or "").strip(), (vkey or "").strip()
+            if not url.startswith(("http://", "https://")) or len(url) > 500 or " " in url:
+                raise CaseError(
+                    f"bad witness URL {url!r}",
+                    [Diagnostic(f"bad witness URL {url!r}", expected="http(s)://host[:port][/prefix]",
+                                code="bad-witness")],
+                )  # fmt: skip
+            try:
+                v = parse_verifier_key(vkey)
+            except VerificationError as exc:
+                raise CaseError(
+                    "bad witness key", [Diagnostic(exc.message, code="bad-witness")]
+                ) from None
+            if v.alg != ALG_COSIGNATURE_V1:
+                raise CaseError(
+                    "a witness key is a cosignature/v1 key (type 0x04)",
+                    [Diagnostic("not a witness key", expected="keys new --witness",
+                                code="bad-witness")],
+                )  # fmt: skip
+            if not any(w["url"] == url and w["vkey"] == v.vkey for w in configured):
+                configured.append({"url": url, "vkey": v.vkey})
+                self._set_meta("witnesses", json.dumps(configured))
+        if not configured:
+            raise CaseError(
+                "no witness configured",
+                [Diagnostic("no witness configured", hint="give a witness URL and key",
+                            code="no-witness")],
+            )  # fmt: skip
+        urls = [w["url"] for w in configured]
+        keys = [w["vkey"] for w in configured]
+        report = self._led(lambda led: witness_checkpoint(led, urls, keys, timeout=10.0))
+        self._set_meta("witness_report", json.dumps({**report, "at": _iso(_now())}))
+        with self.db.transaction() as tx:
+            self._audit(tx, p.username, "ledger.witness", case_id, report)
+        return dict(report)
 
     def receipt(self, p: Principal, index: int) -> tuple[str, str]:
         """The C2SP tlog-proof of entry ``index`` and its case id."""
