@@ -175,7 +175,10 @@ def test_bad_events_file_is_located(world: tuple[Served, Any, int]) -> None:
     assert traversal.json()["error"]["diagnostics"][0]["code"] == "bad-filename"
     bad_metrics = s.client("med").post(
         f"/api/v1/cases/{CASE_ID}/metrics",
-        json={"filename": "m.yaml", "text": "format: detente.metrics/v1\nmetrics: {x: {count: 1}}\n"},
+        json={
+            "filename": "m.yaml",
+            "text": "format: detente.metrics/v1\nmetrics: {x: {count: 1}}\n",
+        },
     )
     assert bad_metrics.status_code == 422
     assert bad_metrics.json()["error"]["diagnostics"][0]["line"] is not None
@@ -208,7 +211,9 @@ def test_witness_cosignatures_are_collected(tmp_path: Path, world: tuple[Served,
         url = f"http://127.0.0.1:{server.server_address[1]}"
         body = {"url": url, "vkey": wkey.vkey}
         for who in ("obs", "ana", "afg"):
-            assert s.client(who).post(f"/api/v1/cases/{CASE_ID}/witness", json=body).status_code == 403
+            assert (
+                s.client(who).post(f"/api/v1/cases/{CASE_ID}/witness", json=body).status_code == 403
+            )
         bad = s.client("med").post(
             f"/api/v1/cases/{CASE_ID}/witness", json={"url": "file:///etc", "vkey": wkey.vkey}
         )

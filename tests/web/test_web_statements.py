@@ -107,9 +107,7 @@ def test_review_is_a_signed_ledger_entry(world: tuple[Served, Any, str]) -> None
     _, reviews = read_ledger(s.ws.ledger_location)
     assert [(i, rv.statement_id) for i, rv in reviews] == [(index, "afg-unrelated")]
     receipt = med.get(f"/ledger/{index}/receipt")
-    assert med.post(
-        f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": receipt.text}
-    ).json()["ok"]
+    assert med.post(f"/api/v1/cases/{CASE_ID}/verify", json={"receipt": receipt.text}).json()["ok"]
     # Signing twice is refused.
     assert sign_pending(med, pending, tur).status_code == 409
     # The note and the statement texts are shown as text.
@@ -146,7 +144,11 @@ def test_hostile_statement_text_is_escaped(world: tuple[Served, Any, str]) -> No
 
 def test_bad_statements_file_is_located(world: tuple[Served, Any, str]) -> None:
     s, _, _ = world
-    text = "detente_statements: 1\ncase: istanbul-2025-round3\nstatements:\n  - id: a\n    speaker: {actor: NOPE}\n    date: 2025-11-07\n    medium: m\n    citation: c\n    text: t\n    recorded_by: x\n"
+    text = (
+        "detente_statements: 1\ncase: istanbul-2025-round3\nstatements:\n  - id: a\n"
+        "    speaker: {actor: NOPE}\n    date: 2025-11-07\n    medium: m\n    citation: c\n"
+        "    text: t\n    recorded_by: x\n"
+    )
     r = s.client("ana").post(
         f"/api/v1/cases/{CASE_ID}/statements", json={"filename": "bad.yaml", "text": text}
     )
@@ -166,6 +168,9 @@ def test_bad_statements_file_is_located(world: tuple[Served, Any, str]) -> None:
     )
     assert wrong.status_code == 422
     assert wrong.json()["error"]["diagnostics"][0]["code"] == "wrong-case"
-    assert s.client("obs").post(
-        f"/api/v1/cases/{CASE_ID}/statements", json={"filename": "a.yaml", "text": text}
-    ).status_code == 403
+    assert (
+        s.client("obs")
+        .post(f"/api/v1/cases/{CASE_ID}/statements", json={"filename": "a.yaml", "text": text})
+        .status_code
+        == 403
+    )

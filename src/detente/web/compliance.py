@@ -318,4 +318,3 @@ def register(site: Site) -> None:
     )
     async def api_sign(body: SignaturesIn, request: Request, pid: str = hex_id_param()) -> Any:
         return await asyncio.to_thread(ev.sign_pending, who(request), pid, body.key, body.sigs)
-

@@ -1,5 +1,7 @@
-"""The workspace database: accounts, sessions, tokens, audit, case versions, runs, drafts,
-metrics and statements files, pending signatures.
+"""The workspace database: accounts, cases, runs, drafts, evidence and pending signatures.
+
+Accounts, sessions, tokens and the audit trail; case versions, runs, commitment drafts;
+metrics and statements files, events datasets per case, pending signatures.
 
 One small SQL layer over two backends: a SQLite file (WAL mode, one connection guarded by
 a lock, so the server's threads take turns) or a PostgreSQL database named by a

@@ -76,8 +76,11 @@ class _Capture:
 
 
 class _Handed:
-    """Stands in for a private key the server never has: it hands back signatures made by
-    the key's holder, for exactly the messages they signed, and refuses anything else."""
+    """Stands in for a private key the server never has.
+
+    It hands back signatures made by the key's holder, for exactly the messages they
+    signed, and refuses anything else.
+    """
 
     def __init__(self, public: Ed25519PublicKey, sigs: Mapping[bytes, bytes]) -> None:
         self._public = public
@@ -161,7 +164,9 @@ def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _bad(message: str, code: str, expected: str | None = None, file: str | None = None) -> CaseError:
+def _bad(
+    message: str, code: str, expected: str | None = None, file: str | None = None
+) -> CaseError:
     return CaseError(message, [Diagnostic(message, file, expected=expected, code=code)])
 
 
@@ -192,6 +197,12 @@ class Evidence:
             while len(self._cache) > 64:
                 self._cache.pop(next(iter(self._cache)))
         return value
+
+    def _entry_bytes(self, index: int) -> bytes:
+        def read(led: Ledger) -> bytes:
+            return led.entry(index)
+
+        return self.ws._led(read)
 
     def _ledger_size(self) -> int:
         return self.ws._led(lambda led: led.size)
@@ -352,9 +363,11 @@ class Evidence:
         self.ws.case(p, case_id)
         name = _safe_filename(filename)
         for what, value in (("dataset", dataset), ("version", version)):
-            if not value or len(value) > 64 or not value.replace("-", "").replace(".", "").replace(
-                "_", ""
-            ).isalnum():
+            if (
+                not value
+                or len(value) > 64
+                or not value.replace("-", "").replace(".", "").replace("_", "").isalnum()
+            ):
                 raise _bad(
                     f"bad {what} name {value!r}",
                     f"bad-{what}",
@@ -431,7 +444,7 @@ class Evidence:
             "NULL ORDER BY ledger_index",
             (case_id,),
         ):
-            data = self.ws._led(lambda led, i=int(index): led.entry(i))
+            data = self._entry_bytes(int(index))
             sc = SignedCommitment.model_validate(json.loads(data)["signed"])
             out.append({"draft": did, "index": int(index), "commitment": sc.commitment})
         return out
@@ -635,7 +648,7 @@ class Evidence:
             "ORDER BY ledger_index",
             (case_id,),
         ):
-            data = self.ws._led(lambda led, i=int(index): led.entry(i))
+            data = self._entry_bytes(int(index))
             rv = Review.model_validate(json.loads(data)["review"])
             reviews.setdefault((set_id, st_id), []).append(
                 {"index": int(index), **rv.model_dump(mode="json")}
@@ -874,9 +887,7 @@ class Evidence:
         else:
             result = self._finish_review(p, case_id, signer, body)
         with self.ws.db.transaction() as tx:
-            tx.execute(
-                "UPDATE web_pending SET result = ? WHERE id = ?", (json.dumps(result), pid)
-            )
+            tx.execute("UPDATE web_pending SET result = ? WHERE id = ?", (json.dumps(result), pid))
             self.ws._audit(tx, p.username, f"{kind}.sign", pid, {"case": case_id, **result})
         return {**info, "result": result}
 

@@ -101,7 +101,11 @@ def validate_params(kind: str, params: dict[str, Any], case: Case) -> dict[str, 
     if kind not in KINDS:
         raise DetenteError(
             f"unknown run kind {kind!r}",
-            [Diagnostic(f"unknown run kind {kind!r}", expected=", ".join(KINDS), code="unknown-run-kind")],
+            [
+                Diagnostic(
+                    f"unknown run kind {kind!r}", expected=", ".join(KINDS), code="unknown-run-kind"
+                )
+            ],
         )
     out: dict[str, Any] = {"models": _models(params)}
     if kind == "sweep":

@@ -54,7 +54,9 @@ class ReviewIn(_In):
     statement: str = Field(min_length=1, max_length=200, description="The statement's id.")
     decision: Literal["accept", "edit", "reject"]
     relation: (
-        Literal["consistent", "misrepresents", "contradicted", "unsupported", "not about the record"]
+        Literal[
+            "consistent", "misrepresents", "contradicted", "unsupported", "not about the record"
+        ]
         | None
     ) = None
     note: str | None = Field(default=None, max_length=4000)
@@ -84,17 +86,13 @@ def register(site: Site) -> None:
     async def statements(request: Request, p: Principal | None) -> Any:
         return await asyncio.to_thread(ev.statements, _p(p), request.path_params["cid"])
 
-    @site.page(
-        "/cases/{cid}/statements", "record_statement", None, methods=("POST",), twin=False
-    )
+    @site.page("/cases/{cid}/statements", "record_statement", None, methods=("POST",), twin=False)
     async def record(request: Request, p: Principal | None) -> Any:
         cid = request.path_params["cid"]
         form = await request.form()
         f = form.get("file")
         if f is None or isinstance(f, str):
-            raise CaseError(
-                "choose a statements file", [Diagnostic("no file", code="no-file")]
-            )
+            raise CaseError("choose a statements file", [Diagnostic("no file", code="no-file")])
         out = await asyncio.to_thread(
             ev.put_statements, _p(p), cid, f.filename or "", await f.read()
         )

@@ -168,7 +168,11 @@ def _finite(text: str, what: str) -> float:
     if not math.isfinite(value):
         raise CaseError(
             f"{what}: non-finite numbers are refused",
-            [Diagnostic(f"{what}: {text} is not finite", expected="a finite number", code="not-finite")],
+            [
+                Diagnostic(
+                    f"{what}: {text} is not finite", expected="a finite number", code="not-finite"
+                )
+            ],
         )
     return value
 
@@ -486,7 +490,11 @@ class Workspace:
         if scope not in ("read", "write"):
             raise CaseError(
                 f"unknown scope {scope!r}",
-                [Diagnostic(f"unknown scope {scope!r}", expected="read or write", code="unknown-scope")],
+                [
+                    Diagnostic(
+                        f"unknown scope {scope!r}", expected="read or write", code="unknown-scope"
+                    )
+                ],
             )
         if p.via == "token":
             raise Forbidden("API tokens cannot mint tokens; log in with a password")
@@ -574,7 +582,13 @@ class Workspace:
         if fmt is not None and fmt not in FORMATS:
             raise CaseError(
                 f"unknown format {fmt!r}",
-                [Diagnostic(f"unknown format {fmt!r}", expected=", ".join(FORMATS), code="unknown-format")],
+                [
+                    Diagnostic(
+                        f"unknown format {fmt!r}",
+                        expected=", ".join(FORMATS),
+                        code="unknown-format",
+                    )
+                ],
             )
         suffix = Path(name).suffix.lower()
         if suffix in (".yaml", ".yml", ".json") and fmt in (None, "yaml", "json"):
@@ -854,7 +868,9 @@ class Workspace:
                 "the commitment does not fit the case",
                 [
                     Diagnostic(
-                        f"unknown actor {a!r}", expected=", ".join(sorted(actors)), code="unknown-actor"
+                        f"unknown actor {a!r}",
+                        expected=", ".join(sorted(actors)),
+                        code="unknown-actor",
                     )
                     for a in unknown
                 ]
