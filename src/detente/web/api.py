@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from detente.web.app import ROUTES, SESSION_COOKIE, Site
-from detente.web.jobs import KINDS
+from detente.web.app import ROUTES, SESSION_COOKIE, Site, set_session_cookie
 from detente.web.workspace import Principal
 
 __all__ = ["ErrorBody", "case_id_param", "hex_id_param", "operation", "register", "who"]
@@ -445,15 +444,7 @@ def register(site: Site) -> None:
         client = request.client.host if request.client else "?"
         cookie, p = await asyncio.to_thread(ws.login, body.username, body.password, client)
         resp = JSONResponse({"username": p.username, "admin": p.is_admin, "csrf": p.csrf})
-        resp.set_cookie(
-            SESSION_COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            path="/",
-            secure=request.url.scheme == "https",
-            max_age=12 * 3600,
-        )
+        set_session_cookie(request, resp, cookie)
         return resp
 
     @op("POST", "/api/v1/logout", "login", response_model=Done, tags=["session"])
@@ -633,17 +624,9 @@ def register(site: Site) -> None:
         tags=["guarantees"],
     )
     async def api_key_message(body: KeyMessageIn, request: Request, cid: str = _case_id()) -> Any:
-        import base64
-
-        reg = await asyncio.to_thread(
-            ws.key_registration, who(request), cid, body.actor, body.vkey, body.public_key
+        return await asyncio.to_thread(
+            ws.key_message, who(request), cid, body.actor, body.vkey, body.public_key
         )
-        return {
-            "vkey": reg.key,
-            "action": reg.action,
-            "at": reg.at.isoformat().replace("+00:00", "Z"),
-            "message": base64.b64encode(ws.registration_message(reg)).decode(),
-        }
 
     @op("GET", "/api/v1/ledger", "login", response_model=LedgerOut, tags=["guarantees"])
     async def api_ledger(request: Request) -> Any:
@@ -766,4 +749,3 @@ def register(site: Site) -> None:
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
-    _ = (KINDS, Response)

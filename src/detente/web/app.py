@@ -46,7 +46,16 @@ from detente.web.evidence import Evidence
 from detente.web.jobs import JobBoard
 from detente.web.workspace import Forbidden, NotFound, Principal, Unauthorized, WebError, Workspace
 
-__all__ = ["CSP", "MAX_BODY", "PAGE_MODULES", "ROUTES", "Site", "create_app"]
+__all__ = [
+    "CSP",
+    "MAX_BODY",
+    "PAGE_MODULES",
+    "ROUTES",
+    "Site",
+    "accepts_json",
+    "create_app",
+    "set_session_cookie",
+]
 
 MAX_BODY = 4_000_000
 """Largest request body accepted (bytes); larger ones get 413 before they are read."""
@@ -110,6 +119,28 @@ def wants_json(request: Request) -> bool:
         or path.startswith("/api/")
         or ("application/json" in accept and "text/html" not in accept)
     )
+
+
+def set_session_cookie(request: Request, resp: Response, cookie: str) -> None:
+    """Set the signed session cookie: HttpOnly, SameSite=Strict, Secure behind TLS.
+
+    Behind TLS means the request came over https, or a reverse proxy says so with
+    ``X-Forwarded-Proto: https`` (docs/web.md). The page login and the API login share it.
+    """
+    resp.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
+        path="/",
+        max_age=12 * 3600,
+    )
+
+
+def accepts_json(request: Request) -> bool:
+    """Whether a form post asked for JSON (scripts, fetch) rather than a redirect."""
+    return "application/json" in request.headers.get("accept", "")
 
 
 @dataclass

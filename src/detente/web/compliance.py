@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detente.errors import CaseError, Diagnostic
 from detente.web.api import case_id_param, hex_id_param, operation, who
-from detente.web.app import Site
+from detente.web.app import Site, accepts_json
 from detente.web.workspace import Principal, WebError
 
 __all__ = ["register"]
@@ -137,10 +137,6 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
-
-
 def _p(p: Principal | None) -> Principal:
     assert p is not None  # guarded routes always have a principal
     return p
@@ -170,7 +166,7 @@ def register(site: Site) -> None:
         cid = request.path_params["cid"]
         _, name, data = await upload(request)
         done = await asyncio.to_thread(ev.put_metrics, _p(p), cid, name, data)
-        return done if _wants_json(request) else _redirect(f"/cases/{cid}/compliance")
+        return done if accepts_json(request) else _redirect(f"/cases/{cid}/compliance")
 
     @site.page(
         "/cases/{cid}/compliance/events", "import_events", None, methods=("POST",), twin=False
@@ -193,7 +189,7 @@ def register(site: Site) -> None:
             fields.get("actor", ""),
             cov,
         )
-        if _wants_json(request):
+        if accepts_json(request):
             return out
         return _redirect(f"/pending/{out['id']}" if "id" in out else f"/cases/{cid}/compliance")
 
@@ -216,7 +212,7 @@ def register(site: Site) -> None:
             fields.get("actor", ""),
             _date(fields.get("as_of"), "as_of"),
         )
-        return out if _wants_json(request) else _redirect(f"/pending/{out['id']}")
+        return out if accepts_json(request) else _redirect(f"/pending/{out['id']}")
 
     @site.page("/pending/{pid}", "read", "pending.html.j2")
     async def pending(request: Request, p: Principal | None) -> Any:
@@ -241,7 +237,7 @@ def register(site: Site) -> None:
             )
         lines = [s.strip() for s in sigs.replace(",", "\n").splitlines() if s.strip()]
         out = await asyncio.to_thread(ev.sign_pending, _p(p), pid, key.strip(), lines)
-        return out if _wants_json(request) else _redirect(f"/pending/{pid}")
+        return out if accepts_json(request) else _redirect(f"/pending/{pid}")
 
     # -- /api/v1 -------------------------------------------------------------------------
     op = operation(site)

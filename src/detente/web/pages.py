@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response, Str
 
 from detente.case.model import Case
 from detente.errors import CaseError, DetenteError, Diagnostic
-from detente.web.app import SESSION_COOKIE, Site
+from detente.web.app import SESSION_COOKIE, Site, accepts_json, set_session_cookie
 from detente.web.jobs import KINDS
 from detente.web.workspace import Principal, WebError
 
@@ -238,7 +238,7 @@ def register(site: Site) -> None:
                 request, "login.html.j2", {"error": exc.message, "setup": False}, None, exc.status
             )
         resp = _redirect("/cases")
-        _set_cookie(request, resp, cookie)
+        set_session_cookie(request, resp, cookie)
         return resp
 
     @site.page("/logout", "login", None, methods=("POST",), twin=False)
@@ -271,7 +271,7 @@ def register(site: Site) -> None:
             fmt if isinstance(fmt, str) and fmt else None,
             pick if isinstance(pick, str) and pick else None,
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return done
         return _redirect(f"/cases/{done['id']}")
 
@@ -322,12 +322,12 @@ def register(site: Site) -> None:
         errors = {k: [d.to_dict() for d in v if d.severity == "error"] for k, v in by_field.items()}
         errors = {k: v for k, v in errors.items() if v}
         if version is not None and not errors:
-            if "application/json" in request.headers.get("accept", ""):
+            if accepts_json(request):
                 return {"version": version, "diagnostics": {}}
             return _redirect(f"/cases/{cid}?version={version}")
         case, _, meta = ws.case(_p(p), cid)
         data = _edit_data(case, meta, actor, issue, form, errors)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             from fastapi.responses import JSONResponse
 
             return JSONResponse(
@@ -381,7 +381,7 @@ def register(site: Site) -> None:
         kind = form.pop("kind", "")
         form.pop("csrf", None)
         rid = await asyncio.to_thread(jobs.submit, _p(p), cid, kind, form)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": rid}
         return _redirect(f"/runs/{rid}")
 
@@ -435,7 +435,7 @@ def register(site: Site) -> None:
     async def cancel_run(request: Request, p: Principal | None) -> Any:
         rid = request.path_params["rid"]
         jobs.cancel(_p(p), rid)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": rid, "cancel": "requested"}
         return _redirect(f"/runs/{rid}")
 
@@ -512,7 +512,7 @@ def register(site: Site) -> None:
             form.get("url") or None,
             form.get("vkey") or None,
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return report
         return _redirect(f"/cases/{cid}/guarantees#witnesses")
 
@@ -521,7 +521,7 @@ def register(site: Site) -> None:
         cid = request.path_params["cid"]
         form = await _form(request)
         did = ws.create_draft(_p(p), cid, form.get("commitment", ""))
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did}
         return _redirect(f"/drafts/{did}")
 
@@ -574,7 +574,7 @@ def register(site: Site) -> None:
         ws.add_signature(
             _p(p), did, form.get("actor", ""), form.get("key", ""), form.get("sig", ""), role
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "signed": form.get("actor", "")}
         return _redirect(f"/drafts/{did}")
 
@@ -588,7 +588,7 @@ def register(site: Site) -> None:
             raise WebError("send the signed draft file and role party or mediator")
         text = (await upload.read()).decode("utf-8", "replace")
         added = ws.upload_signed(_p(p), did, text, str(role))
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "added": added}
         return _redirect(f"/drafts/{did}")
 
@@ -596,7 +596,7 @@ def register(site: Site) -> None:
     async def submit(request: Request, p: Principal | None) -> Any:
         did = request.path_params["did"]
         index = await asyncio.to_thread(ws.submit, _p(p), did)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "index": index}
         return _redirect(f"/drafts/{did}")
 
@@ -637,7 +637,7 @@ def register(site: Site) -> None:
             form.get("at") or None,
             form.get("proof") or None,
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"vkey": vkey}
         return _redirect(f"/cases/{cid}/keys")
 
@@ -645,24 +645,15 @@ def register(site: Site) -> None:
     async def key_message(request: Request, p: Principal | None) -> Any:
         # The bytes the key's holder signs to prove possession (the browser signs them
         # with its WebCrypto key, then posts the signature to /cases/{cid}/keys).
-        import base64
-
-        cid = request.path_params["cid"]
         form = await _form(request)
-        reg = await asyncio.to_thread(
-            ws.key_registration,
+        return await asyncio.to_thread(
+            ws.key_message,
             _p(p),
-            cid,
+            request.path_params["cid"],
             form.get("actor", ""),
             form.get("vkey") or None,
             form.get("public_key") or None,
         )
-        return {
-            "vkey": reg.key,
-            "action": reg.action,
-            "at": reg.at.isoformat().replace("+00:00", "Z"),
-            "message": base64.b64encode(ws.registration_message(reg)).decode(),
-        }
 
     @site.page("/ledger", "login", "ledger.html.j2")
     async def ledger(request: Request, p: Principal | None) -> Any:
@@ -767,18 +758,6 @@ def register(site: Site) -> None:
     @site.page("/admin/audit", "audit", "audit.html.j2")
     async def audit(request: Request, p: Principal | None) -> Any:
         return {"rows": ws.audit_log(_p(p))}
-
-
-def _set_cookie(request: Request, resp: Response, cookie: str) -> None:
-    resp.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
-        path="/",
-        max_age=12 * 3600,
-    )
 
 
 def _edit_data(

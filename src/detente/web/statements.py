@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detente.errors import CaseError, Diagnostic
 from detente.web.api import case_id_param, hex_id_param, operation, who
-from detente.web.app import Site
+from detente.web.app import Site, accepts_json
 from detente.web.compliance import PendingOut
 from detente.web.workspace import Principal
 
@@ -96,7 +96,7 @@ def register(site: Site) -> None:
         out = await asyncio.to_thread(
             ev.put_statements, _p(p), cid, f.filename or "", await f.read()
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return out
         return RedirectResponse(f"/cases/{cid}/statements", status_code=303)
 
@@ -118,7 +118,7 @@ def register(site: Site) -> None:
             f.get("note") or None,
             f.get("actor", ""),
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return out
         return RedirectResponse(f"/pending/{out['id']}", status_code=303)
 

@@ -979,6 +979,27 @@ class Workspace:
         """The exact bytes the key's holder signs to register it."""
         return _KEYREG_CONTEXT + reg.canonical()
 
+    def key_message(
+        self,
+        p: Principal,
+        case_id: str,
+        actor: str,
+        vkey: str | None,
+        raw_public: str | None,
+    ) -> dict[str, str]:
+        """What the key's holder signs to register it: ``{vkey, action, at, message}``.
+
+        ``message`` is the base64 of :meth:`registration_message`; ``at`` goes back with
+        the proof to :meth:`register_key` (the page and the API both answer this).
+        """
+        reg = self.key_registration(p, case_id, actor, vkey, raw_public)
+        return {
+            "vkey": reg.key,
+            "action": reg.action,
+            "at": reg.at.isoformat().replace("+00:00", "Z"),
+            "message": base64.b64encode(self.registration_message(reg)).decode(),
+        }
+
     def register_key(
         self,
         p: Principal,
