@@ -15,10 +15,15 @@ docs/web.md); the nav lists only what is registered.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -143,6 +148,63 @@ def accepts_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """Rendered bytes of a page, with their media type and entity tag."""
+
+    body: bytes
+    media_type: str
+    etag: str
+
+    def response(self, request: Request) -> Response:
+        """The page, or ``304 Not Modified`` when the client holds this version."""
+        if request.headers.get("if-none-match") == self.etag:
+            return Response(status_code=304, headers={"etag": self.etag})
+        return Response(self.body, media_type=self.media_type, headers={"etag": self.etag})
+
+
+class PageCache:
+    """Rendered pages by (page key, principal): a bounded LRU map.
+
+    A page is cached only under a key that changes whenever what it shows changes (a saved
+    case version never changes; a finished run never changes), and per principal (user
+    name, admin flag, CSRF token), because the layout shows who is asking and carries
+    the session's CSRF token. ``DETENTE_WEB_PAGE_CACHE=0`` turns it off.
+
+    Args:
+        size: Pages kept.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.enabled = os.environ.get("DETENTE_WEB_PAGE_CACHE", "1") != "0"
+        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> CachedPage | None:
+        """The cached page, marked recently used, or None."""
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, resp: Response) -> CachedPage:
+        """Keep a rendered response (200 only) and return it as a cached page."""
+        body = bytes(resp.body)
+        page = CachedPage(
+            body,
+            resp.media_type or "text/html",
+            '"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        )
+        if resp.status_code == 200:
+            with self._lock:
+                self._pages[key] = page
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        return page
+
+
 @dataclass
 class NavItem:
     """A nav entry: shown only when its capability registered pages."""
@@ -162,6 +224,7 @@ class Site:
         self.ws = ws
         self.jobs = jobs
         self.evidence = Evidence(ws, statements_embedder)
+        self.pages = PageCache()
         self.env = _env()
         self.nav_items: list[NavItem] = []
         self.case_nav_items: list[NavItem] = []
@@ -250,6 +313,7 @@ class Site:
         template: str | None,
         methods: tuple[str, ...] = ("GET",),
         twin: bool = True,
+        cache_key: Callable[[Request, Principal], Hashable | None] | None = None,
     ) -> Callable[
         [Callable[..., Awaitable[Any]]],
         Callable[..., Awaitable[Any]],
@@ -258,17 +322,38 @@ class Site:
 
         GET pages get a JSON twin at ``path + ".json"``; the handler's dict is the data of
         both. Other methods return a Response (usually a redirect) or a dict for JSON.
+
+        ``cache_key(request, p)``, when given, names everything the page shows apart from
+        who asks (a case version, a finished run, the roles that decide its buttons), or
+        None when it may not be cached (a run still going). The rendered bytes are then
+        kept per key and principal (see :class:`PageCache`): the guard runs on every
+        request, the handler and the template only on a miss.
         """
 
         def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             async def endpoint(request: Request) -> Response:
                 p = await self.guard(request, action, self.case_of)
+                key: Hashable | None = None
+                if cache_key is not None and p is not None and self.pages.enabled:
+                    key = cache_key(request, p)
+                    if key is not None:
+                        as_json = wants_json(request) or template is None
+                        key = (key, as_json, request.url.path, request.url.query,
+                               p.username, p.is_admin, p.csrf)  # fmt: skip
+                        hit = self.pages.get(key)
+                        if hit is not None:
+                            return hit.response(request)
                 out = await fn(request, p)
                 if isinstance(out, Response):
                     return out
+                resp: Response
                 if wants_json(request) or template is None:
-                    return JSONResponse(_jsonable(out))
-                return self.render(request, template, out, p)
+                    resp = JSONResponse(_jsonable(out))
+                else:
+                    resp = self.render(request, template, out, p)
+                if key is not None:
+                    return self.pages.put(key, resp).response(request)
+                return resp
 
             paths = [path]
             if twin and "GET" in methods:
@@ -375,13 +460,18 @@ class _Limits:
             return msg
 
         started = False
+        t0 = time.perf_counter()
 
         async def send_headers(msg: Message) -> None:
             nonlocal started
             if msg["type"] == "http.response.start":
                 started = True
                 hs = list(msg.get("headers") or [])
+                # Server-side time to the response's headers (W3C Server Timing): what the
+                # server spent, apart from the network and the client's own queueing.
+                ms = (time.perf_counter() - t0) * 1000
                 hs += [
+                    (b"server-timing", f"app;dur={ms:.2f}".encode()),
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),

@@ -275,7 +275,30 @@ def register(site: Site) -> None:
             return done
         return _redirect(f"/cases/{done['id']}")
 
-    @site.page("/cases/{cid}", "read", "case.html.j2")
+    def case_key(request: Request, p: Principal) -> Any:
+        # A saved version never changes; the buttons follow the roles and token scope.
+        cid = request.path_params["cid"]
+        version = _int_arg(request, "version")
+        if version is None:
+            row = ws.db.one("SELECT MAX(version) FROM web_case_versions WHERE case_id = ?", (cid,))
+            version = row[0] if row else None
+        if version is None:
+            return None
+        return ("case", cid, int(version), p.scope, tuple(sorted(ws.roles(p.username, cid))))
+
+    def run_key(request: Request, p: Principal) -> Any:
+        # A finished run never changes; one still going shows live progress: not cached.
+        rid = request.path_params["rid"]
+        row = ws.db.one("SELECT status, case_id FROM web_runs WHERE id = ?", (rid,))
+        st = jobs.state(rid)
+        if row is None or row[0] in ("queued", "running"):
+            return None
+        if st is not None and st.status in ("queued", "running"):
+            return None
+        roles = tuple(sorted(ws.roles(p.username, str(row[1]))))
+        return ("run", rid, str(row[0]), p.scope, roles)
+
+    @site.page("/cases/{cid}", "read", "case.html.j2", cache_key=case_key)
     async def case_page(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
         cid = request.path_params["cid"]
@@ -385,7 +408,7 @@ def register(site: Site) -> None:
             return {"id": rid}
         return _redirect(f"/runs/{rid}")
 
-    @site.page("/runs/{rid}", "read", "run.html.j2")
+    @site.page("/runs/{rid}", "read", "run.html.j2", cache_key=run_key)
     async def run_page(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
         run = jobs.get(pp, request.path_params["rid"])
