@@ -367,6 +367,8 @@ def _evidence_flows(chromium: Any, site: Served, shots: Path, events: Path, inde
     p.wait_for_function("window.detenteCharts && window.detenteCharts.done", timeout=30000)
     assert p.locator("#verdicts tbody tr").count() == 16
     assert "AFG" in p.inner_text("#trust")
+    p.locator(f"#commitment-{index}").scroll_into_view_if_needed()
+    p.evaluate(f"document.getElementById('commitment-{index}').scrollIntoView()")
     med.shot("compliance")
 
     # Review a statement's proposed relation: a signed statement_review entry.
