@@ -127,6 +127,7 @@ def test_hostile_statement_text_is_escaped(world: tuple[Served, Any, str]) -> No
                 "date": "2025-11-07",
                 "citation": "test",
                 "medium": "statement",
+                "url": "javascript:alert(2)",
                 "text": "<script>alert(1)</script> Pakistan rejects the proposal.",
                 "recorded_by": "analyst",
             }
@@ -140,6 +141,7 @@ def test_hostile_statement_text_is_escaped(world: tuple[Served, Any, str]) -> No
     html = s.client("obs").get(f"/cases/{CASE_ID}/statements", headers={"Accept": "text/html"})
     assert "<script>alert(1)</script>" not in html.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.text
+    assert 'href="javascript:' not in html.text  # only http(s) sources become links
 
 
 def test_bad_statements_file_is_located(world: tuple[Served, Any, str]) -> None:
