@@ -17,6 +17,19 @@ workspace, imports the Istanbul case, runs one forecast, then:
    that reports draws done (the first chunk of 5,000 draws); the sweep is then cancelled.
    Median of ``--sweeps`` (5) submissions.
 
+3. **Where the time goes.** Every response carries ``Server-Timing: app;dur=<ms>`` (the
+   server's time to the response's headers); the bench reports its p50/p95 beside the
+   latency the client saw, so what is server work and what is queueing (in the client or
+   on the shared cores) can be told apart.
+
+Each read phase runs twice: on a server with the page cache off
+(``DETENTE_WEB_PAGE_CACHE=0``: every request builds and renders its page, as before the
+cache) and on one with it on (rendered bytes per case version and principal), and the
+cached server is read both by the single-process client and by ``--procs`` (4) client
+processes sharing the 50 clients (a cheaper client: one asyncio loop in one process on
+the same cores is itself a bottleneck). Each row has its own static-file baseline from the
+same server and client.
+
 The machine is shared and noisy: compare the ratios, not the absolute numbers.
 """
 
@@ -25,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import socket
@@ -48,7 +62,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(tmp: Path) -> tuple[subprocess.Popen[str], str]:
+def start(tmp: Path, page_cache: bool = True) -> tuple[subprocess.Popen[str], str]:
+    tmp.mkdir(parents=True, exist_ok=True)
     pw = tmp / "pw"
     pw.write_text(PASSWORD, encoding="utf-8")
     port = free_port()
@@ -67,6 +82,7 @@ def start(tmp: Path) -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, "DETENTE_WEB_PAGE_CACHE": "1" if page_cache else "0"},
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -105,11 +121,21 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-async def load(
-    url: str, token: str, paths: list[str], clients: int, total: int
+def _server_ms(header: str | None) -> float | None:
+    if not header or "dur=" not in header:
+        return None
+    return float(header.split("dur=", 1)[1].split(",")[0].split(";")[0])
+
+
+async def _load_raw(
+    url: str, token: str, paths: list[str], clients: int, total: int, offset: int = 0
 ) -> dict[str, object]:
-    """``clients`` concurrent readers cycling through ``paths`` until ``total`` requests."""
+    """``clients`` concurrent readers cycling through ``paths`` until ``total`` requests.
+
+    Returns raw samples: per path the client-side latencies and the server's own times.
+    """
     lat: dict[str, list[float]] = {p: [] for p in paths}
+    srv: dict[str, list[float]] = {p: [] for p in paths}
     errors = 0
     counter = iter(range(total))
 
@@ -120,7 +146,7 @@ async def load(
             headers={"Authorization": f"Bearer {token}", "Accept": "text/html"},
             timeout=60,
         ) as c:
-            mine = k  # each client starts on a different page, then alternates
+            mine = k + offset  # each client starts on a different page, then alternates
             for _ in counter:
                 path = paths[mine % len(paths)]
                 mine += 1
@@ -130,17 +156,54 @@ async def load(
                 if r.status_code != 200:
                     errors += 1
                 lat[path].append(dt)
+                ms = _server_ms(r.headers.get("server-timing"))
+                if ms is not None:
+                    srv[path].append(ms / 1000)
 
-    t0 = time.perf_counter()
+    t0 = time.time()
     await asyncio.gather(*(client(k) for k in range(clients)))
-    wall = time.perf_counter() - t0
+    return {"start": t0, "end": time.time(), "errors": errors, "lat": lat, "srv": srv}
+
+
+def _proc(args: tuple[str, str, list[str], int, int, int]) -> dict[str, object]:
+    return asyncio.run(_load_raw(*args))
+
+
+def load(
+    url: str, token: str, paths: list[str], clients: int, total: int, procs: int = 1
+) -> dict[str, object]:
+    """The read phase with its clients spread over ``procs`` client processes.
+
+    Throughput is the requests over the span from the first process's start of load to
+    the last one's end (process start-up is not counted).
+    """
+    if procs <= 1:
+        parts = [asyncio.run(_load_raw(url, token, paths, clients, total))]
+    else:
+        jobs = [
+            (url, token, paths, clients // procs + (k < clients % procs),
+             total // procs + (k < total % procs), k)
+            for k in range(procs)
+        ]  # fmt: skip
+        with multiprocessing.get_context("spawn").Pool(procs) as pool:
+            parts = pool.map(_proc, jobs)
+    wall = max(float(p["end"]) for p in parts) - min(float(p["start"]) for p in parts)  # type: ignore[arg-type]
+    lat = {p: [x for part in parts for x in part["lat"][p]] for p in paths}  # type: ignore[index]
+    srv = {p: [x for part in parts for x in part["srv"][p]] for p in paths}  # type: ignore[index]
     return {
         "requests": total,
+        "procs": procs,
         "seconds": wall,
         "throughput": total / wall,
-        "errors": errors,
+        "errors": sum(int(p["errors"]) for p in parts),  # type: ignore[call-overload]
         "pages": {
-            p: {"n": len(v), "p50_ms": 1000 * pct(v, 0.5), "p95_ms": 1000 * pct(v, 0.95)}
+            p: {
+                "n": len(v),
+                "p50_ms": 1000 * pct(v, 0.5),
+                "p95_ms": 1000 * pct(v, 0.95),
+                "server_p50_ms": 1000 * pct(srv[p], 0.5) if srv[p] else None,
+                "server_p95_ms": 1000 * pct(srv[p], 0.95) if srv[p] else None,
+            }
             for p, v in lat.items()
         },
     }
@@ -172,51 +235,69 @@ def first_progress(url: str, token: str, case: str) -> dict[str, float]:
     return {"first_event_s": first, "first_draws_s": first_done}
 
 
+def _row(label: str, res: dict[str, object], path: str, base_p95: float) -> str:
+    v = res["pages"][path]  # type: ignore[index]
+    return (
+        f"  {label:<34} {res['throughput']:6.0f} req/s  p50 {v['p50_ms']:7.1f} ms  "
+        f"p95 {v['p95_ms']:7.1f} ms ({v['p95_ms'] / base_p95:4.2f}x static)  server p50 "
+        f"{v['server_p50_ms']:6.2f} ms  p95 {v['server_p95_ms']:6.2f} ms  errors {res['errors']}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--sweeps", type=int, default=5)
+    ap.add_argument("--procs", type=int, default=4, help="client processes for the cheap client")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.clients, args.requests, args.sweeps = 10, 200, 1
+    load0 = os.getloadavg()[0]
+    results: dict[str, dict[str, object]] = {}
+    sse: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="detente-web-bench-") as tmp:
-        proc, url = start(Path(tmp))
-        try:
-            token, case, rid = setup(url)
-            pages = [f"/cases/{case}", f"/runs/{rid}"]
-            for p in pages:  # the first read of a version computes its view
-                httpx.get(url + p, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            base = asyncio.run(load(url, token, ["/static/style.css"], args.clients, args.requests))
-            read = asyncio.run(load(url, token, pages, args.clients, args.requests))
-            sse = [first_progress(url, token, case) for _ in range(args.sweeps)]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        for cache in (False, True):
+            proc, url = start(Path(tmp) / ("cached" if cache else "uncached"), cache)
+            try:
+                token, case, rid = setup(url)
+                pages = [f"/cases/{case}", f"/runs/{rid}"]
+                for p in pages:  # the first read of a version computes its view
+                    httpx.get(url + p, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                runs = [(1, "1proc")] + ([(args.procs, f"{args.procs}procs")] if cache else [])
+                for procs, tag in runs:
+                    name = ("cached" if cache else "uncached") + "-" + tag
+                    results[name + "-static"] = load(
+                        url, token, ["/static/style.css"], args.clients, args.requests, procs
+                    )
+                    results[name] = load(url, token, pages, args.clients, args.requests, procs)
+                if cache:
+                    sse = [first_progress(url, token, case) for _ in range(args.sweeps)]
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
     print(
         f"# web bench  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}"
-        f"  load average {os.getloadavg()[0]:.1f}  cpus {os.cpu_count()}"
+        f"  load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+        f"  cpus {os.cpu_count()}"
     )
     print(f"{args.clients} clients, {args.requests} requests per phase")
-    b = base["pages"]["/static/style.css"]  # type: ignore[index]
-    print(
-        f"baseline static file: {base['throughput']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, "
-        f"p95 {b['p95_ms']:.1f} ms, errors {base['errors']}"
-    )
-    print(f"case + run pages:     {read['throughput']:.0f} req/s, errors {read['errors']}")
-    for p, v in read["pages"].items():  # type: ignore[union-attr]
-        print(
-            f"  {p}: n {v['n']}, p50 {v['p50_ms']:.1f} ms, p95 {v['p95_ms']:.1f} ms "
-            f"(p95 {v['p95_ms'] / b['p95_ms']:.1f}x the static file's)"
-        )
+    for name in ("uncached-1proc", "cached-1proc", f"cached-{args.procs}procs"):
+        base = results[name + "-static"]
+        b = base["pages"]["/static/style.css"]  # type: ignore[index]
+        print(f"{name}:")
+        print(_row("static file (baseline)", base, "/static/style.css", b["p95_ms"]))
+        res = results[name]
+        for p in res["pages"]:  # type: ignore[attr-defined]
+            print(_row(p.split("/")[1] + " page", res, p, b["p95_ms"]))
     fe = statistics.median(s["first_event_s"] for s in sse)
     fd = statistics.median(s["first_draws_s"] for s in sse)
     print(
         f"100,000-draw sweep, median of {len(sse)}: first progress event {fe * 1000:.0f} ms "
         f"after submitting; first event with draws done {fd * 1000:.0f} ms"
     )
-    print("raw:", json.dumps({"baseline": base, "pages": read, "sweeps": sse}))
+    print("raw:", json.dumps({"results": results, "sweeps": sse}))
 
 
 if __name__ == "__main__":

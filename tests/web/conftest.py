@@ -71,11 +71,16 @@ class Served:
         self.ws.close()
 
 
+STATEMENTS_EMBEDDER = "none"
+"""The tests code statements with the rules and the logistic model alone: fitting the
+embedding model takes a minute of CPU per process (the server default is ``auto``)."""
+
+
 def serve(location: str | Path, istanbul: Path) -> Served:
     """Start uvicorn on a free port over ``location`` with the test accounts and the case."""
     ws = Workspace(location)
     ws.create_admin("admin", PASSWORD)
-    app = create_app(ws, threads=2)
+    app = create_app(ws, threads=2, statements_embedder=STATEMENTS_EMBEDDER)
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"

@@ -6,6 +6,10 @@ and watch the progress bar reach 100%, sign a commitment in the browser as a par
 download the receipt and verify it, log out. Every request that is not to the server is
 aborted and recorded; the pages must make none and log no error (a CSP violation is one).
 
+Then, on the same server: a mediator imports an events file and signs its dataset record,
+records a commitment's verdicts, and reviews a statement, each signed in the browser over
+the exact bytes the server shows. Every flow runs on SQLite and on PostgreSQL.
+
 Screenshots for docs/web.md: ``DETENTE_SCREENSHOTS=docs/web pytest tests/web/test_web_browser.py``.
 """
 
@@ -21,18 +25,49 @@ from typing import Any
 import pytest
 
 from tests.report.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.web.conftest import CASE_ID, COMMITMENT, PASSWORD, Served, serve
+from tests.web.conftest import (
+    CASE_ID,
+    COMMITMENT,
+    PASSWORD,
+    Served,
+    new_signer,
+    serve,
+    sign_via_api,
+)
+from tests.web.test_web_compliance import ttp_commitment
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, istanbul_case_path: Path) -> Iterator[Served]:
-    s = serve(tmp_path_factory.mktemp("browser") / "workspace", istanbul_case_path)
-    try:
-        yield s
-    finally:
-        s.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    istanbul_case_path: Path,
+) -> Iterator[Served]:
+    """The same flows on both backends: a SQLite folder, then a PostgreSQL database.
+
+    Module-scoped, so the flows of one backend share one server; the ledger's guard state
+    and the throwaway PostgreSQL server's fsync setting are set here for its lifetime
+    (the per-test fixture of tests/conftest.py comes too late for a module's server).
+    """
+    from detente.ledger.guard import STATE_ENV
+    from detente.ledger.postgres import UNSAFE_FSYNC_ENV
+
+    tmp = tmp_path_factory.mktemp("browser")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(STATE_ENV, str(tmp / "checkpoint-state"))
+        mp.setenv(UNSAFE_FSYNC_ENV, "1")
+        location: str | Path = (
+            request.getfixturevalue("pg_server").new_database()
+            if request.param == "postgres"
+            else tmp / "workspace"
+        )
+        s = serve(location, istanbul_case_path)
+        try:
+            yield s
+        finally:
+            s.stop()
 
 
 def in_chromium(fn: Callable[[Any], None]) -> None:
@@ -71,8 +106,9 @@ def in_chromium(fn: Callable[[Any], None]) -> None:
 class Tab:
     """A browser context for one person, offline except for the server."""
 
-    def __init__(self, browser: Any, base: str, shots: Path) -> None:
+    def __init__(self, browser: Any, base: str, shots: Path, backend: str = "sqlite") -> None:
         self.base = base
+        self.base_backend = backend
         self.shots = shots
         self.ctx = browser.new_context(
             viewport={"width": 1200, "height": 900}, accept_downloads=True
@@ -103,6 +139,8 @@ class Tab:
         p.wait_for_url(re.compile(r".*/cases$"))
 
     def shot(self, name: str) -> None:
+        if self.base_backend != "sqlite":
+            return  # the docs' screenshots come from the SQLite run
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=False)
 
     def clean(self) -> None:
@@ -126,7 +164,7 @@ def test_main_flows_in_chromium(site: Served, shots: Path, assets: Path, tmp_pat
 
 
 def _main_flows(chromium: Any, site: Served, shots: Path, assets: Path, tmp_path: Path) -> None:
-    ana = Tab(chromium, site.url, shots)
+    ana = Tab(chromium, site.url, shots, _backend(site))
     ana.go("/login")
     ana.shot("login")
     ana.login("ana")
@@ -188,7 +226,7 @@ def _main_flows(chromium: Any, site: Served, shots: Path, assets: Path, tmp_path
         .post(f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": COMMITMENT})
         .json()["id"]
     )
-    afg = Tab(chromium, site.url, shots)
+    afg = Tab(chromium, site.url, shots, _backend(site))
     afg.login("afg")
     p = afg.go(f"/cases/{CASE_ID}/keys")
     p.click("#newkey-AFG")
@@ -207,7 +245,7 @@ def _main_flows(chromium: Any, site: Served, shots: Path, assets: Path, tmp_path
     assert stored == [(vkey,)]  # the server holds the public key only
 
     # The mediator countersigns in its browser and appends; then the receipt is verified.
-    med = Tab(chromium, site.url, shots)
+    med = Tab(chromium, site.url, shots, _backend(site))
     med.login("med")
     p = med.go(f"/cases/{CASE_ID}/keys")
     p.click("#newkey-TUR")
@@ -256,3 +294,93 @@ def _without_js(chromium: Any, site: Served) -> None:
     page.goto(site.url + f"/cases/{CASE_ID}/guarantees")
     assert "The log" in page.inner_text("main")
     ctx.close()
+
+
+def _backend(site: Served) -> str:
+    return "postgres" if site.ws.db.postgres else "sqlite"
+
+
+def test_compliance_and_statements_in_chromium(
+    site: Served, shots: Path, data_dir: Path, istanbul_case_path: Path
+) -> None:
+    # Set up over the API: the TTP commitment in the ledger, metrics, statements.
+    repo = istanbul_case_path.parents[2]
+    med = site.client("med")
+    did = med.post(
+        f"/api/v1/cases/{CASE_ID}/drafts", json={"commitment": ttp_commitment(repo)}
+    ).json()["id"]
+    assert sign_via_api(site, "afg", did, "party", "AFG", new_signer("AFG")).status_code == 200
+    assert sign_via_api(site, "med", did, "mediator", "QAT", new_signer("QAT")).status_code == 200
+    index = med.post(f"/api/v1/drafts/{did}/submit").json()["index"]
+    r = med.post(
+        f"/api/v1/cases/{CASE_ID}/metrics",
+        json={
+            "filename": "metrics.yaml",
+            "text": (repo / "examples/istanbul-2025/metrics.yaml").read_text("utf-8"),
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = site.client("ana").post(
+        f"/api/v1/cases/{CASE_ID}/statements",
+        json={
+            "filename": "statements.yaml",
+            "text": (repo / "examples/istanbul-2025/statements.yaml").read_text("utf-8"),
+        },
+    )
+    assert r.status_code == 201, r.text
+    events = data_dir / "ucdp" / "ged231-sample.csv"
+    in_chromium(lambda b: _evidence_flows(b, site, shots, events, int(index)))
+
+
+def _sign_pending(tab: Tab) -> None:
+    p = tab.page
+    p.wait_for_url(re.compile(r".*/pending/[0-9a-f]+$"))
+    p.click("#sign-pending")
+    p.wait_for_selector("#pending-done", timeout=60000)
+
+
+def _evidence_flows(chromium: Any, site: Served, shots: Path, events: Path, index: int) -> None:
+    med = Tab(chromium, site.url, shots, _backend(site))
+    med.login("med")
+    p = med.go(f"/cases/{CASE_ID}/keys")
+    p.click("#newkey-QAT")
+    p.wait_for_selector(".js-result[data-vkey]")
+
+    # Import an events file: the server reads it, shows the record's bytes, QAT signs.
+    p = med.go(f"/cases/{CASE_ID}/compliance")
+    p.set_input_files("#events-file", str(events))
+    p.fill("#events-version", "23.1")
+    p.select_option("#events-actor", "QAT")
+    p.click("#events-import")
+    _sign_pending(med)
+
+    # The commitment checked period by period, with the brief's chart; record the verdicts.
+    p = med.go(f"/cases/{CASE_ID}/compliance")
+    p.wait_for_function("window.detenteCharts && window.detenteCharts.done", timeout=30000)
+    state = p.evaluate("window.detenteCharts")
+    assert state["ok"] == state["total"] >= 1 and state["failed"] == 0, state
+    assert p.locator(f"#commitment-{index} table.periods tbody tr").count() == 16
+    p.select_option(f"#verdict-actor-{index}", "QAT")
+    p.click(f"#record-{index}")
+    _sign_pending(med)
+    p = med.go(f"/cases/{CASE_ID}/compliance")
+    p.wait_for_function("window.detenteCharts && window.detenteCharts.done", timeout=30000)
+    assert p.locator("#verdicts tbody tr").count() == 16
+    assert "AFG" in p.inner_text("#trust")
+    p.locator(f"#commitment-{index}").scroll_into_view_if_needed()
+    p.evaluate(f"document.getElementById('commitment-{index}').scrollIntoView()")
+    med.shot("compliance")
+
+    # Review a statement's proposed relation: a signed statement_review entry.
+    p = med.go(f"/cases/{CASE_ID}/statements")
+    box = p.locator("#statement-afg-unrelated")
+    assert "misrepresents" in box.locator(".relation").inner_text()
+    box.locator("select[name=actor]").select_option("QAT")
+    p.click("#review-afg-unrelated")
+    _sign_pending(med)
+    p = med.go(f"/cases/{CASE_ID}/statements")
+    reviews = p.locator("#statement-afg-unrelated .reviews").inner_text()
+    assert "accept → misrepresents, by QAT" in reviews, reviews
+    p.locator("#statement-afg-unrelated").scroll_into_view_if_needed()
+    med.shot("statements")
+    med.clean()

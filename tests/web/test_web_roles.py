@@ -16,7 +16,15 @@ from starlette.routing import Mount
 
 from detente.web.app import ROUTES
 from detente.web.auth import PERMISSIONS
-from tests.web.conftest import CASE_ID, Served, appended_entry, wait_run
+from tests.conftest import REPO
+from tests.web.conftest import (
+    CASE_ID,
+    Served,
+    appended_entry,
+    new_signer,
+    register_via_api,
+    wait_run,
+)
 
 # Who may take each action ("party" is any party:<actor>; admin is the account flag).
 MATRIX: dict[str, set[str]] = {
@@ -30,6 +38,13 @@ MATRIX: dict[str, set[str]] = {
     "sign_or_countersign": {"party", "mediator"},
     "submit": {"mediator"},
     "register_key": {"party", "mediator"},
+    "metrics": {"analyst", "mediator"},
+    "import_events": {"mediator"},
+    "record_verdict": {"mediator"},
+    "record_statement": {"analyst", "mediator"},
+    "review_statement": {"mediator"},
+    "sign_record": {"mediator"},
+    "collect_witness": {"mediator", "admin"},
     "accounts": {"admin"},
     "audit": {"admin"},
 }
@@ -135,6 +150,29 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/runs/{rid}/brief.html"): "read",
     ("POST", "/runs/{rid}/cancel"): "run",
     ("GET", "/runs/{rid}/events"): "read",
+    ("GET", "/api/v1/cases/{cid}/compliance"): "read",
+    ("POST", "/api/v1/cases/{cid}/metrics"): "metrics",
+    ("POST", "/api/v1/cases/{cid}/events"): "import_events",
+    ("POST", "/api/v1/cases/{cid}/verdicts"): "record_verdict",
+    ("GET", "/api/v1/cases/{cid}/statements"): "read",
+    ("POST", "/api/v1/cases/{cid}/statements"): "record_statement",
+    ("POST", "/api/v1/statements/{sid}/reviews"): "review_statement",
+    ("GET", "/api/v1/pending/{pid}"): "read",
+    ("POST", "/api/v1/pending/{pid}/signatures"): "sign_record",
+    ("POST", "/api/v1/cases/{cid}/witness"): "collect_witness",
+    ("GET", "/cases/{cid}/compliance"): "read",
+    ("GET", "/cases/{cid}/compliance.json"): "read",
+    ("POST", "/cases/{cid}/compliance/metrics"): "metrics",
+    ("POST", "/cases/{cid}/compliance/events"): "import_events",
+    ("POST", "/cases/{cid}/compliance/verdicts"): "record_verdict",
+    ("GET", "/cases/{cid}/statements"): "read",
+    ("GET", "/cases/{cid}/statements.json"): "read",
+    ("POST", "/cases/{cid}/statements"): "record_statement",
+    ("POST", "/statements/{sid}/review"): "review_statement",
+    ("GET", "/pending/{pid}"): "read",
+    ("GET", "/pending/{pid}.json"): "read",
+    ("POST", "/pending/{pid}/sign"): "sign_record",
+    ("POST", "/cases/{cid}/guarantees/witness"): "collect_witness",
     ("GET", "/static/{path}"): "public",
     ("GET", "/vendor/{path}"): "public",
 }
@@ -176,7 +214,19 @@ def ids(served: Served) -> dict[str, str]:
     wait_run(ana, rid)
     did, index = appended_entry(served)
     tid = served.client("ana").post("/api/v1/tokens", json={"name": "t"}).json()["id"]
+    text = (REPO / "examples" / "istanbul-2025" / "statements.yaml").read_text("utf-8")
+    sid = ana.post(
+        f"/api/v1/cases/{CASE_ID}/statements", json={"filename": "s.yaml", "text": text}
+    ).json()["id"]
+    med = served.client("med")
+    assert register_via_api(med, "QAT", new_signer("QAT")).status_code == 201
+    pid = med.post(
+        f"/api/v1/statements/{sid}/reviews",
+        json={"statement": "afg-unrelated", "decision": "accept", "actor": "QAT"},
+    ).json()["id"]
     return {
+        "sid": sid,
+        "pid": pid,
         "cid": CASE_ID,
         "rid": rid,
         "did": did,

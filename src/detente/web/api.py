@@ -13,14 +13,13 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from detente.web.app import ROUTES, SESSION_COOKIE, Site
-from detente.web.jobs import KINDS
+from detente.web.app import ROUTES, SESSION_COOKIE, Site, set_session_cookie
 from detente.web.workspace import Principal
 
-__all__ = ["ErrorBody", "register"]
+__all__ = ["ErrorBody", "case_id_param", "hex_id_param", "operation", "register", "who"]
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$"
 HEX = r"^[0-9a-f]{1,64}$"
@@ -280,6 +279,22 @@ class LedgerOut(BaseModel):
     witness_cosignatures: list[str]
 
 
+class WitnessIn(_In):
+    """Optionally a witness to add (its C2SP tlog-witness URL and cosignature/v1 key)."""
+
+    url: str | None = Field(default=None, max_length=500)
+    vkey: str | None = Field(default=None, max_length=400)
+
+
+class WitnessReport(BaseModel):
+    """What collecting cosignatures on the latest checkpoint gave."""
+
+    size: int
+    cosigned_by: list[str]
+    failed: dict[str, str]
+    stored: int
+
+
 class VerifyIn(_In):
     """A receipt (C2SP tlog-proof text)."""
 
@@ -377,9 +392,13 @@ def _hex_id() -> Any:
     return Path(pattern=HEX, max_length=64, description="A run, draft or token id.")
 
 
-def register(site: Site) -> None:
-    """Add the ``/api/v1`` operations."""
-    app, ws, jobs = site.app, site.ws, site.jobs
+def operation(site: Site) -> Callable[..., Callable[[Any], Any]]:
+    """``op(method, path, action, **kw)``: an ``/api/v1`` route behind the guard.
+
+    The route is entered in :data:`~detente.web.app.ROUTES` with its action (the role
+    matrix), answers the shared error responses, and finds the principal in
+    ``request.state.principal`` (see :func:`who`). Capabilities' modules use it too.
+    """
 
     def need(action: str) -> Callable[..., Any]:
         async def dep(request: Request) -> Principal | None:
@@ -392,26 +411,40 @@ def register(site: Site) -> None:
     def op(method: str, path: str, action: str, **kw: Any) -> Callable[[Any], Any]:
         ROUTES[(method, path)] = action
         kw.setdefault("responses", _ERRORS)
-        return app.api_route(path, methods=[method], dependencies=[Depends(need(action))], **kw)
+        return site.app.api_route(
+            path, methods=[method], dependencies=[Depends(need(action))], **kw
+        )
 
-    def who(request: Request) -> Principal:
-        p: Principal = request.state.principal
-        return p
+    return op
+
+
+def who(request: Request) -> Principal:
+    """The guarded request's principal."""
+    p: Principal = request.state.principal
+    return p
+
+
+def case_id_param() -> Any:
+    """The ``{cid}`` path parameter."""
+    return _case_id()
+
+
+def hex_id_param() -> Any:
+    """A ``{rid}``, ``{did}``, ``{pid}`` or ``{sid}`` path parameter."""
+    return _hex_id()
+
+
+def register(site: Site) -> None:
+    """Add the ``/api/v1`` operations."""
+    app, ws, jobs = site.app, site.ws, site.jobs
+    op = operation(site)
 
     @op("POST", "/api/v1/login", "public", response_model=LoginOut, tags=["session"])
     async def api_login(body: LoginIn, request: Request) -> Any:
         client = request.client.host if request.client else "?"
         cookie, p = await asyncio.to_thread(ws.login, body.username, body.password, client)
         resp = JSONResponse({"username": p.username, "admin": p.is_admin, "csrf": p.csrf})
-        resp.set_cookie(
-            SESSION_COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            path="/",
-            secure=request.url.scheme == "https",
-            max_age=12 * 3600,
-        )
+        set_session_cookie(request, resp, cookie)
         return resp
 
     @op("POST", "/api/v1/logout", "login", response_model=Done, tags=["session"])
@@ -591,17 +624,9 @@ def register(site: Site) -> None:
         tags=["guarantees"],
     )
     async def api_key_message(body: KeyMessageIn, request: Request, cid: str = _case_id()) -> Any:
-        import base64
-
-        reg = await asyncio.to_thread(
-            ws.key_registration, who(request), cid, body.actor, body.vkey, body.public_key
+        return await asyncio.to_thread(
+            ws.key_message, who(request), cid, body.actor, body.vkey, body.public_key
         )
-        return {
-            "vkey": reg.key,
-            "action": reg.action,
-            "at": reg.at.isoformat().replace("+00:00", "Z"),
-            "message": base64.b64encode(ws.registration_message(reg)).decode(),
-        }
 
     @op("GET", "/api/v1/ledger", "login", response_model=LedgerOut, tags=["guarantees"])
     async def api_ledger(request: Request) -> Any:
@@ -631,6 +656,18 @@ def register(site: Site) -> None:
     )
     async def api_receipt(request: Request, index: int = Path(ge=0, le=2**62)) -> Any:
         return PlainTextResponse(ws.receipt(who(request), index)[0])
+
+    @op(
+        "POST",
+        "/api/v1/cases/{cid}/witness",
+        "collect_witness",
+        response_model=WitnessReport,
+        tags=["guarantees"],
+    )
+    async def api_witness(body: WitnessIn, request: Request, cid: str = _case_id()) -> Any:
+        return await asyncio.to_thread(
+            ws.collect_cosignatures, who(request), cid, body.url, body.vkey
+        )
 
     @op(
         "POST", "/api/v1/cases/{cid}/verify", "read", response_model=VerdictOut, tags=["guarantees"]
@@ -712,4 +749,3 @@ def register(site: Site) -> None:
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
-    _ = (KINDS, Response)

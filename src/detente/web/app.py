@@ -15,10 +15,15 @@ docs/web.md); the nav lists only what is registered.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -42,10 +47,20 @@ from detente.errors import (
     StorageError,
     VerificationError,
 )
+from detente.web.evidence import Evidence
 from detente.web.jobs import JobBoard
 from detente.web.workspace import Forbidden, NotFound, Principal, Unauthorized, WebError, Workspace
 
-__all__ = ["CSP", "MAX_BODY", "PAGE_MODULES", "ROUTES", "Site", "create_app"]
+__all__ = [
+    "CSP",
+    "MAX_BODY",
+    "PAGE_MODULES",
+    "ROUTES",
+    "Site",
+    "accepts_json",
+    "create_app",
+    "set_session_cookie",
+]
 
 MAX_BODY = 4_000_000
 """Largest request body accepted (bytes); larger ones get 413 before they are read."""
@@ -61,7 +76,12 @@ vega-embed set ``style`` attributes on the charts they draw."""
 
 SESSION_COOKIE = "detente_session"
 
-PAGE_MODULES: tuple[str, ...] = ("detente.web.pages", "detente.web.api")
+PAGE_MODULES: tuple[str, ...] = (
+    "detente.web.pages",
+    "detente.web.api",
+    "detente.web.compliance",
+    "detente.web.statements",
+)
 """Modules whose ``register(site)`` adds pages, API operations and nav entries. A new
 capability (compliance, statements) adds its module here; see docs/web.md."""
 
@@ -106,6 +126,85 @@ def wants_json(request: Request) -> bool:
     )
 
 
+def set_session_cookie(request: Request, resp: Response, cookie: str) -> None:
+    """Set the signed session cookie: HttpOnly, SameSite=Strict, Secure behind TLS.
+
+    Behind TLS means the request came over https, or a reverse proxy says so with
+    ``X-Forwarded-Proto: https`` (docs/web.md). The page login and the API login share it.
+    """
+    resp.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
+        path="/",
+        max_age=12 * 3600,
+    )
+
+
+def accepts_json(request: Request) -> bool:
+    """Whether a form post asked for JSON (scripts, fetch) rather than a redirect."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """Rendered bytes of a page, with their media type and entity tag."""
+
+    body: bytes
+    media_type: str
+    etag: str
+
+    def response(self, request: Request) -> Response:
+        """The page, or ``304 Not Modified`` when the client holds this version."""
+        if request.headers.get("if-none-match") == self.etag:
+            return Response(status_code=304, headers={"etag": self.etag})
+        return Response(self.body, media_type=self.media_type, headers={"etag": self.etag})
+
+
+class PageCache:
+    """Rendered pages by (page key, principal): a bounded LRU map.
+
+    A page is cached only under a key that changes whenever what it shows changes (a saved
+    case version never changes; a finished run never changes), and per principal (user
+    name, admin flag, CSRF token), because the layout shows who is asking and carries
+    the session's CSRF token. ``DETENTE_WEB_PAGE_CACHE=0`` turns it off.
+
+    Args:
+        size: Pages kept.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.enabled = os.environ.get("DETENTE_WEB_PAGE_CACHE", "1") != "0"
+        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> CachedPage | None:
+        """The cached page, marked recently used, or None."""
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, resp: Response) -> CachedPage:
+        """Keep a rendered response (200 only) and return it as a cached page."""
+        body = bytes(resp.body)
+        page = CachedPage(
+            body,
+            resp.media_type or "text/html",
+            '"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        )
+        if resp.status_code == 200:
+            with self._lock:
+                self._pages[key] = page
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        return page
+
+
 @dataclass
 class NavItem:
     """A nav entry: shown only when its capability registered pages."""
@@ -118,16 +217,25 @@ class NavItem:
 class Site:
     """The pages of the app, their guards and the nav."""
 
-    def __init__(self, app: FastAPI, ws: Workspace, jobs: JobBoard) -> None:
+    def __init__(
+        self, app: FastAPI, ws: Workspace, jobs: JobBoard, statements_embedder: str = "auto"
+    ) -> None:
         self.app = app
         self.ws = ws
         self.jobs = jobs
+        self.evidence = Evidence(ws, statements_embedder)
+        self.pages = PageCache()
         self.env = _env()
         self.nav_items: list[NavItem] = []
+        self.case_nav_items: list[NavItem] = []
 
     def nav(self, label: str, href: str, admin: bool = False) -> None:
         """Add a nav entry (capabilities call this from their ``register``)."""
         self.nav_items.append(NavItem(label, href, admin))
+
+    def case_nav(self, label: str, suffix: str) -> None:
+        """Add an entry to every case's nav: ``/cases/{id}/<suffix>``."""
+        self.case_nav_items.append(NavItem(label, suffix))
 
     # -- who is asking ---------------------------------------------------------------------
     def principal(self, request: Request) -> Principal | None:
@@ -182,10 +290,19 @@ class Site:
                 index = int(params["index"])
             except ValueError:
                 raise NotFound("no such entry") from None
-            row = self.ws.db.one("SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,))
-            if row is None:
+            found = self.ws._case_of_entry(index)
+            if found is None:
                 raise NotFound(f"no ledger entry {params['index']}")
-            return str(row[0])
+            return found
+        for key, table, what in (
+            ("pid", "web_pending", "pending signature"),
+            ("sid", "web_statements", "statements"),
+        ):
+            if key in params:
+                row = self.ws.db.one(f"SELECT case_id FROM {table} WHERE id = ?", (params[key],))
+                if row is None:
+                    raise NotFound(f"no {what} {params[key]!r}")
+                return str(row[0])
         return None
 
     # -- declaring pages -------------------------------------------------------------------
@@ -196,6 +313,7 @@ class Site:
         template: str | None,
         methods: tuple[str, ...] = ("GET",),
         twin: bool = True,
+        cache_key: Callable[[Request, Principal], Hashable | None] | None = None,
     ) -> Callable[
         [Callable[..., Awaitable[Any]]],
         Callable[..., Awaitable[Any]],
@@ -204,17 +322,38 @@ class Site:
 
         GET pages get a JSON twin at ``path + ".json"``; the handler's dict is the data of
         both. Other methods return a Response (usually a redirect) or a dict for JSON.
+
+        ``cache_key(request, p)``, when given, names everything the page shows apart from
+        who asks (a case version, a finished run, the roles that decide its buttons), or
+        None when it may not be cached (a run still going). The rendered bytes are then
+        kept per key and principal (see :class:`PageCache`): the guard runs on every
+        request, the handler and the template only on a miss.
         """
 
         def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             async def endpoint(request: Request) -> Response:
                 p = await self.guard(request, action, self.case_of)
+                key: Hashable | None = None
+                if cache_key is not None and p is not None and self.pages.enabled:
+                    key = cache_key(request, p)
+                    if key is not None:
+                        as_json = wants_json(request) or template is None
+                        key = (key, as_json, request.url.path, request.url.query,
+                               p.username, p.is_admin, p.csrf)  # fmt: skip
+                        hit = self.pages.get(key)
+                        if hit is not None:
+                            return hit.response(request)
                 out = await fn(request, p)
                 if isinstance(out, Response):
                     return out
+                resp: Response
                 if wants_json(request) or template is None:
-                    return JSONResponse(_jsonable(out))
-                return self.render(request, template, out, p)
+                    resp = JSONResponse(_jsonable(out))
+                else:
+                    resp = self.render(request, template, out, p)
+                if key is not None:
+                    return self.pages.put(key, resp).response(request)
+                return resp
 
             paths = [path]
             if twin and "GET" in methods:
@@ -244,6 +383,7 @@ class Site:
             user=p,
             csrf=p.csrf if p else "",
             nav=nav if p else [],
+            case_nav=self.case_nav_items,
             version=__version__,
             path=request.url.path,
             json_url=request.url.path
@@ -320,13 +460,18 @@ class _Limits:
             return msg
 
         started = False
+        t0 = time.perf_counter()
 
         async def send_headers(msg: Message) -> None:
             nonlocal started
             if msg["type"] == "http.response.start":
                 started = True
                 hs = list(msg.get("headers") or [])
+                # Server-side time to the response's headers (W3C Server Timing): what the
+                # server spent, apart from the network and the client's own queueing.
+                ms = (time.perf_counter() - t0) * 1000
                 hs += [
+                    (b"server-timing", f"app;dur={ms:.2f}".encode()),
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
@@ -366,8 +511,17 @@ async def _send_json(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
-    """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace)."""
+def create_app(
+    workspace: Workspace | str | Path, threads: int = 2, statements_embedder: str = "auto"
+) -> FastAPI:
+    """The ASGI app over a workspace (a folder, a ``postgresql://`` URL or a Workspace).
+
+    Args:
+        workspace: The workspace.
+        threads: How many runs execute at once.
+        statements_embedder: The statement coder's embedder (see
+            :class:`~detente.web.evidence.Evidence`).
+    """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     jobs = JobBoard(ws, threads)
 
@@ -387,7 +541,7 @@ def create_app(workspace: Workspace | str | Path, threads: int = 2) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    site = Site(app, ws, jobs)
+    site = Site(app, ws, jobs, statements_embedder)
     app.state.site = site
     app.state.workspace = ws
     app.state.jobs = jobs

@@ -56,6 +56,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sign_or_countersign": ("party", "mediator"),
     "submit": ("mediator",),
     "register_key": ("party", "mediator"),
+    "metrics": ("analyst", "mediator"),
+    "import_events": ("mediator",),
+    "record_verdict": ("mediator",),
+    "record_statement": ("analyst", "mediator"),
+    "review_statement": ("mediator",),
+    "sign_record": ("mediator",),
+    "collect_witness": ("mediator", "admin"),
     "accounts": ("admin",),
     "audit": ("admin",),
 }

@@ -1,4 +1,7 @@
-"""The workspace database: accounts, sessions, tokens, audit, case versions, runs, drafts.
+"""The workspace database: accounts, cases, runs, drafts, evidence and pending signatures.
+
+Accounts, sessions, tokens and the audit trail; case versions, runs, commitment drafts;
+metrics and statements files, events datasets per case, pending signatures.
 
 One small SQL layer over two backends: a SQLite file (WAL mode, one connection guarded by
 a lock, so the server's threads take turns) or a PostgreSQL database named by a
@@ -56,6 +59,24 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS web_drafts(id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
         data TEXT NOT NULL, author TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
         ledger_index INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS web_metrics(id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
+        filename TEXT NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS web_datasets(case_id TEXT NOT NULL,
+        record_index BIGINT NOT NULL, author TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY(case_id, record_index))""",
+    """CREATE TABLE IF NOT EXISTS web_statements(id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
+        filename TEXT NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS web_reviews(case_id TEXT NOT NULL, set_id TEXT NOT NULL,
+        statement_id TEXT NOT NULL, ledger_index BIGINT PRIMARY KEY,
+        created DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS web_pending(id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
+        kind TEXT NOT NULL, actor TEXT NOT NULL, vkey TEXT NOT NULL, title TEXT NOT NULL,
+        body TEXT NOT NULL, messages TEXT NOT NULL, author TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL, result TEXT)""",
+    """CREATE TABLE IF NOT EXISTS web_entries(ledger_index BIGINT PRIMARY KEY,
+        case_id TEXT NOT NULL, kind TEXT NOT NULL)""",
 ]
 
 

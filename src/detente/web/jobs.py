@@ -101,7 +101,11 @@ def validate_params(kind: str, params: dict[str, Any], case: Case) -> dict[str, 
     if kind not in KINDS:
         raise DetenteError(
             f"unknown run kind {kind!r}",
-            [Diagnostic(f"unknown run kind {kind!r}", expected=", ".join(KINDS), code="kind")],
+            [
+                Diagnostic(
+                    f"unknown run kind {kind!r}", expected=", ".join(KINDS), code="unknown-run-kind"
+                )
+            ],
         )
     out: dict[str, Any] = {"models": _models(params)}
     if kind == "sweep":
@@ -111,7 +115,7 @@ def validate_params(kind: str, params: dict[str, Any], case: Case) -> dict[str, 
         if out["engine"] not in ("local", "dask-local"):
             raise DetenteError(
                 "engine must be local or dask-local",
-                [Diagnostic("bad engine", expected="local or dask-local", code="engine")],
+                [Diagnostic("bad engine", expected="local or dask-local", code="unknown-engine")],
             )
         out["workers"] = _int(params, "workers", 1, 1, 64)
     elif kind == "interventions":
@@ -128,7 +132,7 @@ def validate_params(kind: str, params: dict[str, Any], case: Case) -> dict[str, 
                         "bad issue or actors",
                         expected=f"issue one of {', '.join(sorted(ids))}; actors among "
                         f"{', '.join(sorted(actors))}",
-                        code="interventions",
+                        code="bad-interventions",
                     )
                 ],
             )

@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response, Str
 
 from detente.case.model import Case
 from detente.errors import CaseError, DetenteError, Diagnostic
-from detente.web.app import SESSION_COOKIE, Site
+from detente.web.app import SESSION_COOKIE, Site, accepts_json, set_session_cookie
 from detente.web.jobs import KINDS
 from detente.web.workspace import Principal, WebError
 
@@ -238,7 +238,7 @@ def register(site: Site) -> None:
                 request, "login.html.j2", {"error": exc.message, "setup": False}, None, exc.status
             )
         resp = _redirect("/cases")
-        _set_cookie(request, resp, cookie)
+        set_session_cookie(request, resp, cookie)
         return resp
 
     @site.page("/logout", "login", None, methods=("POST",), twin=False)
@@ -271,11 +271,34 @@ def register(site: Site) -> None:
             fmt if isinstance(fmt, str) and fmt else None,
             pick if isinstance(pick, str) and pick else None,
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return done
         return _redirect(f"/cases/{done['id']}")
 
-    @site.page("/cases/{cid}", "read", "case.html.j2")
+    def case_key(request: Request, p: Principal) -> Any:
+        # A saved version never changes; the buttons follow the roles and token scope.
+        cid = request.path_params["cid"]
+        version = _int_arg(request, "version")
+        if version is None:
+            row = ws.db.one("SELECT MAX(version) FROM web_case_versions WHERE case_id = ?", (cid,))
+            version = row[0] if row else None
+        if version is None:
+            return None
+        return ("case", cid, int(version), p.scope, tuple(sorted(ws.roles(p.username, cid))))
+
+    def run_key(request: Request, p: Principal) -> Any:
+        # A finished run never changes; one still going shows live progress: not cached.
+        rid = request.path_params["rid"]
+        row = ws.db.one("SELECT status, case_id FROM web_runs WHERE id = ?", (rid,))
+        st = jobs.state(rid)
+        if row is None or row[0] in ("queued", "running"):
+            return None
+        if st is not None and st.status in ("queued", "running"):
+            return None
+        roles = tuple(sorted(ws.roles(p.username, str(row[1]))))
+        return ("run", rid, str(row[0]), p.scope, roles)
+
+    @site.page("/cases/{cid}", "read", "case.html.j2", cache_key=case_key)
     async def case_page(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
         cid = request.path_params["cid"]
@@ -322,12 +345,12 @@ def register(site: Site) -> None:
         errors = {k: [d.to_dict() for d in v if d.severity == "error"] for k, v in by_field.items()}
         errors = {k: v for k, v in errors.items() if v}
         if version is not None and not errors:
-            if "application/json" in request.headers.get("accept", ""):
+            if accepts_json(request):
                 return {"version": version, "diagnostics": {}}
             return _redirect(f"/cases/{cid}?version={version}")
         case, _, meta = ws.case(_p(p), cid)
         data = _edit_data(case, meta, actor, issue, form, errors)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             from fastapi.responses import JSONResponse
 
             return JSONResponse(
@@ -381,11 +404,11 @@ def register(site: Site) -> None:
         kind = form.pop("kind", "")
         form.pop("csrf", None)
         rid = await asyncio.to_thread(jobs.submit, _p(p), cid, kind, form)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": rid}
         return _redirect(f"/runs/{rid}")
 
-    @site.page("/runs/{rid}", "read", "run.html.j2")
+    @site.page("/runs/{rid}", "read", "run.html.j2", cache_key=run_key)
     async def run_page(request: Request, p: Principal | None) -> Any:
         pp = _p(p)
         run = jobs.get(pp, request.path_params["rid"])
@@ -435,7 +458,7 @@ def register(site: Site) -> None:
     async def cancel_run(request: Request, p: Principal | None) -> Any:
         rid = request.path_params["rid"]
         jobs.cancel(_p(p), rid)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": rid, "cancel": "requested"}
         return _redirect(f"/runs/{rid}")
 
@@ -494,14 +517,34 @@ def register(site: Site) -> None:
             "entries": entries,
             "log": ws.checkpoints(pp),
             "can_draft": ws.can(pp, "draft", cid),
+            "witnesses": ws.witnesses(),
+            "witness_report": ws.last_witness_report(),
+            "can_witness": ws.can(pp, "collect_witness", cid),
         }
+
+    @site.page(
+        "/cases/{cid}/guarantees/witness", "collect_witness", None, methods=("POST",), twin=False
+    )
+    async def witness(request: Request, p: Principal | None) -> Any:
+        cid = request.path_params["cid"]
+        form = await _form(request)
+        report = await asyncio.to_thread(
+            ws.collect_cosignatures,
+            _p(p),
+            cid,
+            form.get("url") or None,
+            form.get("vkey") or None,
+        )
+        if accepts_json(request):
+            return report
+        return _redirect(f"/cases/{cid}/guarantees#witnesses")
 
     @site.page("/cases/{cid}/guarantees", "draft", None, methods=("POST",), twin=False)
     async def new_draft(request: Request, p: Principal | None) -> Any:
         cid = request.path_params["cid"]
         form = await _form(request)
         did = ws.create_draft(_p(p), cid, form.get("commitment", ""))
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did}
         return _redirect(f"/drafts/{did}")
 
@@ -554,7 +597,7 @@ def register(site: Site) -> None:
         ws.add_signature(
             _p(p), did, form.get("actor", ""), form.get("key", ""), form.get("sig", ""), role
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "signed": form.get("actor", "")}
         return _redirect(f"/drafts/{did}")
 
@@ -568,7 +611,7 @@ def register(site: Site) -> None:
             raise WebError("send the signed draft file and role party or mediator")
         text = (await upload.read()).decode("utf-8", "replace")
         added = ws.upload_signed(_p(p), did, text, str(role))
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "added": added}
         return _redirect(f"/drafts/{did}")
 
@@ -576,7 +619,7 @@ def register(site: Site) -> None:
     async def submit(request: Request, p: Principal | None) -> Any:
         did = request.path_params["did"]
         index = await asyncio.to_thread(ws.submit, _p(p), did)
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"id": did, "index": index}
         return _redirect(f"/drafts/{did}")
 
@@ -617,7 +660,7 @@ def register(site: Site) -> None:
             form.get("at") or None,
             form.get("proof") or None,
         )
-        if "application/json" in request.headers.get("accept", ""):
+        if accepts_json(request):
             return {"vkey": vkey}
         return _redirect(f"/cases/{cid}/keys")
 
@@ -625,24 +668,15 @@ def register(site: Site) -> None:
     async def key_message(request: Request, p: Principal | None) -> Any:
         # The bytes the key's holder signs to prove possession (the browser signs them
         # with its WebCrypto key, then posts the signature to /cases/{cid}/keys).
-        import base64
-
-        cid = request.path_params["cid"]
         form = await _form(request)
-        reg = await asyncio.to_thread(
-            ws.key_registration,
+        return await asyncio.to_thread(
+            ws.key_message,
             _p(p),
-            cid,
+            request.path_params["cid"],
             form.get("actor", ""),
             form.get("vkey") or None,
             form.get("public_key") or None,
         )
-        return {
-            "vkey": reg.key,
-            "action": reg.action,
-            "at": reg.at.isoformat().replace("+00:00", "Z"),
-            "message": base64.b64encode(ws.registration_message(reg)).decode(),
-        }
 
     @site.page("/ledger", "login", "ledger.html.j2")
     async def ledger(request: Request, p: Principal | None) -> Any:
@@ -747,18 +781,6 @@ def register(site: Site) -> None:
     @site.page("/admin/audit", "audit", "audit.html.j2")
     async def audit(request: Request, p: Principal | None) -> Any:
         return {"rows": ws.audit_log(_p(p))}
-
-
-def _set_cookie(request: Request, resp: Response, cookie: str) -> None:
-    resp.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
-        path="/",
-        max_age=12 * 3600,
-    )
 
 
 def _edit_data(

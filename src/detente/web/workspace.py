@@ -159,12 +159,20 @@ def _finite(text: str, what: str) -> float:
     except (TypeError, ValueError):
         raise CaseError(
             f"{what}: '{text}' is not a number",
-            [Diagnostic(f"{what}: '{text}' is not a number", expected="a number", code="nan")],
+            [
+                Diagnostic(
+                    f"{what}: '{text}' is not a number", expected="a number", code="not-a-number"
+                )
+            ],
         ) from None
     if not math.isfinite(value):
         raise CaseError(
             f"{what}: non-finite numbers are refused",
-            [Diagnostic(f"{what}: {text} is not finite", expected="a finite number", code="nan")],
+            [
+                Diagnostic(
+                    f"{what}: {text} is not finite", expected="a finite number", code="not-finite"
+                )
+            ],
         )
     return value
 
@@ -232,6 +240,7 @@ class Workspace:
             lambda: Ledger.create(ledger_at, origin, [vkey], genesis=genesis, state_dir=state_dir)
         ).result()
         self.origin = origin
+        self.ledger_location: str | Path = ledger_at
         self.limiter = auth.LoginLimiter()
         self._cases: dict[tuple[str, int, str], Case] = {}
         self._cache_lock = threading.Lock()
@@ -481,7 +490,11 @@ class Workspace:
         if scope not in ("read", "write"):
             raise CaseError(
                 f"unknown scope {scope!r}",
-                [Diagnostic(f"unknown scope {scope!r}", expected="read or write", code="scope")],
+                [
+                    Diagnostic(
+                        f"unknown scope {scope!r}", expected="read or write", code="unknown-scope"
+                    )
+                ],
             )
         if p.via == "token":
             raise Forbidden("API tokens cannot mint tokens; log in with a password")
@@ -569,7 +582,13 @@ class Workspace:
         if fmt is not None and fmt not in FORMATS:
             raise CaseError(
                 f"unknown format {fmt!r}",
-                [Diagnostic(f"unknown format {fmt!r}", expected=", ".join(FORMATS), code="fmt")],
+                [
+                    Diagnostic(
+                        f"unknown format {fmt!r}",
+                        expected=", ".join(FORMATS),
+                        code="unknown-format",
+                    )
+                ],
             )
         suffix = Path(name).suffix.lower()
         if suffix in (".yaml", ".yml", ".json") and fmt in (None, "yaml", "json"):
@@ -849,12 +868,14 @@ class Workspace:
                 "the commitment does not fit the case",
                 [
                     Diagnostic(
-                        f"unknown actor {a!r}", expected=", ".join(sorted(actors)), code="actor"
+                        f"unknown actor {a!r}",
+                        expected=", ".join(sorted(actors)),
+                        code="unknown-actor",
                     )
                     for a in unknown
                 ]
                 + (
-                    [Diagnostic(f"case is {c.case!r}, not {case_id!r}", code="case")]
+                    [Diagnostic(f"case is {c.case!r}, not {case_id!r}", code="wrong-case")]
                     if c.case != case_id
                     else []
                 ),
@@ -957,6 +978,27 @@ class Workspace:
     def registration_message(self, reg: KeyRegistration) -> bytes:
         """The exact bytes the key's holder signs to register it."""
         return _KEYREG_CONTEXT + reg.canonical()
+
+    def key_message(
+        self,
+        p: Principal,
+        case_id: str,
+        actor: str,
+        vkey: str | None,
+        raw_public: str | None,
+    ) -> dict[str, str]:
+        """What the key's holder signs to register it: ``{vkey, action, at, message}``.
+
+        ``message`` is the base64 of :meth:`registration_message`; ``at`` goes back with
+        the proof to :meth:`register_key` (the page and the API both answer this).
+        """
+        reg = self.key_registration(p, case_id, actor, vkey, raw_public)
+        return {
+            "vkey": reg.key,
+            "action": reg.action,
+            "at": reg.at.isoformat().replace("+00:00", "Z"),
+            "message": base64.b64encode(self.registration_message(reg)).decode(),
+        }
 
     def register_key(
         self,
@@ -1180,6 +1222,8 @@ class Workspace:
 
     def _case_of_entry(self, index: int) -> str | None:
         row = self.db.one("SELECT case_id FROM web_drafts WHERE ledger_index = ?", (index,))
+        if row is None:  # a dataset record, verdict or review appended for a case
+            row = self.db.one("SELECT case_id FROM web_entries WHERE ledger_index = ?", (index,))
         return str(row[0]) if row else None
 
     def checkpoints(self, p: Principal) -> dict[str, Any]:
@@ -1201,12 +1245,89 @@ class Workspace:
         }
 
     def policy(self, case_id: str) -> Policy:
-        """What a verifier of this workspace's receipts trusts (no witnesses configured)."""
+        """What a verifier of this workspace's receipts trusts.
+
+        The configured witnesses are listed with quorum 0: a verifier who wants their
+        cosignatures raises the quorum in its own copy of the policy.
+        """
         return Policy(
             origin=self.origin,
             log_keys=self._led(lambda led: led.log_keys),
+            witnesses=[w["vkey"] for w in self.witnesses()],
             parties=self.trusted_keys(case_id),
         )
+
+    # -- witnesses -------------------------------------------------------------------------
+    def witnesses(self) -> list[dict[str, str]]:
+        """The configured C2SP tlog-witness endpoints: ``[{url, vkey}]``."""
+        return list(json.loads(self._meta("witnesses", "[]")))
+
+    def last_witness_report(self) -> dict[str, Any] | None:
+        """What the last collection of cosignatures gave (None before the first)."""
+        got = json.loads(self._meta("witness_report", "null"))
+        return dict(got) if got else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM web_meta WHERE key = ?", (key,))
+            tx.execute("INSERT INTO web_meta(key, value) VALUES (?, ?)", (key, value))
+
+    def collect_cosignatures(
+        self, p: Principal, case_id: str, url: str | None = None, vkey: str | None = None
+    ) -> dict[str, Any]:
+        """Ask every configured witness to cosign the latest checkpoint (C2SP tlog-witness).
+
+        ``url`` and ``vkey`` (the witness's cosignature/v1 verifier key) add a witness to
+        the configuration first. Each witness's lines are verified against its key and
+        stored with the checkpoint (:func:`detente.ledger.witness_http.witness_checkpoint`);
+        a witness that refuses or cannot be reached is reported, not fatal.
+
+        Raises:
+            CaseError: A bad URL or key, or no witness configured.
+        """
+        from detente.ledger.note import ALG_COSIGNATURE_V1
+        from detente.ledger.witness_http import witness_checkpoint
+
+        self.require(p, "collect_witness", case_id)
+        if not self.can(p, "read", case_id):
+            raise NotFound(f"no case {case_id!r}")
+        configured = self.witnesses()
+        if url or vkey:
+            url, vkey = (url or "").strip(), (vkey or "").strip()
+            if not url.startswith(("http://", "https://")) or len(url) > 500 or " " in url:
+                raise CaseError(
+                    f"bad witness URL {url!r}",
+                    [Diagnostic(f"bad witness URL {url!r}", expected="http(s)://host[:port][/prefix]",
+                                code="bad-witness")],
+                )  # fmt: skip
+            try:
+                v = parse_verifier_key(vkey)
+            except VerificationError as exc:
+                raise CaseError(
+                    "bad witness key", [Diagnostic(exc.message, code="bad-witness")]
+                ) from None
+            if v.alg != ALG_COSIGNATURE_V1:
+                raise CaseError(
+                    "a witness key is a cosignature/v1 key (type 0x04)",
+                    [Diagnostic("not a witness key", expected="keys new --witness",
+                                code="bad-witness")],
+                )  # fmt: skip
+            if not any(w["url"] == url and w["vkey"] == v.vkey for w in configured):
+                configured.append({"url": url, "vkey": v.vkey})
+                self._set_meta("witnesses", json.dumps(configured))
+        if not configured:
+            raise CaseError(
+                "no witness configured",
+                [Diagnostic("no witness configured", hint="give a witness URL and key",
+                            code="no-witness")],
+            )  # fmt: skip
+        urls = [w["url"] for w in configured]
+        keys = [w["vkey"] for w in configured]
+        report = self._led(lambda led: witness_checkpoint(led, urls, keys, timeout=10.0))
+        self._set_meta("witness_report", json.dumps({**report, "at": _iso(_now())}))
+        with self.db.transaction() as tx:
+            self._audit(tx, p.username, "ledger.witness", case_id, report)
+        return dict(report)
 
     def receipt(self, p: Principal, index: int) -> tuple[str, str]:
         """The C2SP tlog-proof of entry ``index`` and its case id."""

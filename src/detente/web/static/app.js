@@ -142,7 +142,31 @@
     });
   }
 
+  // A pending record (dataset record, verdicts, review): sign every message in order with
+  // the actor's key in this browser, then post the signatures; the server checks each.
+  function pendingSigning() {
+    document.querySelectorAll("[data-sign-pending]").forEach(function (sec) {
+      var btn = sec.querySelector(".js-sign"), out = sec.querySelector(".js-result");
+      var actor = sec.getAttribute("data-actor"), cid = sec.getAttribute("data-case");
+      var pid = sec.getAttribute("data-pending");
+      var messages = JSON.parse(sec.getAttribute("data-messages"));
+      btn.addEventListener("click", function () {
+        load(cid + "/" + actor).then(function (k) {
+          if (!k) { throw new Error("no key for " + actor + " in this browser; create one on the keys page"); }
+          return Promise.all(messages.map(function (m) {
+            return crypto.subtle.sign({ name: "Ed25519" }, k.privateKey, unb64(m)).then(b64);
+          })).then(function (sigs) {
+            return post("/pending/" + pid + "/sign", { key: k.vkey, sigs: sigs.join("\n") });
+          });
+        }).then(function () {
+          out.textContent = "Signed; the server verified the signatures and appended the record.";
+          window.setTimeout(function () { window.location.reload(); }, 300);
+        }).catch(function (e) { out.textContent = "Not signed: " + e.message; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    charts(); progress(); keys(); signing();
+    charts(); progress(); keys(); signing(); pendingSigning();
   });
 })();
