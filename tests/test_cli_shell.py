@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,22 @@ def test_brief_and_demo_check_their_output_before_any_work(
     r = CliRunner().invoke(cli, argv)
     assert r.exit_code == 2 and says in r.output, r.output
     assert list(tmp_path.iterdir()) == []  # nothing written, no folder created
+
+
+def test_cli_defaults_to_one_blas_thread_and_keeps_the_users_choice() -> None:
+    """OpenBLAS threads spin on detente's small products; the CLI asks for one unless told."""
+    code = (
+        "import os\n"
+        "from detente.cli import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "1"
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "2"
