@@ -64,12 +64,32 @@ def _encode(name: str, values: Sequence[Any]) -> bytes:
         return np.asarray(values, dtype="<i8").tobytes()
     if name in _FLOATS:
         return np.asarray(values, dtype="<f8").tobytes()
-    # Text: the count, each string's length in code points (int64), then all of them
-    # concatenated as UTF-8 (surrogatepass: a JSON API record may carry a lone surrogate,
-    # and it must come back as read).
+    # Text repeats (sides, countries, admin units): few distinct strings and a code per
+    # event ("D"); text that does not repeat (ids, raw rows) as it is ("T").
+    index: dict[str, int] = {}
+    codes = [index.setdefault(v, len(index)) for v in values]
+    if len(index) * 2 <= len(values):
+        return b"D" + _text(list(index)) + np.asarray(codes, dtype="<i4").tobytes()
+    return b"T" + _text(values)
+
+
+def _text(values: Sequence[str]) -> bytes:
+    """The count, the UTF-8 size, each string's length in code points, then the UTF-8.
+
+    surrogatepass: a JSON API record may carry a lone surrogate; it must come back as read.
+    """
+    blob = "".join(values).encode("utf-8", "surrogatepass")
     lengths = np.fromiter(map(len, values), dtype="<i8", count=len(values))
-    head = np.asarray([len(values)], dtype="<i8").tobytes() + lengths.tobytes()
-    return head + "".join(values).encode("utf-8", "surrogatepass")
+    return np.asarray([len(values), len(blob)], dtype="<i8").tobytes() + lengths.tobytes() + blob
+
+
+def _untext(data: bytes) -> tuple[list[str], int]:
+    """Strings encoded by :func:`_text` at the start of ``data``, and the bytes they took."""
+    n, size = np.frombuffer(data[:16], dtype="<i8").tolist()
+    ends = np.cumsum(np.frombuffer(data[16 : 16 + 8 * n], dtype="<i8")).tolist()
+    start = 16 + 8 * n
+    text = data[start : start + size].decode("utf-8", "surrogatepass")
+    return [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)], start + size
 
 
 def _decode(name: str, data: bytes) -> list[Any]:
@@ -79,10 +99,12 @@ def _decode(name: str, data: bytes) -> list[Any]:
         return np.frombuffer(data, dtype="<i8").tolist()
     if name in _FLOATS:
         return np.frombuffer(data, dtype="<f8").tolist()
-    n = int(np.frombuffer(data[:8], dtype="<i8")[0])
-    ends = np.cumsum(np.frombuffer(data[8 : 8 + 8 * n], dtype="<i8")).tolist()
-    text = data[8 + 8 * n :].decode("utf-8", "surrogatepass")
-    return [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    if data[:1] == b"D":
+        uniques, used = _untext(data[1:])
+        codes = np.frombuffer(data[1 + used :], dtype="<i4")
+        out: list[Any] = np.asarray(uniques, dtype=object)[codes].tolist()
+        return out
+    return _untext(data[1:])[0]
 
 
 class StoredImport(BaseModel):
