@@ -14,7 +14,7 @@ from detente.compliance.trust import credibility, trust_over_time
 from detente.errors import CaseError
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.whatif import apply_whatif, parse_whatif, run_whatif
-from tests.compliance.test_trust import v
+from tests.events.event_helpers import recorded_verdict as v
 
 REPO = Path(__file__).resolve().parents[2]
 CASE = REPO / "examples" / "istanbul-2025" / "case.yaml"
@@ -32,6 +32,10 @@ def case_with(tmp_path: Path, trust_block: str) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(CASE.read_text(encoding="utf-8") + trust_block, encoding="utf-8")
     return path
+
+
+def n_case() -> int:
+    return len(CASE.read_text(encoding="utf-8").splitlines())
 
 
 PROMISE = """
@@ -64,8 +68,12 @@ def test_trust_file_gives_credibility_and_weights_a_promise(tmp_path: Path) -> N
     )
     res_p = run_whatif(case, parse_whatif(PROMISE, "promise.yaml"), models=["compromise"])
     res_m = run_whatif(case, moved, models=["compromise"])
-    assert res_p.after["sanctuaries"]["compromise"] == pytest.approx(res_m.after["sanctuaries"]["compromise"])
-    assert res_p.after["sanctuaries"]["compromise"] != pytest.approx(res_p.before["sanctuaries"]["compromise"])
+    assert res_p.after["sanctuaries"]["compromise"] == pytest.approx(
+        res_m.after["sanctuaries"]["compromise"]
+    )
+    assert res_p.after["sanctuaries"]["compromise"] != pytest.approx(
+        res_p.before["sanctuaries"]["compromise"]
+    )
 
 
 def test_stated_credibility_and_its_errors(tmp_path: Path) -> None:
@@ -84,7 +92,9 @@ def test_stated_credibility_and_its_errors(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as exc:
         load_case(bad)
     codes = sorted(d.code or "" for d in exc.value.items)
-    assert "invalid-value" in codes or any("less than or equal" in d.message for d in exc.value.items)
+    assert "invalid-value" in codes or any(
+        "less than or equal" in d.message for d in exc.value.items
+    )
     good_value = case_with(
         tmp_path,
         "trust:\n  file: missing.json\n  parties: {Afghanistan: AFX}\n"
@@ -93,7 +103,7 @@ def test_stated_credibility_and_its_errors(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as exc:
         load_case(good_value)
     got = {(d.code, d.line) for d in exc.value.items}
-    n = len(CASE.read_text(encoding="utf-8").splitlines())
+    n = n_case()
     assert got == {
         ("bad-trust-file", n + 2),
         ("unknown-actor", n + 3),
@@ -111,4 +121,4 @@ def test_a_promise_without_credibility_is_refused_with_its_line() -> None:
 def test_schema_knows_trust() -> None:
     schema = case_json_schema()
     assert "trust" in schema["properties"]
-    assert any("number" == b.get("type") for b in schema["$defs"]["Credibility"]["anyOf"])
+    assert any(b.get("type") == "number" for b in schema["$defs"]["Credibility"]["anyOf"])

@@ -9,14 +9,6 @@ import pytest
 
 from detente.events.model import FIELDS, EventColumns
 from detente.events.store import PART_ROWS, EventStore
-from tests.events.event_helpers import new_ledger
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    if request.param == "postgres":
-        return new_ledger(request.getfixturevalue("pg_url"))
-    return new_ledger(tmp_path / "ledger.sqlite")
 
 
 def awkward(n: int) -> EventColumns:

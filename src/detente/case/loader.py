@@ -536,21 +536,37 @@ def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnos
 
     for actor, est in trust.credibility.items():
         if actor not in actors:
-            bad(("credibility", actor), f"credibility of unknown actor '{actor}'",
-                "unknown-actor", expected="one of: " + ", ".join(actors),
-                hint=did_you_mean(actor, actors))  # fmt: skip
+            bad(
+                ("credibility", actor),
+                f"credibility of unknown actor '{actor}'",
+                "unknown-actor",
+                expected="one of: " + ", ".join(actors),
+                hint=did_you_mean(actor, actors),
+            )
         if est.source is not None and est.source not in sources:
-            bad(("credibility", actor, "source"), f"credibility of {actor} cites unknown "
-                f"source '{est.source}'", "unknown-source", hint="add the source under `sources`")  # fmt: skip
+            bad(
+                ("credibility", actor, "source"),
+                f"credibility of {actor} cites unknown source '{est.source}'",
+                "unknown-source",
+                hint="add the source under `sources`",
+            )
         elif est.source is None and case.case.require_sources:
-            bad(("credibility", actor), f"credibility of {actor} has no source",
-                "missing-source", expected="`source: <source id>`, or a trust `file`",
-                hint="set `case.require_sources: false` to allow unsourced numbers")  # fmt: skip
+            bad(
+                ("credibility", actor),
+                f"credibility of {actor} has no source",
+                "missing-source",
+                expected="`source: <source id>`, or a trust `file`",
+                hint="set `case.require_sources: false` to allow unsourced numbers",
+            )
     for party, actor in trust.parties.items():
         if actor not in actors:
-            bad(("parties", party), f"trust party '{party}' maps to unknown actor '{actor}'",
-                "unknown-actor", expected="one of: " + ", ".join(actors),
-                hint=did_you_mean(actor, actors))  # fmt: skip
+            bad(
+                ("parties", party),
+                f"trust party '{party}' maps to unknown actor '{actor}'",
+                "unknown-actor",
+                expected="one of: " + ", ".join(actors),
+                hint=did_you_mean(actor, actors),
+            )
     cred = dict(trust.credibility)
     if trust.file is not None:
         cred = _credibility_from_file(trust.file, trust.parties, cred, actors, file, bad)
@@ -571,15 +587,23 @@ def _credibility_from_file(
     try:
         doc = TrustDocument.model_validate_json(read_input(path, "trust file"))
     except CaseError as exc:
-        bad(("file",), f"cannot read trust file {name}: {exc.message}", "bad-trust-file",
-            hint="write it with `detente trust LEDGER --out FILE`")  # fmt: skip
+        bad(
+            ("file",),
+            f"cannot read trust file {name}: {exc.message}",
+            "bad-trust-file",
+            hint="write it with `detente trust LEDGER --out FILE`",
+        )
         return stated
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"]))
-        bad(("file",), f"trust file {name} is not a detente.trust/v1 document: "
-            f"{where}: {first['msg']} ({exc.error_count()} problem(s))", "bad-trust-file",
-            expected="the JSON `detente trust LEDGER --out FILE` writes")  # fmt: skip
+        bad(
+            ("file",),
+            f"trust file {name} is not a detente.trust/v1 document: "
+            f"{where}: {first['msg']} ({exc.error_count()} problem(s))",
+            "bad-trust-file",
+            expected="the JSON `detente trust LEDGER --out FILE` writes",
+        )
         return stated
     out = dict(stated)
     for party, rep in doc.parties.items():
@@ -587,8 +611,12 @@ def _credibility_from_file(
         if actor not in actors or rep.mean is None or rep.low80 is None or rep.high80 is None:
             continue
         if actor in stated:
-            bad(("credibility", actor), f"credibility of {actor} is stated and also in "
-                f"trust file {name}", "duplicate-credibility", hint="keep one of the two")  # fmt: skip
+            bad(
+                ("credibility", actor),
+                f"credibility of {actor} is stated and also in trust file {name}",
+                "duplicate-credibility",
+                hint="keep one of the two",
+            )
             continue
         a, b = doc.prior
         out[actor] = Credibility(

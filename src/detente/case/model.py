@@ -289,7 +289,9 @@ class Credibility(Estimate):
     its source like every other.
     """
 
-    value: float = Field(ge=0.0, le=1.0, description="Probability in [0, 1] that a promise is kept.")
+    value: float = Field(
+        ge=0.0, le=1.0, description="Probability in [0, 1] that a promise is kept."
+    )
 
 
 class Trust(_Frozen):

@@ -677,7 +677,9 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
             return None
         if not mask.all():
             rest = np.flatnonzero(~mask)
-            got = per_unique_list(arr.take(pa.array(rest)).to_pylist(), lambda t: _coord(t, name, limit))
+            got = per_unique_list(
+                arr.take(pa.array(rest)).to_pylist(), lambda t: _coord(t, name, limit)
+            )
             if got is None:
                 return None
             out[rest] = got
@@ -692,14 +694,18 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
 
     ds = per_unique("date_start", lambda t: _date(t, "date_start").toordinal(), np.int64)
     de = per_unique("date_end", lambda t: _date(t, "date_end").toordinal(), np.int64)
-    tov = per_unique("type_of_violence", lambda t: (_code(t, "type_of_violence", 1, 3), t.strip())[1])
+    tov = per_unique(
+        "type_of_violence", lambda t: (_code(t, "type_of_violence", 1, 3), t.strip())[1]
+    )
     lo = per_unique("low", lambda t: _count(t, "low"), np.float64)
     best = per_unique("best", lambda t: _count(t, "best"), np.float64)
     hi = per_unique("high", lambda t: _count(t, "high"), np.float64)
     wprec = per_unique("where_prec", lambda t: _code(t, "where_prec", 1, 7), np.int64)
     dprec = per_unique("date_prec", lambda t: _code(t, "date_prec", 1, 5), np.int64)
     clear = per_unique("event_clarity", lambda t: _code(t, "event_clarity", 1, 2) == 1, bool)
-    texts = {c: per_unique(c, lambda t, c=c: _text(t, c)) for c in ("id", "side_a", "side_b", "country")}
+    texts = {
+        c: per_unique(c, lambda t, c=c: _text(t, c)) for c in ("id", "side_a", "side_b", "country")
+    }
     plain = {c: per_unique(c, lambda t: t) for c in ("dyad_name", "adm_1", "adm_2")}
     lat, lon = coord("latitude", 90), coord("longitude", 180)
     parts = [ds, de, tov, lo, best, hi, wprec, dprec, clear, lat, lon, *texts.values()]

@@ -44,8 +44,9 @@ CREATE TABLE IF NOT EXISTS events_imports(record_index INTEGER PRIMARY KEY,
 CREATE TABLE IF NOT EXISTS events_columns(record_index INTEGER NOT NULL, part INTEGER NOT NULL,
     name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(record_index, part, name));
 """
-# Events are stored column-wise in parts of PART_ROWS rows, each column of a part one value:
-# numbers as little-endian int64/float64 arrays, text as the strings' lengths then their UTF-8. A million
+# Events are stored column-wise in parts of PART_ROWS rows, each column of a part one
+# value: numbers as little-endian int64/float64 arrays, text as the strings' lengths then
+# their UTF-8 (repeated text as its distinct strings and a code per event). A million
 # events is a few hundred values instead of 25 million bound parameters, for SQLite and
 # PostgreSQL alike (so both backends store and return exactly the same bytes).
 
@@ -246,7 +247,12 @@ class EventStore:
         n = len(events)
         with self._transaction() as cur:
             rows = (
-                (record_index, part, name, _encode(name, getattr(events, name)[lo : lo + PART_ROWS]))
+                (
+                    record_index,
+                    part,
+                    name,
+                    _encode(name, getattr(events, name)[lo : lo + PART_ROWS]),
+                )
                 for part, lo in enumerate(range(0, n, PART_ROWS))
                 for name in FIELDS
             )

@@ -187,7 +187,9 @@ class Change:
         if self.kind == "remove_actor":
             return f"remove {s.actor}"
         if self.kind == "promise":
-            return f"{s.actor} promises to move to {s.to:g} on {s.issue} (weighted by its credibility)"
+            return (
+                f"{s.actor} promises to move to {s.to:g} on {s.issue} (weighted by its credibility)"
+            )
         at = f" at {s.to:g}" if s.to is not None else ""
         return f"{s.actor} commits publicly on {s.issue}{at} (salience {s.salience:g})"
 
