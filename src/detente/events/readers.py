@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -564,6 +566,13 @@ _GED_NEEDED = (
 _SIMPLE_DECIMAL = r"^-?[0-9]{1,3}(\.[0-9]{1,15})?$"
 
 
+_GED_REQUIRED_TEXT = ("id", "side_a", "side_b", "country")
+
+
+def _checked_text(text: str, column: str) -> str:
+    return _text(text, column)
+
+
 def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, ReadSummary] | None:
     """A UCDP GED CSV read column-wise with pyarrow's C parser, or None to read it row by row.
 
@@ -577,9 +586,9 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
     problem exactly as before.
     """
     try:  # optional engine (the ``parquet`` extra); without it every file is read row by row
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.csv as pacsv
+        pa: Any = importlib.import_module("pyarrow")
+        pc: Any = importlib.import_module("pyarrow.compute")
+        pacsv: Any = importlib.import_module("pyarrow.csv")
     except ImportError:  # pragma: no cover - pyarrow is in the lock file
         return None
     data = path.read_bytes()
@@ -703,9 +712,7 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
     wprec = per_unique("where_prec", lambda t: _code(t, "where_prec", 1, 7), np.int64)
     dprec = per_unique("date_prec", lambda t: _code(t, "date_prec", 1, 5), np.int64)
     clear = per_unique("event_clarity", lambda t: _code(t, "event_clarity", 1, 2) == 1, bool)
-    texts = {
-        c: per_unique(c, lambda t, c=c: _text(t, c)) for c in ("id", "side_a", "side_b", "country")
-    }
+    texts = {c: per_unique(c, partial(_checked_text, column=c)) for c in _GED_REQUIRED_TEXT}
     plain = {c: per_unique(c, lambda t: t) for c in ("dyad_name", "adm_1", "adm_2")}
     lat, lon = coord("latitude", 90), coord("longitude", 180)
     parts = [ds, de, tov, lo, best, hi, wprec, dprec, clear, lat, lon, *texts.values()]
