@@ -122,3 +122,19 @@ def test_schema_knows_trust() -> None:
     schema = case_json_schema()
     assert "trust" in schema["properties"]
     assert any(b.get("type") == "number" for b in schema["$defs"]["Credibility"]["anyOf"])
+
+
+def test_credibility_appears_in_the_brief_section(tmp_path: Path) -> None:
+    from detente.compliance.brief import render_section, section_data
+    from tests.compliance.test_brief_demo import _report
+
+    case = load_case(
+        case_with(tmp_path, "trust:\n  file: trust.json\n  parties: {Afghanistan: AFG}\n")
+    )
+    sec = section_data(_report(), None, case)
+    (row,) = sec["credibility"]
+    assert row["actor"] == "AFG" and row["value"] == pytest.approx(2 / 3)
+    assert "trust.json" in row["basis"]
+    html = render_section(sec)
+    assert "Credibility of promises in this case" in html and "0.67" in html
+    assert section_data(_report())["credibility"] == []
