@@ -138,3 +138,24 @@ def test_credibility_appears_in_the_brief_section(tmp_path: Path) -> None:
     html = render_section(sec)
     assert "Credibility of promises in this case" in html and "0.67" in html
     assert section_data(_report())["credibility"] == []
+
+
+def test_a_loaded_case_written_back_loads_again(tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    path = case_with(tmp_path, "trust:\n  file: trust.json\n  parties: {Afghanistan: AFG}\n")
+    case = load_case(path)
+    again = tmp_path / "again.yaml"
+    with again.open("w", encoding="utf-8") as fh:
+        YAML(typ="safe").dump(case.model_dump(mode="json", exclude_none=True), fh)
+    assert load_case(again).trust == case.trust
+    # A stated value that differs from the file's is a conflict, located.
+    text = again.read_text(encoding="utf-8").replace("value: 0.666", "value: 0.5", 1)
+    assert "value: 0.5" in text
+    again.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseError) as exc:
+        load_case(again)
+    assert sorted(d.code or "" for d in exc.value.items) == [
+        "duplicate-credibility",
+        "missing-source",
+    ]

@@ -534,6 +534,9 @@ def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnos
         line, col = locate(root, ("trust", *path), key=code == "unknown-actor")
         diags.append(Diagnostic(msg, file, line, col, code=code, **kw))
 
+    cred, from_file = dict(trust.credibility), set[str]()
+    if trust.file is not None:
+        cred, from_file = _credibility_from_file(trust.file, trust.parties, cred, actors, file, bad)
     for actor, est in trust.credibility.items():
         if actor not in actors:
             bad(
@@ -550,7 +553,7 @@ def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnos
                 "unknown-source",
                 hint="add the source under `sources`",
             )
-        elif est.source is None and case.case.require_sources:
+        elif est.source is None and case.case.require_sources and actor not in from_file:
             bad(
                 ("credibility", actor),
                 f"credibility of {actor} has no source",
@@ -567,9 +570,6 @@ def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnos
                 expected="one of: " + ", ".join(actors),
                 hint=did_you_mean(actor, actors),
             )
-    cred = dict(trust.credibility)
-    if trust.file is not None:
-        cred = _credibility_from_file(trust.file, trust.parties, cred, actors, file, bad)
     if diags:
         return case, diags
     return case.model_copy(update={"trust": trust.model_copy(update={"credibility": cred})}), []
@@ -578,7 +578,8 @@ def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnos
 def _credibility_from_file(
     name: str, parties: dict[str, str], stated: dict[str, Credibility], actors: list[str],
     file: str, bad: Any,
-) -> dict[str, Credibility]:  # fmt: skip
+) -> tuple[dict[str, Credibility], set[str]]:  # fmt: skip
+    """Credibility with the trust file's added, and the stated actors it gives the same."""
     from detente.case.limits import read_input
     from detente.compliance.trust import TrustDocument
 
@@ -593,7 +594,7 @@ def _credibility_from_file(
             "bad-trust-file",
             hint="write it with `detente trust LEDGER --out FILE`",
         )
-        return stated
+        return stated, set()
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"]))
@@ -604,29 +605,36 @@ def _credibility_from_file(
             "bad-trust-file",
             expected="the JSON `detente trust LEDGER --out FILE` writes",
         )
-        return stated
+        return stated, set()
     out = dict(stated)
+    same: set[str] = set()
     for party, rep in doc.parties.items():
         actor = parties.get(party, party)
         if actor not in actors or rep.mean is None or rep.low80 is None or rep.high80 is None:
             continue
-        if actor in stated:
-            bad(
-                ("credibility", actor),
-                f"credibility of {actor} is stated and also in trust file {name}",
-                "duplicate-credibility",
-                hint="keep one of the two",
-            )
-            continue
         a, b = doc.prior
-        out[actor] = Credibility(
+        got = Credibility(
             value=rep.mean,
             range=(min(rep.low80, rep.mean), max(rep.high80, rep.mean)),
             note=f"Beta reputation (Jøsang & Ismail 2002) of {party} from {name}: "
             f"{rep.kept or 0:g} period(s) kept, {rep.breached or 0:g} breached, as of "
             f"{rep.as_of}; prior Beta({a:g}, {b:g}), forgetting {doc.forgetting:g}",
         )
-    return out
+        if actor in stated:
+            # A case written back after loading (a what-if's changed case) carries the
+            # file's values beside the file: the same values are no conflict.
+            if (stated[actor].value, stated[actor].range) == (got.value, got.range):
+                same.add(actor)
+            else:
+                bad(
+                    ("credibility", actor),
+                    f"credibility of {actor} is stated and also in trust file {name}",
+                    "duplicate-credibility",
+                    hint="keep one of the two",
+                )
+            continue
+        out[actor] = got
+    return out, same
 
 
 def parse_case_text(text: str, file: str = "<input>") -> Case:
