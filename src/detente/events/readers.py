@@ -712,7 +712,10 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
     wprec = per_unique("where_prec", lambda t: _code(t, "where_prec", 1, 7), np.int64)
     dprec = per_unique("date_prec", lambda t: _code(t, "date_prec", 1, 5), np.int64)
     clear = per_unique("event_clarity", lambda t: _code(t, "event_clarity", 1, 2) == 1, bool)
-    texts = {c: per_unique(c, partial(_checked_text, column=c)) for c in _GED_REQUIRED_TEXT}
+    texts = {c: per_unique(c, partial(_checked_text, column=c)) for c in _GED_REQUIRED_TEXT[1:]}
+    # Ids are all distinct: test them in one C-level pass; an empty one goes to the row reader.
+    ids = cols["id"].to_pylist()
+    texts["id"] = ids if all(map(str.strip, ids)) else None
     plain = {c: per_unique(c, lambda t: t) for c in ("dyad_name", "adm_1", "adm_2")}
     lat, lon = coord("latitude", 90), coord("longitude", 180)
     parts = [ds, de, tov, lo, best, hi, wprec, dprec, clear, lat, lon, *texts.values()]
@@ -728,7 +731,7 @@ def _read_ged_columnwise(path: Path, header: list[str]) -> tuple[EventColumns, R
     out = EventColumns(
         kind="ucdp-ged",
         header=list(header),
-        event_id=texts["id"].tolist(),
+        event_id=texts["id"],
         line=(starts[1:] + 1).tolist(),
         date_start=ds.tolist(),
         date_end=de.tolist(),

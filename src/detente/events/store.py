@@ -16,7 +16,6 @@ import datetime as dt
 import importlib
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,10 +68,6 @@ def _encode(name: str, values: Sequence[Any]) -> bytes:
         return bytes(np.asarray(values, dtype="<f8").tobytes())
     # Text repeats (sides, countries, admin units): few distinct strings and a code per
     # event ("D"); text that does not repeat (ids, raw rows) as it is ("T").
-    if name == "raw":
-        # The raw rows are most of an import's bytes and compress about 5:1; writing (and
-        # fsyncing) a fifth of them costs less than deflating them (zlib level 1, RFC 1950).
-        return b"Z" + zlib.compress(_text(values), 1)
     head = values[:4096]
     if len(set(head)) * 2 <= len(head):  # a look at the first values decides cheaply
         uniques, codes = _factorize(values)
@@ -122,8 +117,6 @@ def _decode(name: str, data: bytes) -> list[Any]:
     if name in _FLOATS:
         values = np.frombuffer(data, dtype="<f8").tolist()
         return values
-    if data[:1] == b"Z":
-        return _untext(zlib.decompress(data[1:]))[0]
     if data[:1] == b"D":
         uniques, used = _untext(data[1:])
         codes = np.frombuffer(data[1 + used :], dtype="<i4")
