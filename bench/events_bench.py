@@ -38,6 +38,7 @@ from detente.compliance.periods import parse_duration, periods
 from detente.events.importer import import_events
 from detente.events.readers import GED_COLUMNS
 from detente.events.store import EventStore
+from detente.ledger.keyreg import genesis_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
 
@@ -117,7 +118,9 @@ def main() -> None:
         db = Path(tmp) / "x.sqlite"
         for r in range(args.repeats):
             db = Path(tmp) / f"ledger{r}.sqlite"
-            Ledger.create(db, "bench.example/log", [log.vkey]).close()
+            Ledger.create(
+                db, "bench.example/log", [log.vkey], genesis=genesis_entry("bench", signer)
+            ).close()
             t = time.perf_counter()
             res = import_events(db, csv_path, "ucdp-ged", "23.1", signer, "bench")
             times.append(time.perf_counter() - t)

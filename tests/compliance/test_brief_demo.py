@@ -17,9 +17,8 @@ from detente.compliance.measure import EventArrays
 from detente.compliance.metrics import load_metrics
 from detente.compliance.sources import load_commitment_file
 from detente.compliance.trust import trust_over_time
-from detente.compliance.verdicts import RecordedVerdict
 from detente.events.readers import read_events
-from tests.events.event_helpers import EVENTS
+from tests.events.event_helpers import EVENTS, recorded_verdict
 
 FULL = (dt.date(2023, 1, 1), dt.date(2023, 4, 30))
 
@@ -49,18 +48,8 @@ def _report():
 
 def test_section_data_and_charts() -> None:
     report = _report()
-    rv = RecordedVerdict(
-        index=1,
-        kind="fulfilled",
-        commitment=report.commitment,
-        party="AFG",
-        by="x",
-        at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-        payload={
-            "obligation": "o1",
-            "period": {"start": "2023-03-01", "end": "2023-03-31"},
-            "final": True,
-        },
+    rv = recorded_verdict(
+        1, "fulfilled", "2023-03-01", "2023-03-31", by="x", commitment=report.commitment
     )
     sec = section_data(report, trust_over_time([rv]))
     assert sec["title"] == "Are they keeping it?"

@@ -8,30 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
-from detente.cli import cli
 from tests.events.event_helpers import EVENTS
 
 COMMITMENT = EVENTS / "commitment-monthly.json"
 METRICS = EVENTS / "metrics-test.yaml"
 COVER = "2023-01-01/2023-04-30"
 GED_VERDICTS = ["undetermined", "undetermined", "kept", "kept"]
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DETENTE_PASSPHRASE", "test passphrase")
-    monkeypatch.setenv("DETENTE_KEYS", str(tmp_path / "keys"))
-    runner = CliRunner()
-
-    def _run(*args: object, code: int = 0) -> str:
-        res = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert res.exit_code == code, res.output
-        return res.output
-
-    return _run
 
 
 def _file_check(run, fmt: str = "json") -> str:

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 from detente.compliance.trust import beta_cdf, beta_ppf, trust_over_time
-from detente.compliance.verdicts import RecordedVerdict
+from tests.events.event_helpers import recorded_verdict
 
-
-def v(
-    index: int,
-    kind: str,
-    start: str,
-    end: str,
-    party: str = "AFG",
-    by: str = "analyst",
-    **extra: Any,
-) -> RecordedVerdict:
-    payload = {"obligation": "o1", "period": {"start": start, "end": end}, "final": True, **extra}
-    return RecordedVerdict(
-        index=index,
-        kind=kind,
-        commitment="sha256:" + "0" * 64,
-        party=party,
-        by=by,
-        at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-        payload=payload,
-    )
+v = recorded_verdict
 
 
 @settings(max_examples=50, deadline=None)

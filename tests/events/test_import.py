@@ -9,12 +9,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from detente.cli import cli
 from detente.errors import CaseError, StorageError
 from detente.events.importer import find_dataset_records, import_events
 from detente.events.readers import read_events
@@ -24,13 +23,6 @@ from detente.ledger.log import Ledger
 from tests.events.event_helpers import ANALYST, EVENTS, N_KEYS, new_ledger
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    if request.param == "postgres":
-        return new_ledger(request.getfixturevalue("pg_url"))
-    return new_ledger(tmp_path / "ledger.sqlite")
 
 
 def test_import_appends_a_signed_record_and_stores_every_event(location: str | Path) -> None:
@@ -163,16 +155,7 @@ def test_a_crash_during_import_loses_nothing_already_stored(tmp_path: Path, data
         led.close()
 
 
-def test_cli_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DETENTE_PASSPHRASE", "test passphrase")
-    monkeypatch.setenv("DETENTE_KEYS", str(tmp_path / "keys"))
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        res = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert res.exit_code == code, res.output
-        return res.output
-
+def test_cli_import_and_list(tmp_path: Path, run: Callable[..., str]) -> None:
     origin = "cli.example/events"
     run("keys", "new", origin)
     run("keys", "new", "analyst")

@@ -27,7 +27,16 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from detente.case.checks import Finding, check_case, did_you_mean
 from detente.case.limits import MAX_ALIAS_NODES, MAX_DEPTH
-from detente.case.model import Actor, Case, CaseInfo, Issue, Position, Round, Source
+from detente.case.model import (
+    Actor,
+    Case,
+    CaseInfo,
+    Credibility,
+    Issue,
+    Position,
+    Round,
+    Source,
+)
 from detente.errors import CaseError, Diagnostic
 
 __all__ = [
@@ -497,10 +506,135 @@ def _validate(text: str, file: str) -> tuple[Case | None, list[Diagnostic]]:
             and not (f.code == "empty-case" and root.get(f.path[0]))
         ]
     diags += [finding_to_diagnostic(f, root, file) for f in findings]
+    if case is not None and case.trust is not None:
+        case, trust_diags = _resolve_trust(case, root, file)
+        diags += trust_diags
     diags.sort(key=lambda d: (d.line or 0, d.column or 0))
     if any(d.severity == "error" for d in diags):
         return None, diags
     return case, diags
+
+
+def _resolve_trust(case: Case, root: Any, file: str) -> tuple[Case, list[Diagnostic]]:
+    """Check the case's ``trust`` input and fill credibility in from its trust file.
+
+    The trust file (``detente trust LEDGER --out FILE``, a ``detente.trust/v1`` document)
+    is read relative to the case file. Each party it rates that is an actor of the case
+    (by ``parties`` mapping, else by id) gets its Beta reputation as credibility: value the
+    expectation E = (r + 1) / (r + s + 2) (Jøsang & Ismail 2002, with the file's prior),
+    range the central 80% interval. Parties without observations get none.
+    """
+    trust = case.trust
+    assert trust is not None
+    diags: list[Diagnostic] = []
+    actors = [a.id for a in case.actors]
+    sources = {s.id for s in case.sources}
+
+    def bad(path: tuple[str | int, ...], msg: str, code: str, **kw: Any) -> None:
+        line, col = locate(root, ("trust", *path), key=code == "unknown-actor")
+        diags.append(Diagnostic(msg, file, line, col, code=code, **kw))
+
+    cred, from_file = dict(trust.credibility), set[str]()
+    if trust.file is not None:
+        cred, from_file = _credibility_from_file(trust.file, trust.parties, cred, actors, file, bad)
+    for actor, est in trust.credibility.items():
+        if actor not in actors:
+            bad(
+                ("credibility", actor),
+                f"credibility of unknown actor '{actor}'",
+                "unknown-actor",
+                expected="one of: " + ", ".join(actors),
+                hint=did_you_mean(actor, actors),
+            )
+        if est.source is not None and est.source not in sources:
+            bad(
+                ("credibility", actor, "source"),
+                f"credibility of {actor} cites unknown source '{est.source}'",
+                "unknown-source",
+                hint="add the source under `sources`",
+            )
+        elif est.source is None and case.case.require_sources and actor not in from_file:
+            bad(
+                ("credibility", actor),
+                f"credibility of {actor} has no source",
+                "missing-source",
+                expected="`source: <source id>`, or a trust `file`",
+                hint="set `case.require_sources: false` to allow unsourced numbers",
+            )
+    for party, actor in trust.parties.items():
+        if actor not in actors:
+            bad(
+                ("parties", party),
+                f"trust party '{party}' maps to unknown actor '{actor}'",
+                "unknown-actor",
+                expected="one of: " + ", ".join(actors),
+                hint=did_you_mean(actor, actors),
+            )
+    if diags:
+        return case, diags
+    return case.model_copy(update={"trust": trust.model_copy(update={"credibility": cred})}), []
+
+
+def _credibility_from_file(
+    name: str, parties: dict[str, str], stated: dict[str, Credibility], actors: list[str],
+    file: str, bad: Any,
+) -> tuple[dict[str, Credibility], set[str]]:  # fmt: skip
+    """Credibility with the trust file's added, and the stated actors it gives the same."""
+    from detente.case.limits import read_input
+    from detente.compliance.trust import TrustDocument
+
+    base = Path(file).parent if file != "<input>" else Path.cwd()
+    path = Path(name) if Path(name).is_absolute() else base / name
+    try:
+        doc = TrustDocument.model_validate_json(read_input(path, "trust file"))
+    except CaseError as exc:
+        bad(
+            ("file",),
+            f"cannot read trust file {name}: {exc.message}",
+            "bad-trust-file",
+            hint="write it with `detente trust LEDGER --out FILE`",
+        )
+        return stated, set()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        bad(
+            ("file",),
+            f"trust file {name} is not a detente.trust/v1 document: "
+            f"{where}: {first['msg']} ({exc.error_count()} problem(s))",
+            "bad-trust-file",
+            expected="the JSON `detente trust LEDGER --out FILE` writes",
+        )
+        return stated, set()
+    out = dict(stated)
+    same: set[str] = set()
+    for party, rep in doc.parties.items():
+        actor = parties.get(party, party)
+        if actor not in actors or rep.mean is None or rep.low80 is None or rep.high80 is None:
+            continue
+        a, b = doc.prior
+        got = Credibility(
+            value=rep.mean,
+            range=(min(rep.low80, rep.mean), max(rep.high80, rep.mean)),
+            note=f"Beta reputation (Jøsang & Ismail 2002) of {party} from {name}: "
+            f"{rep.kept or 0:g} period(s) kept, {rep.breached or 0:g} breached, as of "
+            f"{rep.as_of}; prior Beta({a:g}, {b:g}), forgetting {doc.forgetting:g}",
+        )
+        if actor in stated:
+            # A case written back after loading (a what-if's changed case) carries the
+            # file's values beside the file: the same values are no conflict.
+            if (stated[actor].value, stated[actor].range) == (got.value, got.range):
+                same.add(actor)
+            else:
+                bad(
+                    ("credibility", actor),
+                    f"credibility of {actor} is stated and also in trust file {name}",
+                    "duplicate-credibility",
+                    hint="keep one of the two",
+                )
+            continue
+        out[actor] = got
+    return out, same
 
 
 def parse_case_text(text: str, file: str = "<input>") -> Case:

@@ -26,6 +26,7 @@ __all__ = [
     "Capability",
     "Case",
     "CaseInfo",
+    "Credibility",
     "Estimate",
     "Issue",
     "Position",
@@ -34,6 +35,7 @@ __all__ = [
     "Salience",
     "Scale",
     "Source",
+    "Trust",
     "SourceKind",
 ]
 
@@ -278,6 +280,40 @@ class CaseInfo(_Frozen):
     )
 
 
+class Credibility(Estimate):
+    """How likely an actor is to keep a promise, as a probability.
+
+    Read from a trust file (``detente trust LEDGER --out FILE``) it is the Beta reputation
+    expectation E = (r + 1) / (r + s + 2) of Jøsang & Ismail (2002), "The Beta Reputation
+    System", with its central 80% interval as the range; stated by hand it is a number with
+    its source like every other.
+    """
+
+    value: float = Field(
+        ge=0.0, le=1.0, description="Probability in [0, 1] that a promise is kept."
+    )
+
+
+class Trust(_Frozen):
+    """The credibility of the actors' promises, as an input of the case."""
+
+    file: str | None = Field(
+        default=None,
+        description="A detente.trust/v1 file (`detente trust LEDGER --out FILE`), relative to "
+        "the case file; each party's current reputation becomes its credibility.",
+    )
+    parties: dict[Id, Id] = Field(
+        default_factory=dict,
+        description="Ledger party -> case actor, where the trust file names a party "
+        "otherwise than the case; parties of the file not in the case are ignored.",
+    )
+    credibility: dict[Id, Credibility] = Field(
+        default_factory=dict,
+        description="Credibility per actor id, stated here or filled in from `file` on load "
+        "(an actor may not have both).",
+    )
+
+
 class Case(_Frozen):
     """A negotiation as an analyst describes it.
 
@@ -300,6 +336,11 @@ class Case(_Frozen):
     extensions: dict[str, Any] = Field(
         default_factory=dict,
         description="Format-specific data kept for lossless round trips (KTAB, DEU III...).",
+    )
+    trust: Trust | None = Field(
+        default=None,
+        description="Credibility of the actors' promises (a trust file or stated values), "
+        "used by what-if `promise` changes.",
     )
 
     # Convenience look-ups (cheap; cases are small).

@@ -8,7 +8,7 @@ from detente.case.model import Case
 
 __all__ = ["case_json_schema"]
 
-_ESTIMATES = ("Estimate", "Salience", "Capability", "PositionEstimate")
+_ESTIMATES = ("Estimate", "Salience", "Capability", "PositionEstimate", "Credibility")
 
 
 def case_json_schema() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 
 import jinja2
 
+from detente.case.model import Case
 from detente.compliance.check import ComplianceReport
 from detente.compliance.trust import TrustSeries
 
@@ -105,6 +106,16 @@ class TrustRow(TypedDict):
     breached: float
 
 
+class CredibilityRow(TypedDict):
+    """The credibility of an actor's promises as the case uses it (its ``trust:`` input)."""
+
+    actor: str
+    value: float
+    low: float
+    high: float
+    basis: str
+
+
 class ComplianceSection(TypedDict):
     """Everything the section shows."""
 
@@ -121,6 +132,7 @@ class ComplianceSection(TypedDict):
     trust: list[TrustRow]
     trust_rule: str
     trust_chart: str | None
+    credibility: list[CredibilityRow]
     charts: list[tuple[str, dict[str, Any]]]
 
 
@@ -244,9 +256,15 @@ def _slug(text: str) -> str:
 
 
 def section_data(
-    report: ComplianceReport, trust: Sequence[TrustSeries] | None = None
+    report: ComplianceReport,
+    trust: Sequence[TrustSeries] | None = None,
+    case: Case | None = None,
 ) -> ComplianceSection:
-    """The section's data and chart specs for one checked commitment."""
+    """The section's data and chart specs for one checked commitment.
+
+    With ``case``, the credibility its ``trust:`` input gives each actor (what a what-if
+    ``promise`` is weighted by) is listed too.
+    """
     obligations: list[ObligationSection] = []
     breaches: list[BreachEvent] = []
     disagreements: list[str] = []
@@ -345,6 +363,18 @@ def section_data(
             f"forgetting factor {lam:g}; each final period kept or breached is one observation."
         ),
         trust_chart=trust_id,
+        credibility=[
+            CredibilityRow(
+                actor=actor,
+                value=c.value,
+                low=c.low,
+                high=c.high,
+                basis=c.note or (f"source {c.source}" if c.source else "stated in the case"),
+            )
+            for actor, c in sorted(case.trust.credibility.items())
+        ]
+        if case is not None and case.trust is not None
+        else [],
         charts=charts,
     )
 

@@ -18,14 +18,13 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
-from detente.case.loader import locate
+from detente.case.loader import load_yaml, locate
 from detente.errors import CaseError, Diagnostic
 from detente.ledger.canonical import canonicalize
 
@@ -230,26 +229,14 @@ def parse_metrics_text(text: str, file: str = "<input>", base: Path | None = Non
     Raises:
         CaseError: listing every problem with its line and column.
     """
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        root = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise CaseError(
-            f"{file}: not valid YAML",
-            [
-                Diagnostic(
-                    f"YAML syntax: {exc.problem}",
-                    file,
-                    mark.line + 1 if mark else None,
-                    mark.column + 1 if mark else None,
-                    code="bad-yaml",
-                )
-            ],
-        ) from exc
-    except Exception as exc:  # ruamel raises several unrelated types on hostile input
-        raise CaseError(f"{file}: not valid YAML: {exc}") from exc
+        # The case loader's YAML 1.2 reader: bounded nesting and alias expansion, duplicate
+        # keys refused, every error located.
+        root = load_yaml(text, file)
+    except CaseError as exc:
+        # Syntax errors keep this format's code; depth and alias refusals keep theirs.
+        items = [replace(d, code="bad-yaml") if d.code == "yaml-syntax" else d for d in exc.items]
+        raise CaseError(f"{file}: not valid YAML", items) from None
     data = _plain(root)
     diags: list[Diagnostic] = []
     try:

@@ -18,13 +18,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.compliance.verdicts import RecordedVerdict
 
-__all__ = ["TrustPoint", "TrustSeries", "beta_cdf", "beta_ppf", "credibility", "trust_over_time"]
+__all__ = [
+    "PartyCredibility",
+    "TrustDocument",
+    "TrustPoint",
+    "TrustSeries",
+    "beta_cdf",
+    "beta_ppf",
+    "credibility",
+    "trust_over_time",
+]
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -181,6 +190,38 @@ def trust_over_time(
     return out
 
 
+class PartyCredibility(BaseModel):
+    """One party's current reputation in a trust file (all None without observations)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    observations: int = Field(ge=0)
+    kept: float | None = Field(default=None, ge=0.0)
+    breached: float | None = Field(default=None, ge=0.0)
+    mean: float | None = Field(ge=0.0, le=1.0)
+    low80: float | None = Field(ge=0.0, le=1.0)
+    high80: float | None = Field(ge=0.0, le=1.0)
+    as_of: dt.date | None
+
+
+class TrustDocument(BaseModel):
+    """A ``detente.trust/v1`` file: what ``detente trust LEDGER --out FILE`` writes.
+
+    A case takes it as an input (``trust: {file: ...}``, docs/case-format.md): each party's
+    ``mean`` is the Beta reputation expectation E = (r + a) / (r + s + a + b), with the
+    uniform prior (r + 1) / (r + s + 2) (Jøsang & Ismail 2002), read as the probability
+    that the party keeps a promise, and ``low80``/``high80`` as its range.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    format: Literal["detente.trust/v1"]
+    rule: str
+    prior: tuple[float, float]
+    forgetting: float = Field(gt=0.0, le=1.0)
+    parties: dict[str, PartyCredibility]
+
+
 def credibility(series: Sequence[TrustSeries]) -> dict[str, Any]:
     """A ``detente.trust/v1`` document: each party's current reputation, for case inputs.
 
@@ -205,10 +246,13 @@ def credibility(series: Sequence[TrustSeries]) -> dict[str, Any]:
         )
     prior = series[0].prior if series else (1.0, 1.0)
     lam = series[0].forgetting if series else 1.0
-    return {
-        "format": "detente.trust/v1",
-        "rule": "beta reputation, Jøsang & Ismail (2002)",
-        "prior": list(prior),
-        "forgetting": lam,
-        "parties": parties,
-    }
+    doc = TrustDocument.model_validate(
+        {
+            "format": "detente.trust/v1",
+            "rule": "beta reputation, Jøsang & Ismail (2002)",
+            "prior": list(prior),
+            "forgetting": lam,
+            "parties": parties,
+        }
+    )
+    return doc.model_dump(mode="json")

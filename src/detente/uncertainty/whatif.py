@@ -17,6 +17,16 @@ mapping with one key naming its kind:
   home. The alternative, a model-level lock that stops the actor from moving in
   iterative models, is not offered: the registered models expose no such switch.
 
+* ``promise``: the actor promises to move its position on an issue ``to`` a value. What
+  the promise is worth depends on whether it will be kept: with the actor's credibility
+  ``c`` (the case's ``trust`` input; the Beta reputation expectation E = (r + 1) /
+  (r + s + 2) of Jøsang & Ismail 2002, "The Beta Reputation System", read as the
+  probability that a promise is kept), the position becomes the expected one,
+  ``x + c·(to - x)`` (kept: ``to``; not kept: where it stands, ``x``). The range spans
+  the same rule at both ends of the credibility's range (its 80% interval), united with
+  the position's own range shifted with the value, so ``detente sweep`` on the changed
+  case propagates the doubt about the promise.
+
 A stated range moves with its value (shifted by the same amount and clipped to the
 scale, to [0, 1] for salience, and at 0 for capability), so a changed case can still be
 swept. Changes apply in file order.
@@ -46,7 +56,9 @@ from detente.uncertainty.errors import UncertaintyError
 
 __all__ = ["CHANGE_KINDS", "WhatIf", "WhatIfResult", "apply_whatif", "load_whatif", "run_whatif"]
 
-CHANGE_KINDS = ("move", "salience", "capability", "add_actor", "remove_actor", "commit")
+CHANGE_KINDS = (
+    "move", "salience", "capability", "add_actor", "remove_actor", "commit", "promise",
+)  # fmt: skip
 
 
 class _Strict(BaseModel):
@@ -116,6 +128,14 @@ class Commit(_Strict):
     salience: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
+class Promise(_Strict):
+    """A promise to move a position, worth the promiser's credibility."""
+
+    actor: str
+    issue: str
+    to: float
+
+
 _MODELS: dict[str, type[_Strict]] = {
     "move": Move,
     "salience": SalienceChange,
@@ -123,6 +143,7 @@ _MODELS: dict[str, type[_Strict]] = {
     "add_actor": AddActor,
     "remove_actor": RemoveActor,
     "commit": Commit,
+    "promise": Promise,
 }
 
 
@@ -165,6 +186,10 @@ class Change:
             )
         if self.kind == "remove_actor":
             return f"remove {s.actor}"
+        if self.kind == "promise":
+            return (
+                f"{s.actor} promises to move to {s.to:g} on {s.issue} (weighted by its credibility)"
+            )
         at = f" at {s.to:g}" if s.to is not None else ""
         return f"{s.actor} commits publicly on {s.issue}{at} (salience {s.salience:g})"
 
@@ -365,6 +390,30 @@ def _shift(est: dict[str, Any] | None, value: float, lo: float, hi: float) -> di
     return out
 
 
+def _promised(
+    est: dict[str, Any], cred: dict[str, Any], to: float, lo: float, hi: float
+) -> dict[str, Any]:
+    """The position after a promise to move ``to``, weighted by credibility ``cred``.
+
+    Expected position ``x + c·(to - x)`` (Jøsang & Ismail 2002: c = E, the probability the
+    promise is kept); its range is the rule at the credibility's low and high ends, united
+    with the position's own range shifted with the value, clipped to [lo, hi].
+    """
+    x = float(est["value"])
+    c = float(cred["value"])
+    c_lo, c_hi = cred["range"] if cred.get("range") is not None else (c, c)
+    value = x + c * (to - x)
+    ends = [x + c_lo * (to - x), x + c_hi * (to - x)]
+    if est.get("range") is not None:
+        a, b = est["range"]
+        ends += [a + (value - x), b + (value - x)]
+    out = dict(est)
+    rng = (max(min(ends), lo), min(max(ends), hi))
+    out["value"] = value
+    out["range"] = rng if rng[0] < rng[1] else None
+    return out
+
+
 def apply_whatif(case: Case, whatif: WhatIf) -> Case:
     """The case after every change of ``whatif``.
 
@@ -455,6 +504,36 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
 
     for ch in whatif.changes:
         s = ch.spec
+        if ch.kind == "promise":
+            if not check(ch, s.actor, s.issue):
+                continue
+            p = position(ch, s.actor, s.issue)
+            if p is None:
+                continue
+            scale = issues[s.issue]["scale"]
+            lo, hi = float(scale["min"]), float(scale["max"])
+            what = f"the promised position of {s.actor} on {s.issue}"
+            cred = (data.get("trust") or {}).get("credibility", {}).get(s.actor)
+            if cred is None:
+                line, col = ch.where("actor")
+                problems.append(
+                    Diagnostic(
+                        f"no credibility for {s.actor}: a promise is weighted by it",
+                        whatif.file,
+                        line,
+                        col,
+                        expected="a `trust:` input in the case naming this actor",
+                        hint="add `trust: {file: trust.json}` (`detente trust LEDGER --out "
+                        "trust.json`) or `trust: {credibility: {ACTOR: ...}}` to the case",
+                        code="no-credibility",
+                    )
+                )
+                continue
+            if not within(ch, s.to, lo, hi, what, "to"):
+                continue
+            p["position"] = _promised(p["position"], cred, s.to, lo, hi)
+            put(p)
+            continue
         if ch.kind in ("move", "salience", "commit"):
             if not check(ch, s.actor, s.issue):
                 continue
