@@ -90,6 +90,8 @@ MIN_CHALLENGE_COALITION = 1e-10  # SMPState::probEduChlg
 MIN_SIG_EDU = 1e-5  # SMPState::bestChallenge
 POS_TOL = 1e-3  # SMPModel::posTol, on the 0-1 scale
 MIN_SIG_DELTA = 1e-4  # smpStopFn
+MAX_TURNS = 1000
+"""Largest ``min_turns``/``max_turns`` the registry accepts (KTAB's own default is 100)."""
 
 BLOCK_ELEMENTS = 1 << 17
 """Default size of one block of third-party terms, in float64 numbers (256 KiB).
@@ -1042,12 +1044,22 @@ _PARAMS = {
         "Whose interpolation forms the bargain (SMPBargnModel).",
         BARGAIN_MODELS,
     ),
-    "min_turns": Param(2, "Minimum turns before the stop rule applies."),
-    "max_turns": Param(100, "Maximum turns."),
-    "stop_ratio": Param(
-        0.02, "Stop when a turn's position change is below this share of the first turn's."
+    # Bounds: a turn of A actors costs about A^3 operations (seconds at 1,000 actors),
+    # so the turns are capped where KTAB's runs never go (they stop in tens of turns).
+    "min_turns": Param(
+        2, "Minimum turns before the stop rule applies.", value_type=int, low=1, high=MAX_TURNS
     ),
-    "seed": Param(0, "Seed for stochastic state transitions (draw b uses stream b)."),
+    "max_turns": Param(100, "Maximum turns.", value_type=int, low=1, high=MAX_TURNS),
+    "stop_ratio": Param(
+        0.02,
+        "Stop when a turn's position change is below this share of the first turn's.",
+        value_type=float,
+        low=0.0,
+        high=1.0,
+    ),
+    "seed": Param(
+        0, "Seed for stochastic state transitions (draw b uses stream b).", value_type=int, low=0
+    ),
 }
 
 
