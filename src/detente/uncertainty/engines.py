@@ -233,11 +233,11 @@ class DaskEngine(_Base):
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
-        """Yield ``(index, fn(task))`` in order; tasks go in groups (:func:`dask_groups`),
-        ``2 x workers`` groups in flight.
+        """Yield ``(index, fn(task))`` in order, tasks in groups (:func:`dask_groups`).
 
-        Each task still runs on its own and its result is yielded on its own, in task
-        order: grouping changes what one Dask task carries, never a number.
+        ``2 x workers`` groups are in flight. Each task still runs on its own and its
+        result is yielded on its own, in task order: grouping changes what one Dask task
+        carries, never a number.
         """
         groups = dask_groups(len(tasks), self.workers, self.max_group)
         for g, results in _ordered(
@@ -247,8 +247,7 @@ class DaskEngine(_Base):
             groups,
             2 * self.workers,
         ):
-            for k, res in zip(groups[g], results, strict=True):
-                yield k, res
+            yield from zip(groups[g], results, strict=True)
 
     def close(self) -> None:
         """Close the client and, for ``dask-local``, the cluster."""
