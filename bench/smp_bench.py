@@ -16,8 +16,10 @@ run); ``--block 1000000000`` runs every turn as one block (the memory of the
 unblocked code, A^3: 40 actors x actors x actors arrays); ``--threads`` sets the threads
 that share a turn's blocks (default: the model's, at most 4).
 
-Run: ``.venv/bin/python bench/smp_bench.py [--sizes 40 80 160 320] [--max-turns N]``
-(a full 1,000-actor run: ``--sizes 1000``; it takes minutes).
+Run: ``.venv/bin/python bench/smp_bench.py [--sizes 40 80 160 320] [--max-turns N]``.
+``--full`` is the issue's scale check (opt-in: it takes many CPU minutes): one turn of
+640 actors, then a whole 1,000-actor run (every turn until the stop rule), each in its
+own child process, with wall and CPU seconds, turns, CPU per turn and peak memory.
 """
 
 from __future__ import annotations
@@ -89,11 +91,15 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--fit-from", type=int, default=80)
+    ap.add_argument("--full", action="store_true", help="one 640-actor turn, a 1,000-actor run")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child is not None:
         child(args.child, args.seed, args.max_turns, args.block, args.threads)
         return
+    plan = [(n, args.max_turns) for n in args.sizes]
+    if args.full:
+        plan = [(640, 1), (1000, SMPParams().max_turns)]
     threads = default_threads() if args.threads is None else args.threads
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
@@ -101,18 +107,21 @@ def main() -> None:
         f"block {args.block or 'default'}, max turns {args.max_turns}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    head = "| actors | wall s | CPU s | turns | s per turn | peak MiB (run) | final positions |"
+    head = (
+        "| actors | wall s | CPU s | turns | s per turn | CPU s per turn | peak MiB (run) "
+        "| final positions | load average |"
+    )
     print(head)
-    print("|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     rows = []
-    for n in args.sizes:
+    for n, max_turns in plan:
         cmd = [sys.executable, __file__, "--child", str(n), "--seed", str(args.seed)]
-        cmd += ["--max-turns", str(args.max_turns), "--threads", str(threads)]
+        cmd += ["--max-turns", str(max_turns), "--threads", str(threads)]
         if args.block is not None:
             cmd += ["--block", str(args.block)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            print(f"| {n} | failed: {done.stderr.strip().splitlines()[-1:]} | | | | | |")
+            print(f"| {n} | failed: {done.stderr.strip().splitlines()[-1:]} | | | | | | | |")
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
         r["per_turn"] = r["wall"] / max(1, r["turns"])
@@ -121,7 +130,9 @@ def main() -> None:
         lo, med, hi = r["final"]
         print(
             f"| {n} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['turns']} | {r['per_turn']:.3f} | "
-            f"{r['mib']:.0f} | {lo:.1f} / {med:.1f} / {hi:.1f} (outcome {r['outcome']:.2f}) |",
+            f"{r['cpu'] / max(1, r['turns']):.3f} | {r['mib']:.0f} | "
+            f"{lo:.1f} / {med:.1f} / {hi:.1f} (outcome {r['outcome']:.2f}) | "
+            f"{os.getloadavg()[0]:.1f} |",
             flush=True,
         )
     fit = [r for r in rows if r["actors"] >= args.fit_from]

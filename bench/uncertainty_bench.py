@@ -18,6 +18,13 @@ what an engine costs is its CPU per draw. ``--dask-settings dask-defaults`` star
 dask-local with Dask's own settings except the malloc one (the "before" of the
 "Dask without the tax" section of docs/performance.md).
 
+The engine ``dask-local-ungrouped`` is dask-local with one chunk per Dask task (the
+engine before chunks went in groups, :func:`detente.uncertainty.engines.dask_groups`).
+An engine named several times runs several times, in the order given (alternate them:
+``--engines local dask-local local dask-local local dask-local``); a last table gives
+each engine's median over its runs, and the median of the paired ratios of CPU and
+draws/s against the first engine's run before it.
+
 Run: ``.venv/bin/python bench/uncertainty_bench.py [--draws 100000] [--workers 2]``
 """
 
@@ -36,7 +43,7 @@ import psutil  # type: ignore[import-untyped]
 from detente.case.loader import load_case
 from detente.uncertainty import engines
 from detente.uncertainty._models import ensure_registered
-from detente.uncertainty.engines import make_engine
+from detente.uncertainty.engines import DaskEngine, make_engine
 from detente.uncertainty.sweep import CHUNK_SIZE, run_sweep
 
 CASE = Path(__file__).resolve().parents[1] / "examples" / "istanbul-2025" / "case.yaml"
@@ -86,7 +93,11 @@ def main() -> None:
     for engine in args.engines:
         print(f"load average before {engine}: {os.getloadavg()[0]:.2f}")
         t0 = time.perf_counter()
-        eng = make_engine(engine, args.workers)
+        eng = (
+            DaskEngine(args.workers, max_group=1)
+            if engine == "dask-local-ungrouped"
+            else make_engine(engine, args.workers)
+        )
         startup = time.perf_counter() - t0
         run_sweep(case, 4 * args.chunk_size, args.seed, models=names, engine=eng)  # warm-up
         print(f"| {engine} | (start-up of {eng.workers} workers) | | {startup:.2f} | | | |")
@@ -126,8 +137,47 @@ def main() -> None:
             )
         eng.close()
         print(f"load average after {engine}: {os.getloadavg()[0]:.2f}")
+    _medians(out)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
+
+
+def _medians(out: list[dict[str, object]]) -> None:
+    """Median per engine and models, and median paired ratios to the first engine."""
+    if len(out) < 2:
+        return
+    first = str(out[0]["engine"])
+    keys = sorted({(str(r["engine"]), str(r["models"])) for r in out})
+    print("| engine | models | runs | median draws/s | median CPU s (all processes) |")
+    print("|---|---|---:|---:|---:|")
+    for eng, models in keys:
+        rs = [r for r in out if (str(r["engine"]), str(r["models"])) == (eng, models)]
+        rate = float(np.median([float(str(r["draws_per_second"])) for r in rs]))
+        cpu = float(np.median([_cpu(r) for r in rs]))
+        print(f"| {eng} | {models} | {len(rs)} | {rate:,.0f} | {cpu:.2f} |")
+    # pairs: each run of another engine against the latest run of the first before it
+    for eng in sorted({e for e, _ in keys if e != first}):
+        cpu_r, rate_r = [], []
+        for k, r in enumerate(out):
+            if r["engine"] != eng:
+                continue
+            base = [b for b in out[:k] if b["engine"] == first and b["models"] == r["models"]]
+            if base:
+                cpu_r.append(_cpu(r) / _cpu(base[-1]))
+                rate_r.append(
+                    float(str(r["draws_per_second"])) / float(str(base[-1]["draws_per_second"]))
+                )
+        if cpu_r:
+            print(
+                f"{eng} against {first}, {len(cpu_r)} pairs: median CPU ratio "
+                f"{np.median(cpu_r):.3f} ({', '.join(f'{x:.3f}' for x in cpu_r)}), "
+                f"median draws/s ratio {np.median(rate_r):.3f} "
+                f"({', '.join(f'{x:.3f}' for x in rate_r)})"
+            )
+
+
+def _cpu(r: dict[str, object]) -> float:
+    return float(str(r["cpu_driver"])) + float(str(r["cpu_workers"]))
 
 
 if __name__ == "__main__":

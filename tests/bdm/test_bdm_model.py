@@ -288,8 +288,9 @@ def test_registration_and_parameters() -> None:
     assert set(meta["params"]) >= {"q", "t", "resist_salience", "security", "offer_selection"}
     with pytest.raises(ModelError, match="must be one of"):
         spec(make_input([0, 1], [1, 1], [1, 1]), offer_selection="random")
-    with pytest.raises(ModelError, match=r"\[0, 1\]"):
+    with pytest.raises(ModelError, match="bdm.q: 2.0 is out of range") as err:
         spec(make_input([0, 1], [1, 1], [1, 1]), q=2)
+    assert err.value.items[0].expected == "a number in [0, 1]"
     with pytest.raises(ModelError, match="rounds"):
         spec(make_input([0, 1], [1, 1], [1, 1]), rounds=-1)
 

@@ -37,6 +37,10 @@ CASE = str(REPO / "examples" / "istanbul-2025" / "case.yaml")
         ("smp.maxturns=4", "unknown-param", "did you mean 'max_turns'?"),
         ("bmd.q=0.5", "unknown-model", "did you mean 'bdm'?"),
         ("smp.seed=-1", "param-range", "a whole number >= 0"),
+        ("smp.max_turns=1e9", "param-range", "a whole number in [1, 1000]"),
+        ("bdm.rounds=-3", "param-range", "a whole number in [0, 1000]"),
+        ("bdm.q=1.5", "param-range", "a number in [0, 1]"),
+        ("deu-compromise.mix=-0.1", "param-range", "a number in [0, 1]"),
     ],
 )
 def test_bad_parameters_are_located_exit_2_errors(param: str, code: str, says: str) -> None:
@@ -47,11 +51,18 @@ def test_bad_parameters_are_located_exit_2_errors(param: str, code: str, says: s
     assert says in result.output
 
 
-def test_a_models_own_refusal_is_located_at_the_model() -> None:
-    minimal = str(ASSETS / "case" / "minimal.yaml")
-    result = CliRunner().invoke(cli, ["forecast", minimal, "-m", "bdm", "-p", "bdm.rounds=-3"])
-    assert result.exit_code == 2
-    assert "--model bdm: error[model-refused]: model 'bdm': rounds must be >= 0" in result.output
+def test_a_models_own_refusal_is_located_at_the_model(tmp_path: Path) -> None:
+    # smp refuses a case of one actor itself (bdm's rounds=-3, refused here before,
+    # is now out of the parameter's declared bounds)
+    text = (ASSETS / "case" / "minimal.yaml").read_text(encoding="utf-8")
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "\n".join(line for line in text.splitlines() if "NO" not in line) + "\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["forecast", str(one), "-m", "smp"])
+    assert result.exit_code == 2, result.output
+    assert "--model smp: error[model-refused]: smp: needs at least two actors" in result.output
 
 
 def test_typed_parameters_are_converted_and_defaults_keep_working() -> None:

@@ -19,8 +19,12 @@ from detente.forecast.smp import (
     THIRD_PARTY_COMMIT,
     VOTING_RULES,
     SMPParams,
+    _challenges,
     _prepare,
+    _utilities,
+    _Workspace,
     coalitions,
+    prob_edu_challenge,
     run_smp,
 )
 from tests.conftest import ASSETS
@@ -130,3 +134,24 @@ def test_block_below_one_is_refused() -> None:
         run_smp(pos, np.full_like(pos, 0.5), np.ones((1, 3)), block=0)
     with pytest.raises(ModelError, match="threads"):
         run_smp(pos, np.full_like(pos, 0.5), np.ones((1, 3)), threads=0)
+
+
+def test_distances_beyond_one_take_the_far_branch_in_blocks_too() -> None:
+    # positions off the 0-1 scale make distances above 1 (bs_util's second branch);
+    # the blocks check for them once per turn, and must still take that branch:
+    # the blocked challenges equal the plain all-pairs expression to the bit
+    rng = np.random.default_rng(4)
+    n = 24
+    pos = rng.uniform(-1.0, 2.0, (1, n, 1))
+    sal = rng.uniform(0.05, 1.0, (1, n, 1))
+    cap = rng.uniform(0.1, 5.0, (1, n))
+    p = SMPParams()
+    d, _nra, rhi = _utilities(pos, sal, cap, p)
+    assert (d > 1.0).any()
+    stot = sal.sum(axis=-1)
+    ii, jj = np.arange(n).reshape(1, n, 1), np.arange(n).reshape(1, 1, n)
+    plain = prob_edu_challenge(d, rhi, cap, stot, ii, ii, ii, jj, p)
+    for block in (7, None):
+        blocked = _challenges(d, rhi, cap, stot, p, block=block, ws=_Workspace(2))
+        for x, y in zip(blocked, plain, strict=True):
+            assert np.array_equal(x, y)

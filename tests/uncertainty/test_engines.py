@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detente.uncertainty.errors import UncertaintyError
 from detente.uncertainty.sweep import run_sweep
@@ -176,3 +178,31 @@ def test_dask_local_workers_run_without_the_tax() -> None:
         assert all(v == (False, "1000ms", "5s", "1s", None) for v in seen.values()), seen
         assert _worker_settings()[:4] == before
     dask.config.get("distributed.comm.require-encryption")  # the config tree is intact
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2_000), st.integers(1, 16), st.integers(1, 32))
+def test_dask_groups_cover_every_task_once_in_order(n: int, workers: int, cap: int) -> None:
+    from detente.uncertainty.engines import dask_groups
+
+    groups = dask_groups(n, workers, cap)
+    assert [k for g in groups for k in g] == list(range(n))  # every task, once, in order
+    assert all(1 <= len(g) <= cap for g in groups)
+    if n:
+        assert len(groups[-1]) == 1  # the last group is one task: no long tail
+    sizes = [len(g) for g in groups]
+    assert sizes == sorted(sizes, reverse=True)  # guided: never growing
+
+
+def test_grouped_dask_tasks_give_the_same_numbers(istanbul) -> None:
+    from detente.uncertainty.engines import DaskEngine, dask_groups
+
+    chunk = 500  # 24 chunks: groups of 3, 3, ... then single chunks on 2 workers
+    assert max(len(g) for g in dask_groups(-(-N // chunk), 2)) > 1
+    plain = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=chunk).to_dict()
+    with DaskEngine(2, processes=False) as eng:
+        r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=chunk, engine=eng)
+    assert numbers(r.to_dict()) == numbers(plain)
+    with DaskEngine(2, processes=False, max_group=1) as eng:  # one chunk per task
+        r = run_sweep(istanbul, N, seed=42, models=MODELS, chunk_size=chunk, engine=eng)
+    assert numbers(r.to_dict()) == numbers(plain)

@@ -955,16 +955,35 @@ _DOCS = {
     "voters": "Who votes in P_ij: all actors, or not the contenders.",
 }
 _DEFAULTS = BdmOptions()
+MAX_ROUNDS = 1000
+"""Largest ``rounds``/``converge_rounds`` the registry accepts."""
 _PARAMS: dict[str, Param] = {
-    "rounds": Param(8, "Number of bargaining rounds (Scholz et al. report 8)."),
+    # Bounds: each round costs about A^2 log A per issue and draw; no published run
+    # uses more than tens of rounds.
+    "rounds": Param(
+        8,
+        "Number of bargaining rounds (Scholz et al. report 8).",
+        value_type=int,
+        low=0,
+        high=MAX_ROUNDS,
+    ),
     "converge_tol": Param(
         0.0,
         "Opt-in convergence stop: stop once the median moves less than this share of the "
         "scale in converge_rounds consecutive rounds (0: always run every round).",
+        value_type=float,
+        low=0.0,
+        high=1.0,
     ),
-    "converge_rounds": Param(2, "Consecutive calm rounds before the convergence stop."),
-    "q": Param(_DEFAULTS.q, _DOCS["q"]),
-    "t": Param(_DEFAULTS.t, _DOCS["t"]),
+    "converge_rounds": Param(
+        2,
+        "Consecutive calm rounds before the convergence stop.",
+        value_type=int,
+        low=1,
+        high=MAX_ROUNDS,
+    ),
+    "q": Param(_DEFAULTS.q, _DOCS["q"], value_type=float, low=0.0, high=1.0),
+    "t": Param(_DEFAULTS.t, _DOCS["t"], value_type=float, low=0.0, high=1.0),
     **{
         name: Param(getattr(_DEFAULTS, name), _DOCS[name], choices)
         for name, choices in CHOICES.items()

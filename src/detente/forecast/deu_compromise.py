@@ -97,8 +97,22 @@ def deu_compromise(
     "Penrose (1946); tuned on DEU III public part (docs/backtest.md)",
     multi_issue=True,
     params={
-        "gamma": Param(GAMMA, "Capability exponent (1 = plain compromise)."),
-        "mix": Param(MIX, "Share of proposal-relative salience in the weight (0 = raw)."),
+        # gamma: 0 ignores capability, 1 is the plain compromise (the backtest's grid
+        # is 0.25-1); at 10 twice the capability already weighs 1,024 times as much
+        "gamma": Param(
+            GAMMA,
+            "Capability exponent (1 = plain compromise).",
+            value_type=float,
+            low=0.0,
+            high=10.0,
+        ),
+        "mix": Param(
+            MIX,
+            "Share of proposal-relative salience in the weight (0 = raw).",
+            value_type=float,
+            low=0.0,
+            high=1.0,
+        ),
         "level": Param(0.8, "Nominal coverage of the prediction interval.", (0.5, 0.8, 0.9)),
     },
 )

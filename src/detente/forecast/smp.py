@@ -90,8 +90,10 @@ MIN_CHALLENGE_COALITION = 1e-10  # SMPState::probEduChlg
 MIN_SIG_EDU = 1e-5  # SMPState::bestChallenge
 POS_TOL = 1e-3  # SMPModel::posTol, on the 0-1 scale
 MIN_SIG_DELTA = 1e-4  # smpStopFn
+MAX_TURNS = 1000
+"""Largest ``min_turns``/``max_turns`` the registry accepts (KTAB's own default is 100)."""
 
-BLOCK_ELEMENTS = 1 << 15
+BLOCK_ELEMENTS = 1 << 17
 """Default size of one block of third-party terms, in float64 numbers (256 KiB).
 
 A turn's third-party terms (challenger x target x third party, and voter x option x
@@ -277,7 +279,10 @@ def coalitions(
     if n == 1:  # numpy sums the voters pairwise here: never split them (K numbers)
         kb, ib = n_voters, 1
     else:
-        kb, ib = _split(block, n_lead, n_voters, n, n)
+        # Many voters and few option rows per block: each further group of voters
+        # costs one pass over the block's running sums, so the voters are cut last
+        # (and the rows of options are the jobs that threads share).
+        ib, kb = _split(block, n_lead, n, n_voters, n)
     ws = ws or _Workspace()
     both = rule not in ANTISYMMETRIC_RULES
     pos = np.empty((*lead, n, n))
@@ -617,14 +622,19 @@ def prob_edu_challenge(
     return _expected_gain(chij, chji, uki, ukj, sj)
 
 
-def _bs_util_into(d: F, one_minus_d: F, r: F, out: F) -> F:
-    """:func:`bs_util` into ``out`` (the same floating-point operations, no temporary)."""
+def _bs_util_into(d: F, one_minus_d: F, r: F, out: F, any_far: bool = True) -> F:
+    """:func:`bs_util` into ``out`` (the same floating-point operations, no temporary).
+
+    ``any_far=False`` promises that no ``d`` exceeds 1 (nor is NaN), which the caller
+    checked once on the ``A^2`` distances: the block is then not scanned for them.
+    """
     np.multiply(d, r, out=out)
     np.add(1.0, out, out=out)
     np.multiply(one_minus_d, out, out=out)
-    far = ~(d <= 1.0)
-    if far.any():
-        np.copyto(out, one_minus_d * (1.0 + r), where=far)
+    if any_far:
+        far = ~(d <= 1.0)
+        if far.any():
+            np.copyto(out, one_minus_d * (1.0 + r), where=far)
     return out
 
 
@@ -662,6 +672,8 @@ def _challenges(
         ws = ws or _Workspace()
         dt = np.ascontiguousarray(np.swapaxes(d, -1, -2))  # dt[b, j, n] = d[b, n, j]
         one_minus_dt = 1.0 - dt
+        # checked once on the A^2 distances, not on every A^3 block (3 passes of ~24)
+        any_far = bool((~(dt <= 1.0)).any())
         uni_all = bs_util(dt, rhi)  # [b, i, n] = au[b, i, n, i]
         unn_all = bs_util(d[:, ar, ar][:, None, :], rhi)  # [b, i, n] = au[b, i, n, n]
         d_win_all = unn_all - uni_all
@@ -678,6 +690,7 @@ def _challenges(
                 one_minus_dt[:, None, j0:j1],
                 rhi[:, i0:i1, None, :],
                 wsk.get("unj", shape),
+                any_far,
             )
             # vProbLittle: cni = chij + max(cn, 0), cnj = chji + max(-cn, 0), the
             # latter as chji - min(cn, 0) (the same bits)
@@ -1031,12 +1044,22 @@ _PARAMS = {
         "Whose interpolation forms the bargain (SMPBargnModel).",
         BARGAIN_MODELS,
     ),
-    "min_turns": Param(2, "Minimum turns before the stop rule applies."),
-    "max_turns": Param(100, "Maximum turns."),
-    "stop_ratio": Param(
-        0.02, "Stop when a turn's position change is below this share of the first turn's."
+    # Bounds: a turn of A actors costs about A^3 operations (seconds at 1,000 actors),
+    # so the turns are capped where KTAB's runs never go (they stop in tens of turns).
+    "min_turns": Param(
+        2, "Minimum turns before the stop rule applies.", value_type=int, low=1, high=MAX_TURNS
     ),
-    "seed": Param(0, "Seed for stochastic state transitions (draw b uses stream b)."),
+    "max_turns": Param(100, "Maximum turns.", value_type=int, low=1, high=MAX_TURNS),
+    "stop_ratio": Param(
+        0.02,
+        "Stop when a turn's position change is below this share of the first turn's.",
+        value_type=float,
+        low=0.0,
+        high=1.0,
+    ),
+    "seed": Param(
+        0, "Seed for stochastic state transitions (draw b uses stream b).", value_type=int, low=0
+    ),
 }
 
 

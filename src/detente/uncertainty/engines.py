@@ -25,7 +25,16 @@ from typing import Any, Protocol, TypeVar
 
 from detente.uncertainty.errors import UncertaintyError
 
-__all__ = ["ENGINES", "LEAN_DASK_CONFIG", "Engine", "InlineEngine", "make_engine"]
+__all__ = [
+    "DASK_GROUPS_PER_WORKER",
+    "DASK_MAX_GROUP",
+    "ENGINES",
+    "LEAN_DASK_CONFIG",
+    "Engine",
+    "InlineEngine",
+    "dask_groups",
+    "make_engine",
+]
 
 ENGINES = ("local", "dask-local", "dask")
 """Engine names accepted by :func:`make_engine` and ``--engine``."""
@@ -52,8 +61,42 @@ LEAN_DASK_CONFIG: dict[str, Any] = {
 }
 """Dask settings for ``dask-local`` (set them on your own cluster for ``dask``)."""
 
+DASK_MAX_GROUP = 8
+"""The most tasks (chunks) one Dask task runs, one after another (:func:`dask_groups`)."""
+
+DASK_GROUPS_PER_WORKER = 4
+"""Guided grouping: a group is at most the remaining tasks over this many per worker."""
+
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def dask_groups(n_tasks: int, workers: int, max_group: int = DASK_MAX_GROUP) -> list[range]:
+    """Consecutive groups of tasks that each Dask task runs, covering ``0..n_tasks``.
+
+    Guided self-scheduling (Polychronopoulos & Kuck 1987, "Guided self-scheduling: a
+    practical scheduling scheme for parallel supercomputers", IEEE Trans. Computers
+    36(12)): each group takes the remaining tasks over ``DASK_GROUPS_PER_WORKER x
+    workers``, at most ``max_group`` and at least one. Early groups are large, so the
+    scheduler round trips, the transfer of a task (its case included, pickled once per
+    group) and the workers' per-task bookkeeping are paid once per group; the last
+    groups are single tasks, so no worker is left waiting for another's long group at
+    the end. 200 chunks on 2 workers make 44 Dask tasks instead of 200.
+    """
+    if n_tasks < 0 or workers < 1 or max_group < 1:
+        raise UncertaintyError("dask_groups needs n_tasks >= 0, workers >= 1, max_group >= 1")
+    out: list[range] = []
+    start = 0
+    while start < n_tasks:
+        size = max(1, min(max_group, (n_tasks - start) // (DASK_GROUPS_PER_WORKER * workers)))
+        out.append(range(start, start + size))
+        start += size
+    return out
+
+
+def _run_group(fn: Callable[[T], R], tasks: list[T]) -> list[R]:
+    """``fn`` over a group of tasks in order (one Dask task: see :func:`dask_groups`)."""
+    return [fn(t) for t in tasks]
 
 
 class Engine(Protocol):
@@ -152,7 +195,13 @@ class LocalPoolEngine(_Base):
 class DaskEngine(_Base):
     """Dask distributed: a new LocalCluster (``dask-local``) or a running scheduler."""
 
-    def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
+    def __init__(
+        self,
+        workers: int,
+        scheduler: str | None = None,
+        processes: bool = True,
+        max_group: int = DASK_MAX_GROUP,
+    ) -> None:
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -160,6 +209,7 @@ class DaskEngine(_Base):
                 "the dask engines need dask[distributed]; install detente[dask]"
             ) from exc
         self._cluster: Any = None
+        self.max_group = max_group
         if scheduler is None:
             self.name = "dask-local"
             dask: Any = importlib.import_module("dask")
@@ -183,14 +233,21 @@ class DaskEngine(_Base):
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
-        """Yield ``(index, fn(task))`` in order, ``2 x workers`` tasks in flight."""
-        yield from _ordered(
-            lambda t: self._client.submit(fn, t, pure=False),
+        """Yield ``(index, fn(task))`` in order, tasks in groups (:func:`dask_groups`).
+
+        ``2 x workers`` groups are in flight. Each task still runs on its own and its
+        result is yielded on its own, in task order: grouping changes what one Dask task
+        carries, never a number.
+        """
+        groups = dask_groups(len(tasks), self.workers, self.max_group)
+        for g, results in _ordered(
+            lambda r: self._client.submit(_run_group, fn, [tasks[k] for k in r], pure=False),
             lambda f: f.result(),
             lambda f: f.cancel(),
-            tasks,
+            groups,
             2 * self.workers,
-        )
+        ):
+            yield from zip(groups[g], results, strict=True)
 
     def close(self) -> None:
         """Close the client and, for ``dask-local``, the cluster."""
