@@ -90,3 +90,15 @@ def bound_ledger(path: Any, state_dir: Path | None = None) -> Any:
     led = Ledger.create(path, ORIGIN, [LOG_KEY.vkey], genesis=keys[0], state_dir=state_dir)
     led.append_many(keys[1:])
     return led
+
+
+def init_cli_ledger(
+    run: Any, db: Any, origin: str, mediator: str, parties: tuple[str, ...] = ()
+) -> None:
+    """Through the CLI: ``ledger init`` naming the mediator, then ``ledger register`` for
+    each party's key, witnessed by the mediator (keys named after their actors)."""
+    run("ledger", "init", db, "--origin", origin, "--key", origin,
+        "--mediator", mediator, "--mediator-key", mediator)  # fmt: skip
+    for actor in parties:
+        run("ledger", "register", db, "--actor", actor, "--key", actor,
+            "--by", mediator, "--by-key", mediator)  # fmt: skip

@@ -18,6 +18,7 @@ from ledger_helpers import (
     ORIGIN,
     PARTIES,
     bound_ledger,
+    init_cli_ledger,
     key_entries,
     make_commitment,
     seeded_signer,
@@ -268,33 +269,7 @@ def test_cli_refuses_a_party_signing_with_another_partys_key(
     for name in ("cli.example/log", "AFG", "PAK", "TUR"):
         run("keys", "new", name)
     db = tmp_path / "l.sqlite"
-    run(
-        "ledger",
-        "init",
-        db,
-        "--origin",
-        "cli.example/log",
-        "--key",
-        "cli.example/log",
-        "--mediator",
-        "TUR",
-        "--mediator-key",
-        "TUR",
-    )
-    for actor in ("AFG", "PAK"):
-        run(
-            "ledger",
-            "register",
-            db,
-            "--actor",
-            actor,
-            "--key",
-            actor,
-            "--by",
-            "TUR",
-            "--by-key",
-            "TUR",
-        )
+    init_cli_ledger(run, db, "cli.example/log", "TUR", ("AFG", "PAK"))
     c = make_commitment(0).model_copy(update={"committing_party": "PAK", "guarantors": ["TUR"]})
     draft = tmp_path / "d.json"
     draft.write_text(canonicalize({"commitment": c.model_dump(mode="json")}).decode())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ledger_helpers import init_cli_ledger
 
 from detente.cli import cli
 
@@ -50,22 +51,7 @@ def test_full_flow(tmp_path: Path, run, backend: str, request: pytest.FixtureReq
     w_vkey = run("keys", "new", "w1.example", "--witness").strip()
     assert "test passphrase" not in (tmp_path / "keys" / "AFG.key").read_text()
     db = tmp_path / "l.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
-    run(
-        "ledger",
-        "init",
-        db,
-        "--origin",
-        origin,
-        "--key",
-        origin,
-        "--mediator",
-        "TUR",
-        "--mediator-key",
-        "TUR",
-    )
-    run(
-        "ledger", "register", db, "--actor", "AFG", "--key", "AFG", "--by", "TUR", "--by-key", "TUR"
-    )
+    init_cli_ledger(run, db, origin, "TUR", ("AFG",))
     src = tmp_path / "c.yaml"
     src.write_text(COMMITMENT_YAML)
     draft = tmp_path / "draft.json"

@@ -23,6 +23,7 @@ from ledger_helpers import (
     ORIGIN,
     WITNESSES,
     bound_ledger,
+    init_cli_ledger,
     seeded_signer,
     signed_entry,
 )
@@ -216,22 +217,7 @@ def test_submit_can_wait_for_a_signed_checkpoint(tmp_path: Path, run) -> None:
     for name in (origin, "AFG", "TUR"):
         run("keys", "new", name)
     db = tmp_path / "l.sqlite"
-    run(
-        "ledger",
-        "init",
-        db,
-        "--origin",
-        origin,
-        "--key",
-        origin,
-        "--mediator",
-        "TUR",
-        "--mediator-key",
-        "TUR",
-    )
-    run(
-        "ledger", "register", db, "--actor", "AFG", "--key", "AFG", "--by", "TUR", "--by-key", "TUR"
-    )
+    init_cli_ledger(run, db, origin, "TUR", ("AFG",))
     src = tmp_path / "c.json"
     src.write_text(
         '{"id": "c1", "committing_party": "AFG", "beneficiaries": ["PAK"], "text": "t",'
