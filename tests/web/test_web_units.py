@@ -86,3 +86,50 @@ def test_workspace_ledger_starts_with_the_registrar_genesis(tmp_path: Path) -> N
         assert ws._led(lambda led: led.size) == 1
     finally:
         ws.close()
+
+
+def test_a_run_that_finishes_during_a_read_is_shown_with_its_result() -> None:
+    """The run record is read, then the run finishes, then the live state is consulted.
+
+    The view must not pair the live state's ``done`` with the stale row's missing result
+    (a CI failure on PostgreSQL: ``status: done, result: None``).
+    """
+    import json as _json
+
+    from detente.web.jobs import JobBoard, RunState
+
+    def row(status: str, result: object) -> tuple[object, ...]:
+        res = _json.dumps(result) if result is not None else None
+        return ("r1", "c", 1, "forecast", "{}", status, 5, 10, res, None, "ana", 1.0, None)
+
+    class FakeDb:
+        def __init__(self) -> None:
+            self.reads = 0
+            self.board: JobBoard | None = None
+
+        def execute(self, sql: str, args: object = ()) -> None:
+            pass
+
+        def one(self, sql: str, args: object = ()) -> tuple[object, ...]:
+            self.reads += 1
+            if self.reads == 1:
+                assert self.board is not None
+                self.board.states["r1"].status = "done"  # _finish ran just after this read
+                return row("running", None)
+            return row("done", {"answer": 42})
+
+    class FakeWs:
+        db = FakeDb()
+
+        def can(self, p: object, action: str, case_id: str) -> bool:
+            return True
+
+    ws = FakeWs()
+    board = JobBoard(ws, threads=1)  # type: ignore[arg-type]
+    try:
+        ws.db.board = board
+        board.states["r1"] = RunState("r1", status="running", total=10)
+        view = board.get(None, "r1")  # type: ignore[arg-type]
+        assert view["status"] == "done" and view["result"] == {"answer": 42}
+    finally:
+        board.close()

@@ -280,17 +280,24 @@ class JobBoard:
 
     def get(self, p: Principal, rid: str, with_result: bool = True) -> dict[str, Any]:
         """A run's record (and result) if ``p`` may read its case."""
-        row = self.ws.db.one(
+        sql = (
             "SELECT id, case_id, version, kind, params, status, done, total, result, error, "
-            "author, created, finished FROM web_runs WHERE id = ?",
-            (rid,),
+            "author, created, finished FROM web_runs WHERE id = ?"
         )
+        row = self.ws.db.one(sql, (rid,))
         if row is None or not self.ws.can(p, "read", row[1]):
             raise NotFound(f"no run {rid!r}")
         view = _run_view(row, with_result)
         st = self.states.get(rid)
         if st is not None and view["status"] in ("queued", "running"):
-            view.update(status=st.status, done=st.done, total=st.total)  # live, not stored
+            if st.status in ("queued", "running"):
+                view.update(status=st.status, done=st.done, total=st.total)  # live, not stored
+            else:
+                # It finished between the read and now: _finish stores the row before it
+                # marks the live state, so a second read has the result with the status.
+                row = self.ws.db.one(sql, (rid,))
+                if row is not None:
+                    view = _run_view(row, with_result)
         return view
 
     def runs(self, p: Principal, case_id: str) -> list[dict[str, Any]]:
