@@ -153,14 +153,18 @@ def test_witness_state_writes_leave_no_temporary_file(tmp_path: Path) -> None:
 def test_witness_server_times_out_stalled_clients_and_caps_connections(tmp_path: Path) -> None:
     _, note = _checkpointed(tmp_path)
     w = Witness(WITNESSES[0], tmp_path / "ws", {ORIGIN: [LOG_KEY.vkey]})
-    server = WitnessServer(w, ("127.0.0.1", 0), timeout=0.5, max_connections=4)
+    # The timeout leaves slack for a loaded CI machine: the extra connection must arrive
+    # while the four stalled ones still hold their slots.
+    server = WitnessServer(w, ("127.0.0.1", 0), timeout=3.0, max_connections=4)
     server.serve_in_thread()
     host, port = server.server_address[:2]
     try:
         stalled = [socket.create_connection((str(host), port)) for _ in range(4)]
         for s in stalled:
             s.sendall(b"POST /add-checkpoint HTTP/1.1\r\n")  # and never finish
-        time.sleep(0.2)
+        deadline = time.monotonic() + 2.0
+        while server._slots._value > 0 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.01)  # until the server has taken all four
         extra = socket.create_connection((str(host), port))
         extra.settimeout(5)
         assert extra.recv(100).startswith(b"HTTP/1.1 503")
