@@ -19,13 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from detente.web.app import ROUTES, SESSION_COOKIE, Site, set_session_cookie
 from detente.web.workspace import Principal
 
-__all__ = ["ErrorBody", "case_id_param", "hex_id_param", "operation", "register", "who"]
+__all__ = [
+    "ErrorBody",
+    "RequestBody",
+    "case_id_param",
+    "hex_id_param",
+    "operation",
+    "register",
+    "who",
+]
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$"
 HEX = r"^[0-9a-f]{1,64}$"
 
 
-class _In(BaseModel):
+class RequestBody(BaseModel):
+    """Base of every request body: immutable, and an unknown field is a 422, not ignored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -57,7 +67,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class LoginIn(_In):
+class LoginIn(RequestBody):
     """Credentials."""
 
     username: str = Field(min_length=1, max_length=64)
@@ -90,7 +100,7 @@ class CaseSummary(BaseModel):
     version: int
 
 
-class ImportIn(_In):
+class ImportIn(RequestBody):
     """A case file's text and name (the name's extension picks the reader)."""
 
     filename: str = Field(min_length=1, max_length=200)
@@ -128,7 +138,7 @@ class VersionOut(BaseModel):
     changes: list[str]
 
 
-class EditIn(_In):
+class EditIn(RequestBody):
     """New numbers for one position (empty range ends: no range)."""
 
     version: int = Field(
@@ -154,7 +164,7 @@ class EditOut(BaseModel):
     warnings: dict[str, list[DiagnosticOut]]
 
 
-class RunIn(_In):
+class RunIn(RequestBody):
     """A run to queue on the latest version of a case."""
 
     kind: Literal["forecast", "diagnose", "sweep", "sensitivity", "interventions", "whatif"]
@@ -193,7 +203,7 @@ class Queued(BaseModel):
     id: str
 
 
-class DraftIn(_In):
+class DraftIn(RequestBody):
     """A commitment (JSON or YAML text), as ``detente ledger draft`` takes it."""
 
     commitment: str = Field(min_length=1, max_length=200_000)
@@ -217,7 +227,7 @@ class MessageOut(BaseModel):
     message: str
 
 
-class SignatureIn(_In):
+class SignatureIn(RequestBody):
     """A signature made by the party (browser WebCrypto or ``detente ledger sign``)."""
 
     role: Literal["party", "mediator"]
@@ -233,7 +243,7 @@ class Appended(BaseModel):
     index: int
 
 
-class KeyIn(_In):
+class KeyIn(RequestBody):
     """A verifier key (``detente keys export``) or a raw Ed25519 public key (base64)."""
 
     actor: str = Field(min_length=1, max_length=64)
@@ -243,7 +253,7 @@ class KeyIn(_In):
     proof: str | None = Field(default=None, max_length=200)
 
 
-class KeyMessageIn(_In):
+class KeyMessageIn(RequestBody):
     """The key to register: a verifier key or a raw Ed25519 public key (base64)."""
 
     actor: str = Field(min_length=1, max_length=64)
@@ -279,7 +289,7 @@ class LedgerOut(BaseModel):
     witness_cosignatures: list[str]
 
 
-class WitnessIn(_In):
+class WitnessIn(RequestBody):
     """Optionally a witness to add (its C2SP tlog-witness URL and cosignature/v1 key)."""
 
     url: str | None = Field(default=None, max_length=500)
@@ -295,7 +305,7 @@ class WitnessReport(BaseModel):
     stored: int
 
 
-class VerifyIn(_In):
+class VerifyIn(RequestBody):
     """A receipt (C2SP tlog-proof text)."""
 
     receipt: str = Field(min_length=1, max_length=1_000_000)
@@ -311,7 +321,7 @@ class VerdictOut(BaseModel):
     reason: str | None
 
 
-class UserIn(_In):
+class UserIn(RequestBody):
     """A new account."""
 
     username: str = Field(min_length=1, max_length=64)
@@ -319,7 +329,7 @@ class UserIn(_In):
     admin: bool = False
 
 
-class RoleIn(_In):
+class RoleIn(RequestBody):
     """A role on a case (``*``: every case)."""
 
     case: str = Field(default="*", min_length=1, max_length=64)
@@ -345,7 +355,7 @@ class AuditOut(BaseModel):
     detail: str
 
 
-class TokenIn(_In):
+class TokenIn(RequestBody):
     """A new API token."""
 
     name: str = Field(min_length=1, max_length=100)

@@ -21,18 +21,14 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.errors import CaseError, Diagnostic
-from detente.web.api import case_id_param, hex_id_param, operation, who
+from detente.web.api import RequestBody, case_id_param, hex_id_param, operation, who
 from detente.web.app import Site, accepts_json
 from detente.web.workspace import Principal, WebError
 
 __all__ = ["register"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MetricsIn(_In):
+class MetricsIn(RequestBody):
     """A metrics file (``detente.metrics/v1`` YAML)."""
 
     filename: str = Field(min_length=1, max_length=200)
@@ -46,7 +42,7 @@ class MetricsOut(BaseModel):
     metrics: list[str]
 
 
-class EventsIn(_In):
+class EventsIn(RequestBody):
     """An events file (UCDP GED CSV/JSON, ACLED CSV or plain CSV) to import for a case."""
 
     filename: str = Field(min_length=1, max_length=200)
@@ -58,7 +54,7 @@ class EventsIn(_In):
     coverage_end: dt.date | None = None
 
 
-class VerdictsIn(_In):
+class VerdictsIn(RequestBody):
     """Record the verdicts of one commitment of the case (ledger index), signed by ``actor``."""
 
     index: int = Field(ge=0, le=2**62)
@@ -90,7 +86,7 @@ class LinkedOut(BaseModel):
     linked: int
 
 
-class SignaturesIn(_In):
+class SignaturesIn(RequestBody):
     """The signer's Ed25519 signatures (base64), one per message in order, and its key."""
 
     key: str = Field(min_length=1, max_length=400)

@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.errors import CaseError, Diagnostic
-from detente.web.api import case_id_param, hex_id_param, operation, who
+from detente.web.api import RequestBody, case_id_param, hex_id_param, operation, who
 from detente.web.app import Site, accepts_json
 from detente.web.compliance import PendingOut
 from detente.web.workspace import Principal
@@ -29,11 +29,7 @@ from detente.web.workspace import Principal
 __all__ = ["register"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class StatementsIn(_In):
+class StatementsIn(RequestBody):
     """A statements file (as ``detente statements validate`` reads it)."""
 
     filename: str = Field(min_length=1, max_length=200)
@@ -48,7 +44,7 @@ class StatementsRecorded(BaseModel):
     statements: list[str]
 
 
-class ReviewIn(_In):
+class ReviewIn(RequestBody):
     """A reviewer's decision on one statement's proposed relation."""
 
     statement: str = Field(min_length=1, max_length=200, description="The statement's id.")
