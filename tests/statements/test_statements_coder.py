@@ -31,7 +31,7 @@ KNOWN = [
     ),
     ("The minister condemned the shelling of the village.", "DISAPPROVE", "condemned", None),
     ("The envoy praised the mediators' efforts.", "SUPPORT", "praised", None),
-    ("Police imposed a curfew on the town.", "COERCE", "curfew", "curfew"),
+    ("Police imposed a curfew on the town.", "COERCE", "imposed a curfew", "curfew"),
     ("Officials called the demand unrelated and unrealistic.", "DISAPPROVE", "unrelated", "accuse"),
 ]
 
