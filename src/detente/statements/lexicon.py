@@ -172,7 +172,8 @@ CODEBOOK_CUES: tuple[Cue, ...] = tuple(
             r"expel\w* (?:\w+ ){0,3}(?:ambassadors?|envoys?|diplomats?|peacekeep\w+|"
             r"inspectors|observers|monitors|aid (?:workers|agencies)|mission)",
             r"(?:halt\w*|suspend\w*|break\w* off|broke off|pull\w* out of|walk\w* out of|"
-            r"withdr[ae]w\w* from|quit) (?:the |\w+ ){0,2}(?:talks|negotiations|mediation|dialogue)",
+            r"withdr[ae]w\w* from|quit) (?:the |\w+ ){0,2}"
+            r"(?:talks|negotiations|mediation|dialogue)",
             r"(?:break\w*|broke|cut\w*|sever\w*|reduc\w+|downgrad\w+) (?:off )?(?:\w+ ){0,2}"
             r"(?:ties|relations)",
             r"(?:stop\w*|cut\w*|suspend\w*|halt\w*|reduc\w+|withh[oe]ld\w*|freez\w+|froze) "
@@ -230,7 +231,8 @@ CODEBOOK_CUES: tuple[Cue, ...] = tuple(
             r"(?:impos\w+|tighten\w*|declar\w+|enforc\w+) (?:a |an |the )?(?:\w+ ){0,2}"
             r"(?:blockade|siege|martial law|state of emergency|restrictions|ban)",
             # a blockade of roads by protesters is PROTEST (144 "obstruct passage")
-            r"blockad(?:e|es|ed|ing)(?! (?:\w+ ){0,2}(?:roads?|transport|traffic|highways?|access))",
+            r"blockad(?:e|es|ed|ing)"
+            r"(?! (?:\w+ ){0,2}(?:roads?|transport|traffic|highways?|access))",
             r"besieg\w+",
             r"restrict\w* (?:\w+ ){0,2}(?:movement|access|travel|entry)",
             r"seal\w* (?:off )?(?:the )?(?:\w+ )?(?:border|area|city|town|region|crossings?)",
@@ -318,7 +320,9 @@ CODEBOOK_CUES: tuple[Cue, ...] = tuple(
             r"peacekeep\w+",
         ),
         # 045 "engage in mediation", 041 "discuss by telephone": CONSULT.
-        *_cues("CONSULT", 0.8, r"mediat\w+", r"(?:tele)?phone calls?", r"spoke (?:by|on the) phone"),
+        *_cues(
+            "CONSULT", 0.8, r"mediat\w+", r"(?:tele)?phone calls?", r"spoke (?:by|on the) phone"
+        ),
         # 143 "conduct strike or boycott", 144 "obstruct passage, block": PROTEST.
         *_material("PROTEST", 0.8, r"boycott\w*", r"obstruct\w*", mode="boycott"),
     ]
