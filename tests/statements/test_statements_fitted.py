@@ -111,3 +111,22 @@ def test_stale_or_malformed_entries_are_not_used(tmp_path: Path) -> None:
     path.write_text("not json", encoding="utf-8")
     assert load_fusion(key, path) is None
     assert load_fusion(key, tmp_path / "missing.json") is None
+
+
+def test_fingerprint_covers_rule_scores_the_model_does_not_read() -> None:
+    # With an embedder the logistic model reads the embedding only, but the fusion weight
+    # is chosen on the fused scores: a lexicon change must make the stored fit stale.
+    from detente.statements.fitted import fingerprint
+
+    rules = np.zeros((4, 18))
+    x = np.ones((4, 3))
+    y = np.asarray([0, 1, 0, 1])
+    base = fingerprint(rules, x, y, None, None)
+    bumped = rules.copy()
+    bumped[2, 5] = 0.5
+    assert fingerprint(bumped, x, y, None, None) != base
+    assert fingerprint(rules, x + 1e-3, y, None, None) != base
+    assert fingerprint(rules, x, y[::-1].copy(), None, None) != base
+    assert fingerprint(rules, x, y, 1.0, None) != base
+    assert fingerprint(rules, x + 1e-9, y, None, None) == base  # below the rounding
+    assert fingerprint(-0.0 * rules, x, y, None, None) == base

@@ -261,7 +261,7 @@ def _fit_or_load(
     rules = rule_matrix(texts)
     emb = embedder.encode(texts) if embedder is not None else None
     x = model_inputs(rules, emb)
-    fusion = load_fusion(fingerprint(x, y, lam, alpha))
+    fusion = load_fusion(fingerprint(rules, x, y, lam, alpha))
     if fusion is not None:
         return fusion, "stored", emb
     return fit_fusion(rules, x, y, lam=lam, alpha=alpha), "fitted", emb
@@ -282,7 +282,7 @@ def fit_default(embedder: Embedder | None) -> tuple[Fusion, str, int]:
     rules = rule_matrix(texts)
     emb = embedder.encode(texts) if embedder is not None else None
     x = model_inputs(rules, emb)
-    return fit_fusion(rules, x, y), fingerprint(x, y, None, None), len(training)
+    return fit_fusion(rules, x, y), fingerprint(rules, x, y, None, None), len(training)
 
 
 def _alias_pattern(

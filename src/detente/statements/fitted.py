@@ -6,8 +6,9 @@ strength and fusion weight chosen by an inner 3-fold cross-validation
 (:func:`detente.statements.coder.fit_fusion`). That fit is deterministic in its inputs, so
 its result is stored in ``data/plover/fusion-coefficients.json`` beside the training data,
 one entry per embedder, and looked up by a **fingerprint** of exactly what the fit reads:
-the labels, the feature matrix (rule scores and embedding, rounded to 6 decimals so that
-the last bit of a float sum does not matter) and the requested ``lambda`` and ``alpha``.
+the labels, the rule scores and the model's inputs (the embedding), rounded to 6 decimals
+so that the last bit of a float sum does not matter, and the requested ``lambda`` and
+``alpha``.
 Any change to the training records, the lexicon or the embedder changes the fingerprint;
 the stored entry is then not used and the coder refits, as it did before the file existed.
 A test refits every stored entry from scratch and checks that the same coefficients come
@@ -47,17 +48,24 @@ def fitted_path() -> Path:
 
 
 def fingerprint(
+    rules: npt.NDArray[np.float64],
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.int64],
     lam: float | None,
     alpha: float | None,
 ) -> str:
-    """SHA-256 of what a fusion fit reads: labels, features (6 decimals), lam, alpha."""
+    """SHA-256 of what a fusion fit reads: labels, rule scores and model inputs, lam, alpha.
+
+    The rule scores count even where the model does not read them: the fusion weight is
+    chosen on the fused scores. Values are rounded to 6 decimals.
+    """
     h = hashlib.sha256()
-    h.update(json.dumps([FORMAT, list(CATEGORIES), lam, alpha, list(x.shape)]).encode())
+    shapes = [list(rules.shape), list(x.shape)]
+    h.update(json.dumps([FORMAT, list(CATEGORIES), lam, alpha, shapes]).encode())
     h.update(np.asarray(y, dtype="<i8").tobytes())
-    # rounding, then adding 0.0, makes -0.0 and 0.0 one value
-    h.update((np.round(np.asarray(x, dtype=np.float64), 6) + 0.0).astype("<f8").tobytes())
+    for m in (rules, x):
+        # rounding, then adding 0.0, makes -0.0 and 0.0 one value
+        h.update((np.round(np.asarray(m, dtype=np.float64), 6) + 0.0).astype("<f8").tobytes())
     return h.hexdigest()
 
 

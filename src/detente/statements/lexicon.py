@@ -559,7 +559,7 @@ CUES: tuple[Cue, ...] = CODEBOOK_CUES + tuple(
             "COERCE",
             1.0,
             r"arrest\w*",
-            r"detain\w*",
+            r"detain(?!ee)\w*",  # the act, not the detainees
             r"detention",
             r"crackdown",
             r"crack(?:ed)? down",
