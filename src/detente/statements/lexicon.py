@@ -2,11 +2,16 @@
 
 PLOVER (Political Language Ontology for Verifiable Event Records; Open Event Data Alliance,
 draft 0.5b1, 2016-2019; Halterman et al. 2023, "PLOVER and POLECAT") codes an event by one of
-18 categories. The cues below were written from the categories' definitions in the PLOVER
-manual and the CAMEO 1.1b3 verb dictionary's families (Gerner et al. 2002, "Conflict and
-Mediation Event Observations"), as lemma-prefix patterns over lower-cased words. Every cue
-has a weight (1 = a verb that names the category, 0.5 = a noun or a weaker hint) and
-optionally the PLOVER mode it implies.
+18 categories. The cues below are lemma-prefix patterns over lower-cased words, in two
+tables: :data:`CODEBOOK_CUES`, read from the PLOVER specification's correspondence between
+the CAMEO 1.1b3 codes (Gerner et al. 2002, "Conflict and Mediation Event Observations";
+their descriptions, not their example sentences) and the PLOVER categories, and the
+general cues written from the categories' definitions and CAMEO's verb families (by a
+developer who had read the development records: see ``docs/statements.md``). Every cue has
+a weight (1 = a verb that names the category, 0.5 = a noun or a weaker hint) and
+optionally the PLOVER mode it implies. The action frames (:data:`DEMAND_FRAMES`,
+:data:`REFUSAL_FRAMES`, :data:`INTENT_FRAMES`) follow CAMEO's own structure: "demand X",
+"decline to X", "express intent to X" are DEMAND, REJECT and AGREE whatever X is.
 
 The same table is used for every actor: nothing here names a party.
 """

@@ -3,12 +3,17 @@
 Every cue of :data:`detente.statements.lexicon.CUES` is one alternative of a single regular
 expression, so a text is scanned once. Each match adds its weight to its category, times a
 position factor (news and statements put their main verb early: the first words weigh up
-to twice as much as the last). Two rules move a match to another category:
+to twice as much as the last). Three rules move a match to another category, the first
+that applies:
 
 * negation: a negator within the three words before a cue of a positive category
   ("did not agree", "never supported") scores REJECT instead;
-* modality: a threat marker within the four words before a material action ("threatened
-  to resume attacks", "would blockade") scores THREATEN instead, keeping the action's mode.
+* frames: a refusal, threat, demand or announced intent within six words before an action
+  scores the frame's category (CAMEO's "decline to", "threaten", "demand", "express intent
+  to": "refused to release" REJECT, "threatened to expel" THREATEN, "called on them to
+  release" DEMAND, "offered to withdraw" AGREE; intent counts for cooperative actions);
+* modality: a threat marker within the six words before a material action ("would
+  blockade", "could attack") scores THREATEN instead, keeping the action's mode.
 
 The result keeps, per category, the strongest span as evidence.
 """
