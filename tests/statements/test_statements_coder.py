@@ -31,7 +31,7 @@ KNOWN = [
     ),
     ("The minister condemned the shelling of the village.", "DISAPPROVE", "condemned", None),
     ("The envoy praised the mediators' efforts.", "SUPPORT", "praised", None),
-    ("Police imposed a curfew on the town.", "COERCE", "curfew", "curfew"),
+    ("Police imposed a curfew on the town.", "COERCE", "imposed a curfew", "curfew"),
     ("Officials called the demand unrelated and unrealistic.", "DISAPPROVE", "unrelated", "accuse"),
 ]
 
@@ -133,3 +133,58 @@ def test_evaluation_figures_known_answers() -> None:
     # AGREE: tp 1, fn 1 -> 2/3; DEMAND: tp 1, fp 1, fn 1 -> 1/2; REJECT: fp 1 -> 0
     assert f1 == {"AGREE": 2 / 3, "DEMAND": 0.5, "REJECT": 0.0}
     assert macro_f1(gold, pred) == pytest.approx((2 / 3 + 0.5 + 0.0) / 3)
+
+
+# Hand-written sentences (not from the PLOVER files) for the cues read from the PLOVER
+# specification's CAMEO-to-PLOVER correspondence: (text, category, evidence span).
+CODEBOOK = [
+    ("The two governments signed a border treaty on Monday.", "SUPPORT", "signed a border treaty"),
+    ("The minister apologized for the remarks.", "SUPPORT", "apologized"),
+    ("Rebels released twelve soldiers held since May.", "RETREAT", "released"),
+    ("The government allowed UN inspectors into the site.", "RETREAT", "allowed UN inspectors"),
+    (
+        "The country withdrew its ambassador from the capital.",
+        "SANCTION",
+        "withdrew its ambassador",
+    ),
+    ("The opposition halted talks with the government.", "SANCTION", "halted talks"),
+    ("Both armies violated the ceasefire overnight.", "FIGHT", "violated the ceasefire"),
+    ("Militants hijacked a bus near the border.", "ASSAULT", "hijacked"),
+    ("Troops occupied the border town.", "COERCE", "occupied"),
+    ("The party filed a lawsuit against the ministry.", "DISAPPROVE", "lawsuit"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "span"), CODEBOOK)
+def test_codebook_cues(text: str, category: str, span: str) -> None:
+    (code,) = RULES.code([CodingInput(id="x", text=text)])
+    assert (code["plover"], code["evidence"]["text"]) == (category, span)
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "action"),
+    [
+        # CAMEO 124 "decline to yield", 1053 "demand release", 13 "threaten", 03 "express
+        # intent to": the frame decides, whatever the action
+        ("The army refused to release the detainees.", "REJECT", "RETREAT"),
+        ("The union called on the state to release the detainees.", "DEMAND", "RETREAT"),
+        ("The rebels offered to release the detainees.", "AGREE", "RETREAT"),
+        ("The ministry threatened to expel the diplomats.", "THREATEN", "SANCTION"),
+    ],
+)
+def test_action_frames_move_the_action_to_the_frame(text: str, category: str, action: str) -> None:
+    (code,) = RULES.code([CodingInput(id="x", text=text)])
+    assert code["plover"] == category
+    assert action not in rule_scores(text).evidence  # the action scored for its frame
+
+
+def test_announced_cooperative_action_is_agree_and_hostile_one_a_threat() -> None:
+    agree = rule_scores("The rebels will release the detainees.")
+    assert agree.evidence["AGREE"].rule.startswith("announced RETREAT")
+    (code,) = RULES.code([CodingInput(id="x", text="The rebels will release the detainees.")])
+    assert code["plover"] == "AGREE"
+    (code,) = RULES.code([CodingInput(id="y", text="The rebels will attack the town.")])
+    assert code["plover"] == "THREATEN"
+    # without a frame, the action is its own category
+    (code,) = RULES.code([CodingInput(id="z", text="The rebels released the detainees.")])
+    assert code["plover"] == "RETREAT"

@@ -1,11 +1,14 @@
 """Coding what a statement does: PLOVER category, mode, source, target, issue, score, evidence.
 
-The coder combines the transparent rules (:mod:`detente.statements.rules`) with sentence
-embeddings (:mod:`detente.statements.embed`) in a multinomial logistic regression whose
-inputs are the 18 rule scores and the embedding; trained on labelled sentences (by default
-the PLOVER gold-standard development half shipped in ``data/plover``), with its L2 strength
-chosen by an inner cross-validation on the training data only. Without an embedder or
-training data the rules decide alone (argmax of the rule scores).
+The coder fuses the transparent rules (:mod:`detente.statements.rules`) with a multinomial
+logistic regression on sentence embeddings (:mod:`detente.statements.embed`; on the 18 rule
+scores when there is no embedder): ``rules / max(rules) + alpha * P(model)``
+(:class:`Fusion`), trained on labelled sentences (by default the PLOVER gold-standard
+development half shipped in ``data/plover``), its L2 strength and ``alpha`` chosen by an
+inner cross-validation on the training data only. The default fit is stored in
+``data/plover/fusion-coefficients.json`` and used when its fingerprint matches
+(:mod:`detente.statements.fitted`), so a process does not refit. Without training data the
+rules decide alone (argmax of the rule scores).
 
 Every code carries its evidence: the strongest cue span of the chosen category when the
 rules saw one, else the nearest labelled sentence by embedding (id and similarity), and the
@@ -43,8 +46,10 @@ __all__ = [
     "Coder",
     "StatementCode",
     "default_training_path",
+    "fit_default",
     "fit_logistic",
     "load_training",
+    "model_inputs",
 ]
 
 SUPPORTED_LANGUAGES = frozenset({"en"})
@@ -53,7 +58,7 @@ SUPPORTED_LANGUAGES = frozenset({"en"})
 _REPO_DATA = Path(__file__).resolve().parents[3] / "data" / "plover" / "plover-gsr-dev.json"
 _LAMBDAS = (0.01, 0.1, 1.0, 10.0)
 # Fits are deterministic in (embedder, training set, lam, alpha): one per process suffices.
-_FITTED: dict[tuple[Any, ...], tuple[Fusion, npt.NDArray[np.float32] | None]] = {}
+_FITTED: dict[tuple[Any, ...], tuple[Fusion, npt.NDArray[np.float32] | None, str]] = {}
 
 
 class StatementCode(TypedDict):
@@ -227,6 +232,59 @@ def fit_fusion(
     return Fusion(fit_logistic(x, y, lam_c), lam_c, alpha_c)
 
 
+def model_inputs(
+    rules: npt.NDArray[np.float64], emb: npt.NDArray[np.floating[Any]] | None
+) -> npt.NDArray[np.float64]:
+    """The logistic model's inputs: the embedding when there is one, else the rule scores.
+
+    This is method 3 of ``detente statements evaluate`` (the rules fused with a logistic
+    model on the embedding; the rules enter through the fusion, not as features) or,
+    without an embedder, method 2. The cross-validation in ``docs/statements.md`` measures
+    these same variants.
+    """
+    if emb is None:
+        return rules
+    return np.asarray(emb, dtype=np.float64)
+
+
+def _fit_or_load(
+    training: Sequence[CodingInput],
+    embedder: Embedder | None,
+    lam: float | None,
+    alpha: float | None,
+) -> tuple[Fusion, str, npt.NDArray[np.float32] | None]:
+    """The fusion for ``training``: the stored one if its fingerprint matches, else fitted."""
+    from detente.statements.fitted import fingerprint, load_fusion
+
+    y = np.asarray([CATEGORIES.index(t.gold or "") for t in training], dtype=np.int64)
+    texts = [t.text for t in training]
+    rules = rule_matrix(texts)
+    emb = embedder.encode(texts) if embedder is not None else None
+    x = model_inputs(rules, emb)
+    fusion = load_fusion(fingerprint(rules, x, y, lam, alpha))
+    if fusion is not None:
+        return fusion, "stored", emb
+    return fit_fusion(rules, x, y, lam=lam, alpha=alpha), "fitted", emb
+
+
+def fit_default(embedder: Embedder | None) -> tuple[Fusion, str, int]:
+    """Fit (never load) the shipped coder's fusion: ``(fusion, fingerprint, records)``.
+
+    The default training data and the choices by inner cross-validation, as
+    :class:`Coder` makes them; used to write and to check the stored coefficients.
+    """
+    from detente.statements.fitted import fingerprint
+
+    path = default_training_path()
+    training = load_training(path) if path is not None else []
+    y = np.asarray([CATEGORIES.index(t.gold or "") for t in training], dtype=np.int64)
+    texts = [t.text for t in training]
+    rules = rule_matrix(texts)
+    emb = embedder.encode(texts) if embedder is not None else None
+    x = model_inputs(rules, emb)
+    return fit_fusion(rules, x, y), fingerprint(rules, x, y, None, None), len(training)
+
+
 def _alias_pattern(
     aliases: Mapping[str, Sequence[str]],
 ) -> tuple[re.Pattern[str] | None, dict[str, str]]:
@@ -280,6 +338,9 @@ class Coder:
         self._issue_index = BM25([(issues or {})[i] for i in self._issue_ids])
         self.model: Fusion | None = None
         self._train_emb: npt.NDArray[np.float32] | None = None
+        self.coefficients = "none"
+        """Where the fusion's coefficients came from: ``stored`` (the shipped file whose
+        fingerprint matches), ``fitted`` (fitted in this process) or ``none``."""
         if self.training:
             key = (
                 json.dumps(describe(embedder), sort_keys=True),
@@ -289,12 +350,9 @@ class Coder:
             )
             cached = _FITTED.get(key)
             if cached is None:
-                y = np.asarray([CATEGORIES.index(t.gold or "") for t in self.training])
-                x = features([t.text for t in self.training], embedder)
-                fusion = fit_fusion(x[:, : len(CATEGORIES)], x, y, lam=lam, alpha=alpha)
-                emb = x[:, len(CATEGORIES) :].astype(np.float32) if embedder is not None else None
-                cached = _FITTED[key] = (fusion, emb)
-            self.model, self._train_emb = cached
+                fusion, stored, emb = _fit_or_load(self.training, embedder, lam, alpha)
+                cached = _FITTED[key] = (fusion, emb, stored)
+            self.model, self._train_emb, self.coefficients = cached
 
     @property
     def method(self) -> str:
@@ -311,6 +369,7 @@ class Coder:
             "method": self.method,
             "embedder": describe(self.embedder),
             "training": len(self.training),
+            "coefficients": self.coefficients,
         }
 
     def code(self, items: Sequence[CodingInput]) -> list[StatementCode]:
@@ -324,10 +383,7 @@ class Coder:
             rmat = np.asarray([r.scores for r in rules])
             if self.embedder is not None:
                 emb = self.embedder.encode(texts)
-                x = np.hstack([rmat, emb.astype(np.float64)])
-            else:
-                x = rmat
-            proba = self.model.scores(rmat, x)
+            proba = self.model.scores(rmat, model_inputs(rmat, emb))
         issue_guess = self._issue_index.best([t for t in texts]) if self._issue_ids else None
         out: list[StatementCode] = []
         j = 0

@@ -3,12 +3,17 @@
 Every cue of :data:`detente.statements.lexicon.CUES` is one alternative of a single regular
 expression, so a text is scanned once. Each match adds its weight to its category, times a
 position factor (news and statements put their main verb early: the first words weigh up
-to twice as much as the last). Two rules move a match to another category:
+to twice as much as the last). Three rules move a match to another category, the first
+that applies:
 
 * negation: a negator within the three words before a cue of a positive category
   ("did not agree", "never supported") scores REJECT instead;
-* modality: a threat marker within the four words before a material action ("threatened
-  to resume attacks", "would blockade") scores THREATEN instead, keeping the action's mode.
+* frames: a refusal, threat, demand or announced intent within six words before an action
+  scores the frame's category (CAMEO's "decline to", "threaten", "demand", "express intent
+  to": "refused to release" REJECT, "threatened to expel" THREATEN, "called on them to
+  release" DEMAND, "offered to withdraw" AGREE; intent counts for cooperative actions);
+* modality: a threat marker within the six words before a material action ("would
+  blockade", "could attack") scores THREATEN instead, keeping the action's mode.
 
 The result keeps, per category, the strongest span as evidence.
 """
@@ -24,9 +29,13 @@ import numpy.typing as npt
 from detente.statements.lexicon import (
     CATEGORIES,
     CHARACTERISATIONS,
+    COOPERATIVE,
     CUES,
+    DEMAND_FRAMES,
+    INTENT_FRAMES,
     NEGATORS,
     POSITIVE,
+    REFUSAL_FRAMES,
     THREAT_MARKERS,
 )
 
@@ -109,6 +118,10 @@ def _matches(lower: str) -> list[tuple[int, int, int]]:
 
 _WORD = re.compile(r"[a-z0-9'-]+|n't")
 _THREAT = re.compile(r"\b(?:" + "|".join(THREAT_MARKERS) + r")\b")
+_DEMAND = re.compile(r"\b(?:" + "|".join(DEMAND_FRAMES) + r")\b")
+_REFUSAL = re.compile(r"\b(?:" + "|".join(REFUSAL_FRAMES) + r")\b")
+_INTENT = re.compile(r"\b(?:" + "|".join(INTENT_FRAMES) + r")\b")
+_THREAT_VERB = re.compile(r"\b(?:threat\w*|warn\w*|ultimatum)\b")
 _CHAR = re.compile(
     "|".join(f"(?P<h{k}>\\b(?:{c.pattern})\\b)" for k, c in enumerate(CHARACTERISATIONS))
 )
@@ -134,7 +147,10 @@ class RuleResult:
 
 
 def _words_before(lower: str, start: int, n: int) -> list[str]:
-    return _WORD.findall(lower[max(0, start - 60) : start])[-n:]
+    return _WORD.findall(lower[max(0, start - max(60, 15 * n)) : start])[-n:]
+
+
+_FRAME_WORDS = 6  # how far before an action its demand, refusal, threat or intent may stand
 
 
 def rule_scores(text: str) -> RuleResult:
@@ -148,9 +164,18 @@ def rule_scores(text: str) -> RuleResult:
         cue = CUES[k]
         cat, why = cue.category, f"cue '{cue.pattern}'"
         before = _words_before(lower, start, 4)
+        near = " ".join(_words_before(lower, start, _FRAME_WORDS))
         if cue.category in POSITIVE and any(w in NEGATORS for w in before[-3:]):
             cat, why = "REJECT", f"negated {cue.category} cue '{cue.pattern}'"
-        elif cue.material and _THREAT.search(" ".join(before)):
+        elif cue.category in COOPERATIVE and _REFUSAL.search(near):
+            cat, why = "REJECT", f"refused {cue.category} cue '{cue.pattern}'"
+        elif (cue.material or cue.category in COOPERATIVE) and _THREAT_VERB.search(near):
+            cat, why = "THREATEN", f"threatened {cue.category} cue '{cue.pattern}'"
+        elif (cue.material or cue.category in COOPERATIVE) and _DEMAND.search(near):
+            cat, why = "DEMAND", f"demanded {cue.category} cue '{cue.pattern}'"
+        elif cue.category in COOPERATIVE and _INTENT.search(near):
+            cat, why = "AGREE", f"announced {cue.category} cue '{cue.pattern}'"
+        elif cue.material and _THREAT.search(near):
             cat, why = "THREATEN", f"modal {cue.category} cue '{cue.pattern}'"
         weight = cue.weight * (2.0 - start / n)
         scores[_INDEX[cat]] += weight
