@@ -13,9 +13,10 @@ Two steps, each of which declines on anything it is not sure of:
   ruamel.yaml's ``VersionedResolver`` does for 1.2 (YAML 1.2.2, section 10.3). It declines
   (returns ``None``) on a syntax error, a directive, several documents, an anchor, alias
   or tag, a duplicate or non-text key, nesting deeper than
-  :data:`~detente.case.limits.MAX_DEPTH`, a merge key, a backslash, tab, carriage return
-  or any character outside the printable ASCII and common Unicode ranges, and any plain
-  scalar number that is not a plain decimal (``12``, ``-3.25``).
+  :data:`~detente.case.limits.MAX_DEPTH`, a merge key, a tab, a carriage return or any
+  character outside printable ASCII and Unicode from U+00A0 (less U+2028, U+2029, the BOM
+  and surrogates), a backslash before anything but a JSON escape, and any plain scalar
+  number that is not a plain decimal (``12``, ``-3.25``).
 - :func:`fast_case` checks the mapping against the case models' fields, types and
   validators in plain Python and builds the models with ``model_construct`` (so no
   pydantic core schema is built: the case models use ``defer_build``). It declines on any
@@ -40,7 +41,13 @@ __all__ = ["fast_case", "fast_load"]
 # Characters the fast path reads: printable ASCII, newline, and Unicode from U+00A0 on, less
 # the surrogates, the non-characters U+FFFE/U+FFFF, the BOM, and U+2028/U+2029 (line breaks
 # in YAML 1.1, ordinary characters in 1.2). Anything else goes to the reference loader.
-_UNSURE_TEXT = re.compile("[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_UNSURE_TEXT = re.compile(
+    r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+# A backslash is read only before the escapes JSON has (the double-quoted escapes both
+# parsers surely read alike); a case file with any other goes to the reference loader.
+_UNSURE_ESCAPE = re.compile(r'\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 # ruamel.yaml's YAML 1.2 implicit resolvers (ruamel/yaml/resolver.py), by first character.
 _FLOAT12 = re.compile(
@@ -111,7 +118,7 @@ def fast_load(text: str) -> Any | None:
         equal to what the reference loader gives, or ``None`` when it declines (and for an
         empty document).
     """
-    if _UNSURE_TEXT.search(text) is not None:
+    if _UNSURE_TEXT.search(text) is not None or _UNSURE_ESCAPE.search(text) is not None:
         return None
     try:
         from yaml import events as ev
