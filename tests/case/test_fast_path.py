@@ -9,6 +9,7 @@ from the reference unchanged. Hypothesis generates documents, scalars and near-v
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import subprocess
@@ -121,8 +122,16 @@ def _render_scalar(draw: st.DrawFn, s: str) -> str:
 def yaml_documents(draw: st.DrawFn) -> str:
     """Small YAML documents, block and flow, of tricky scalars in every quoting style."""
     lines = []
-    for k in range(draw(st.integers(1, 5))):
-        key = draw(st.one_of(st.sampled_from([f"k{k}", "NO", "1", "true", "null", "<<"]), _SCALAR))
+    for k in range(draw(st.integers(1, 3))):
+        key = draw(
+            st.one_of(
+                st.just(f"k{k}"),
+                st.just(f"k{k}"),
+                st.just(f"k{k}"),
+                st.sampled_from(["NO", "on", "1", "true", "null", "<<", "'q'", '"k"']),
+                _SCALAR,
+            )
+        )
         shape = draw(st.sampled_from(["scalar", "list", "flow", "map"]))
         if shape == "scalar":
             lines.append(f"{key}: {_render_scalar(draw, draw(_SCALAR))}")
@@ -137,8 +146,9 @@ def yaml_documents(draw: st.DrawFn) -> str:
             lines.append(f"{key}:")
             lines.append(f"  a: {_render_scalar(draw, draw(_SCALAR))}")
             lines.append(f"  b: {{x: {draw(_SCALAR)}}}")
-    prefix = draw(st.sampled_from(["", "---\n", "%YAML 1.2\n---\n", "%YAML 1.1\n---\n", "# c\n"]))
-    return prefix + "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n...\n", "\n---\nx: 1\n"]))
+    prefix = draw(st.sampled_from(["", "", "", "---\n", "%YAML 1.2\n---\n", "%YAML 1.1\n---\n"]))
+    end = draw(st.sampled_from(["\n", "\n", "", "\n...\n", "\n---\nx: 1\n"]))
+    return prefix + "\n".join(lines) + end
 
 
 def check_load(text: str) -> None:
@@ -252,15 +262,19 @@ def near_valid_cases(draw: st.DrawFn) -> Any:
         parent = data
         for step in path[:-1]:
             parent = parent[step]
-        action = draw(st.sampled_from(["set", "set", "set", "drop", "add"]))
-        if action == "set":
-            parent[path[-1]] = draw(_VALUES)
+        action = draw(st.sampled_from(["nudge", "nudge", "set", "set", "drop", "add"]))
+        target = parent[path[-1]]
+        if action == "nudge" and type(target) in (int, float):
+            # a number moved a little: past a range, a bound or a scale end, or not
+            step = draw(st.sampled_from([-1.0, -0.05, 0.05, 1.0, 5.0, 100.0]))
+            parent[path[-1]] = target + step if draw(st.booleans()) else target * -1
+        elif action in ("set", "nudge"):
+            parent[path[-1]] = copy.deepcopy(draw(_VALUES))
         elif action == "drop":
             del parent[path[-1]]
         elif isinstance(parent, dict):
-            parent[draw(st.sampled_from(["extra", "range", "source", "kind", "trust"]))] = draw(
-                _VALUES
-            )
+            key = draw(st.sampled_from(["extra", "range", "source", "kind", "trust", "value"]))
+            parent[key] = copy.deepcopy(draw(_VALUES))
     return data
 
 
