@@ -145,5 +145,3 @@ def round_trip_yaml() -> YAML:
     yaml.allow_duplicate_keys = False
     yaml.max_depth = MAX_DEPTH
     return yaml
-
-

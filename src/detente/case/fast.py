@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import Any, get_args
 
 from detente.case.limits import MAX_DEPTH
 
@@ -121,8 +121,8 @@ def fast_load(text: str) -> Any | None:
     if _UNSURE_TEXT.search(text) is not None or _UNSURE_ESCAPE.search(text) is not None:
         return None
     try:
-        from yaml import events as ev
-        from yaml._yaml import CParser
+        from yaml import events as ev  # type: ignore[import-untyped]
+        from yaml._yaml import CParser  # type: ignore[import-untyped]
     except ImportError:  # PyYAML without libyaml: the reference path reads everything
         return None
     try:
@@ -241,7 +241,7 @@ def _number(x: Any) -> float:
 def _bool(x: Any) -> bool:
     if type(x) is not bool:
         raise _Decline
-    return x  # type: ignore[no-any-return]
+    return bool(x)
 
 
 def _opt_date(x: Any) -> dt.date | None:
@@ -267,7 +267,9 @@ def _list(x: Any) -> list[Any]:
     return x
 
 
-def _fields(x: Any, allowed: frozenset[str], required: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _fields(
+    x: Any, allowed: frozenset[str], required: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     if type(x) is not dict or not x.keys() <= allowed or not required <= x.keys():
         raise _Decline
     return x
@@ -280,9 +282,9 @@ class _Builder:
         from detente.case import model as m
 
         self.m = m
-        self.source_kinds = frozenset(m.SourceKind.__args__)
-        self.actor_kinds = frozenset(m.ActorKind.__args__)
-        self.roles = frozenset(m.ActorRole.__args__)
+        self.source_kinds = frozenset(get_args(m.SourceKind))
+        self.actor_kinds = frozenset(get_args(m.ActorKind))
+        self.roles = frozenset(get_args(m.ActorRole))
         self.distributions = frozenset(("pert", "triangular", "uniform"))
 
     def estimate(self, cls: Any, x: Any, low: float | None, high: float | None) -> Any:
