@@ -44,7 +44,9 @@ __all__ = ["fast_case", "fast_load"]
 # here (the complement: tab, CR, other C0 and C1 controls, DEL...) goes to the reference
 # loader. (Written as the short complement, which compiles in microseconds, not as the
 # long negated class.)
-_UNSURE_TEXT = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_UNSURE_TEXT = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
 
 # A backslash is read only before the escapes JSON has (the double-quoted escapes both
 # parsers surely read alike); a case file with any other goes to the reference loader.

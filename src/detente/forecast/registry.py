@@ -7,7 +7,6 @@ independently, so that a batched call equals the one-by-one calls exactly.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -128,6 +127,8 @@ _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
     """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
+    import difflib  # only when a name is wrong: not on every start-up
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
