@@ -43,6 +43,12 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
         ["-m", "detente", "validate", CASE],
         ["-c", "import numpy, pydantic"],
     ),
+    # what `forecast` imports before any detente command code: the floor of this design
+    (
+        "python -c 'import numpy, pydantic, click, yaml, detente.case'",
+        ["-c", "import numpy, pydantic, click, yaml, detente.case"],
+        ["-c", "import numpy, pydantic"],
+    ),
     # a case the models refuse: the reference path, which now builds the deferred schema
     (
         f"detente validate {BAD}",
