@@ -262,6 +262,36 @@ def test_fast_load_reads_the_shipped_cases() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "a: |\n  line1\n  line2\n\n  line4\n",
+        "a: |+\n  keep\n\n\nb: 1\n",
+        "a: |-\n  strip\n\n",
+        "a: >\n  folded\n  text\n\n  para\n    more indented\n  back\n",
+        "a: >-\n  x\n   y\n  z\n",
+        "a: |2\n    two\n   one\n",
+        "a: plain\n  continued\n\n  para\n",
+        "a: 'single\n  multi\n\n  line'\n",
+        'a: "double\n  multi\n\n  line"\n',
+        "a: text with  spaces   \n",
+        "- a\n- - b\n  - c\n- {x: [1, {y: z}]}\n",
+        '{"a": [1, 2.5, "x", null, true], "b": {"c": "d"}}',
+        '{"a":1}',
+        "? a\n: b\n",
+        "a: 'it''s'\n",
+        "a: x:y\nb: [a:b, c]\nc: [a: b]\nd: {b}\n",
+        "a: ~\nb:\nc: null\nd: 2025-11-06\ne: 2025-11-06T10:00:00Z\n",
+        "a: 1.5\nb: -2\nc: 0\nd: 10.0\ne: NO\nf: on\n",
+        'a: "\\"q\\" \\u00e9 \\/ \\\\"\n',
+    ],
+)
+def test_fast_load_reads_block_flow_and_multi_line_scalars_as_the_reference(text: str) -> None:
+    fast = fast_load(text)
+    assert fast is not None
+    assert state(fast) == state(reference_load(text)[1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "a: &x 1\nb: *x\n",  # anchors and aliases
         "a: !!str 1\n",  # tags
         "%YAML 1.1\n---\na: yes\n",  # a directive (1.1 would read yes as true)
