@@ -389,6 +389,9 @@ _VALUES = st.one_of(
             {"value": 2, "range": [1, 3]},
             {"min": 0, "max": 10},
             {"min": 10, "max": 0},
+            {"smp": {"seed": 1, "voting_rule": "PropCbc", "q": 1.5, "on": True}},
+            {"smp": {"q": math.inf}},
+            {"bad id": {"q": 1}},
         ]
     ),
     st.floats(-5, 150),
@@ -421,7 +424,11 @@ def near_valid_cases(draw: st.DrawFn) -> Any:
         elif action == "drop":
             del parent[path[-1]]
         elif isinstance(parent, dict):
-            key = draw(st.sampled_from(["extra", "range", "source", "kind", "trust", "value"]))
+            key = draw(
+                st.sampled_from(
+                    ["extra", "range", "source", "kind", "trust", "value", "model_params"]
+                )
+            )
             parent[key] = copy.deepcopy(draw(_VALUES))
     return data
 
@@ -496,3 +503,23 @@ def test_forecast_builds_no_pydantic_validator_and_reads_yaml_without_ruamel() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "LOADED []" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"smp": {"seed": 1, "voting_rule": "PropCbc", "q": 1.5, "on": True}},
+        {"smp": {"q": math.inf}},
+        {"smp": {"q": None}},
+        {"smp": {"q": [1]}},
+        {"bad id": {"q": 1}},
+        {"smp": []},
+        [],
+    ],
+)
+def test_fast_case_reads_model_params_as_the_models_do(params: Any) -> None:
+    data = reference_load(MINIMAL.read_text("utf-8"))[1]
+    data["model_params"] = params
+    check_case_data(data)
+    if params == {"smp": {"seed": 1, "voting_rule": "PropCbc", "q": 1.5, "on": True}}:
+        assert fast_case(data) is not None

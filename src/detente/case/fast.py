@@ -455,7 +455,7 @@ class _Builder:
 
 def _params(x: Any) -> dict[str, Any]:
     """``dict[str, bool | int | float | str]`` as the smart union keeps each type."""
-    if type(x) is not dict:
+    if type(x) is not dict or any(type(k) is not str for k in x):
         raise _Decline
     for v in x.values():
         t = type(v)
