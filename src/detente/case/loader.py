@@ -4,6 +4,10 @@ YAML is parsed with ruamel.yaml in YAML 1.2 mode, so an unquoted ``NO`` stays th
 string ``"NO"`` (YAML 1.1 loaders turn it into ``False``). The parser keeps the line
 and column of every node; structural errors from pydantic and consistency findings
 from :mod:`detente.case.checks` are both mapped back to ``file:line:column``.
+
+A well-formed case file is read first by :mod:`detente.case.fast` (libyaml, no pydantic
+validator), which gives the same case or declines; every file it declines, and every
+diagnostic, goes the way described above (ruamel.yaml is imported only then).
 """
 
 from __future__ import annotations
