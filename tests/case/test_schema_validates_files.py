@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from detente.case.loader import _yaml
+from detente.case._ruamel import round_trip_yaml as _yaml
 from detente.case.schema import case_json_schema
 from tests.conftest import ASSETS, REPO
 

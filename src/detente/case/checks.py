@@ -7,7 +7,6 @@ path of the offending node so the loader can point at its line and column.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -33,6 +32,8 @@ class Finding:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
+    import difflib  # only when a name is wrong: not on every start-up
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 

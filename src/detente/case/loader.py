@@ -4,6 +4,10 @@ YAML is parsed with ruamel.yaml in YAML 1.2 mode, so an unquoted ``NO`` stays th
 string ``"NO"`` (YAML 1.1 loaders turn it into ``False``). The parser keeps the line
 and column of every node; structural errors from pydantic and consistency findings
 from :mod:`detente.case.checks` are both mapped back to ``file:line:column``.
+
+A well-formed case file is read first by :mod:`detente.case.fast` (libyaml, no pydantic
+validator), which gives the same case or declines; every file it declines, and every
+diagnostic, goes the way described above (ruamel.yaml is imported only then).
 """
 
 from __future__ import annotations
@@ -14,19 +18,12 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, ComposerError
-from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from detente.case.checks import Finding, check_case, did_you_mean
-from detente.case.limits import MAX_ALIAS_NODES, MAX_DEPTH
+from detente.case.limits import MAX_DEPTH
 from detente.case.model import (
     Actor,
     Case,
@@ -38,6 +35,9 @@ from detente.case.model import (
     Source,
 )
 from detente.errors import CaseError, Diagnostic
+
+if TYPE_CHECKING:
+    from ruamel.yaml.error import YAMLError
 
 __all__ = [
     "finding_to_diagnostic",
@@ -81,134 +81,10 @@ def _all_field_names() -> set[str]:
 _FIELD_NAMES = _all_field_names()
 
 
-class _Constructor(RoundTripConstructor):
-    """Round-trip constructor that leaves timestamps as text for pydantic to check.
-
-    ruamel.yaml builds dates itself and raises a bare ValueError on ``2025-13-45``;
-    leaving them as strings lets the date error carry its line and column.
-    """
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _construct_text(self: _Constructor, node: Any) -> Any:
-    r"""A string scalar; escaped UTF-16 surrogates are joined into their character.
-
-    JSON writes characters outside the Basic Multilingual Plane as escaped surrogate
-    pairs (``"\ud83d\ude00"``); the YAML parser decodes each half on its own. A pair is
-    joined here; a lone half is no character at all and is refused with its line.
-    """
-    value = RoundTripConstructor.construct_yaml_str(self, node)
-    if isinstance(value, str) and _SURROGATE.search(value):
-        try:
-            value = value.encode("utf-16", "surrogatepass").decode("utf-16")
-        except UnicodeDecodeError:
-            raise ConstructorError(
-                None,
-                None,
-                "an escaped UTF-16 surrogate (\\ud800-\\udfff) that is not half of a pair",
-                node.start_mark,
-            ) from None
-    return value
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:str", _construct_text)
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
-
-
-class _BoundedComposer(Composer):
-    """Composer that refuses recursive aliases and bounds what aliases expand to.
-
-    ruamel.yaml keeps one node per anchor and returns it for every alias, so loading
-    a bomb is cheap; the blow-up happens later, when validation walks the expanded
-    tree. Counting here, while composing, refuses the bomb before anything walks it:
-    the nodes aliases add (:data:`MAX_ALIAS_NODES`) and the depth an alias reaches
-    once expanded (:data:`MAX_DEPTH`, as for nesting written out).
-    """
-
-    def __init__(self, loader: Any = None) -> None:
-        super().__init__(loader=loader)
-        self._measured: dict[int, tuple[int, int]] = {}
-        self._added = 0
-        self._events = 0
-        self._alias_mark: Any = None
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._events += 1
-        if self.parser.check_event(AliasEvent):
-            self._alias_mark = self.parser.peek_event().start_mark
-        return super().compose_node(parent, index)
-
-    def compose_mapping_node(self, anchor: Any) -> Any:
-        node = super().compose_mapping_node(anchor)
-        for key, _ in node.value:
-            if not isinstance(key, ScalarNode):
-                # ruamel would fail later with a bare TypeError (unhashable key)
-                raise ComposerError(
-                    None, None, "a mapping key must be text, not a list or mapping", key.start_mark
-                )
-        return node
-
-    def _measure(self, node: Node) -> tuple[int, int]:
-        """(nodes, depth) of ``node`` with every alias inside it expanded (memoised).
-
-        Recursion stops at nodes measured before (every alias target is), so it
-        goes no deeper than the nesting written in the file.
-        """
-        known = self._measured.get(id(node))
-        if known is not None:
-            return known
-        children: list[Node] = []
-        if isinstance(node, SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, MappingNode):
-            children = [n for pair in node.value for n in pair]
-        size, depth = 1, 0
-        for child in children:
-            s, d = self._measure(child)
-            size += s
-            depth = max(depth, d)
-        result = (size, depth + 1)
-        self._measured[id(node)] = result
-        return result
-
-    def return_alias(self, a: Any) -> Any:
-        mark = self._alias_mark or a.start_mark
-        if isinstance(a, SequenceNode | MappingNode) and a.end_mark is None:
-            raise ComposerError(
-                None,
-                None,
-                "recursive alias: it refers to a mapping or list that contains it",
-                mark,
-            )
-        size, depth = self._measure(a)
-        self._added += size
-        budget = max(MAX_ALIAS_NODES, self._events)
-        if self._added > budget:
-            raise ComposerError(
-                None,
-                None,
-                f"aliases expand the document by more than {budget} nodes (an alias bomb?)",
-                mark,
-            )
-        if self.depth + depth > MAX_DEPTH:
-            raise ComposerError(None, None, "maximum depth exceeded through an alias", mark)
-        return a
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor
-    yaml.Composer = _BoundedComposer
-    yaml.version = (1, 2)
-    yaml.allow_duplicate_keys = False
-    yaml.max_depth = MAX_DEPTH
-    return yaml
-
-
 def yaml_error_diagnostic(exc: YAMLError, file: str) -> Diagnostic:
     """A located diagnostic for a YAML parse error (syntax, depth, aliases)."""
+    from ruamel.yaml.error import MarkedYAMLError
+
     if not isinstance(exc, MarkedYAMLError):  # pragma: no cover - ruamel marks its errors
         return Diagnostic(f"cannot parse YAML: {exc}", file, code="yaml-syntax")
     mark = exc.problem_mark or exc.context_mark
@@ -248,8 +124,12 @@ def load_yaml(text: str, file: str) -> Any:
     Raises:
         CaseError: With one located diagnostic when the text is not acceptable YAML.
     """
+    from ruamel.yaml.error import YAMLError
+
+    from detente.case._ruamel import round_trip_yaml
+
     try:
-        return _yaml().load(io.StringIO(text))
+        return round_trip_yaml().load(io.StringIO(text))
     except YAMLError as exc:
         diag = yaml_error_diagnostic(exc, file)
         raise CaseError(f"{file}: not readable YAML", [diag]) from None
@@ -259,6 +139,8 @@ def locate(
     root: Any, path: Sequence[str | int], *, key: bool = False
 ) -> tuple[int | None, int | None]:
     """1-based (line, column) of the deepest node of ``path`` that exists in ``root``."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     node = root
     line: int | None = None
     col: int | None = None
@@ -459,8 +341,29 @@ def validate_case_text(text: str, file: str = "<input>") -> tuple[Case | None, l
         return _validate(text, file)
 
 
+def _fast(text: str) -> Case | None:
+    """The case by the exact fast path (:mod:`detente.case.fast`), or None if it declines.
+
+    It is taken only when the fast path accepts the document and the consistency checks
+    find nothing at all, not even a warning: every diagnostic, with its location, comes
+    from the reference path below.
+    """
+    from detente.case.fast import fast_case, fast_load
+
+    data = fast_load(text)
+    if type(data) is not dict:
+        return None
+    case: Case | None = fast_case(data)
+    if case is None or check_case(case):
+        return None
+    return case
+
+
 def _validate(text: str, file: str) -> tuple[Case | None, list[Diagnostic]]:
-    """The body of :func:`validate_case_text`."""
+    """The body of :func:`validate_case_text`: the fast path, else the reference path."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast, []
     try:
         root = load_yaml(text, file)
     except CaseError as exc:

@@ -80,8 +80,15 @@ ParamValue = bool | int | float | str
 class _Frozen(BaseModel):
     # allow_inf_nan=False: `capability: .inf` or `value: NaN` is refused with its line;
     # a non-finite number would turn every model's output into NaN.
+    # defer_build=True: no validator is built on import. A well-formed case file is read
+    # by detente.case.fast with `model_construct` and never builds one (issue 17, start-up
+    # of `detente forecast`); the first `model_validate` builds it.
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
 

@@ -7,7 +7,6 @@ the folder exists, the name has the right suffix, the file can be written).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -126,6 +125,8 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
     """CSV with a header row."""
+    import csv  # only for --format csv: not on every start-up
+
     buf = io.StringIO()
     cols = list(columns or (rows[0].keys() if rows else []))
     writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")

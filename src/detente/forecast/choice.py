@@ -311,7 +311,9 @@ def fit_choice(
 class ChoiceCoefficients(BaseModel):
     """The record ``python -m detente.backtest.choice_train`` writes (validated on read)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: built when a record is read, not when the model registry imports this
+    # module (every `detente forecast` does; issue 17, start-up)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     model: Literal["choice"]
     features: tuple[str, ...]

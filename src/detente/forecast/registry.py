@@ -7,7 +7,6 @@ independently, so that a batched call equals the one-by-one calls exactly.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ from detente.case.arrays import CaseArrays
 from detente.errors import Diagnostic, ModelError
 
 __all__ = [
+    "BUILTIN_HOMES",
     "BUILTIN_MODULES",
     "ModelInput",
     "ModelResult",
@@ -127,6 +127,8 @@ _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
     """A "did you mean 'x'?" hint for the closest of ``choices``, if any is close."""
+    import difflib  # only when a name is wrong: not on every start-up
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -395,6 +397,20 @@ BUILTIN_MODULES = (
 """Modules whose import registers the built-in models."""
 
 
+BUILTIN_HOMES: dict[str, str] = {
+    "compromise": "detente.forecast.closed_form",
+    "median": "detente.forecast.closed_form",
+    "nash": "detente.forecast.closed_form",
+    "deu-compromise": "detente.forecast.deu_compromise",
+    "smp": "detente.forecast.smp",
+    "bdm": "detente.forecast.bdm",
+    "choice": "detente.forecast.choice",
+}
+"""The module that registers each built-in model: :func:`get_model` imports only that one
+(``detente forecast`` with the default models does not import smp, bdm or choice; issue 17,
+start-up). A test holds it equal to what importing :data:`BUILTIN_MODULES` registers."""
+
+
 def _load_builtin() -> None:
     for module in BUILTIN_MODULES:
         importlib.import_module(module)
@@ -412,6 +428,10 @@ def get_model(name: str) -> ModelSpec:
     Raises:
         ModelError: If no model has that name.
     """
+    if name not in _REGISTRY and name in BUILTIN_HOMES:
+        importlib.import_module(BUILTIN_HOMES[name])
+    if name in _REGISTRY:
+        return _REGISTRY[name]
     models = available_models()
     if name not in models:
         hint = did_you_mean(name, sorted(models))

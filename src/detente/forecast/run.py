@@ -175,8 +175,10 @@ def check_params(params: Mapping[str, Mapping[str, Any]] | None, where: str = "-
     Raises:
         ModelError: Located at ``WHERE MODEL.NAME``.
     """
+    if not params:
+        return
     models = available_models()
-    for name, given in (params or {}).items():
+    for name, given in params.items():
         if name not in models:
             first = next(iter(given), "NAME")
             raise param_error(

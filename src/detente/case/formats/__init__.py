@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,8 @@ def _read_text(path: Path) -> str:
 
 
 def _first_fields(line: str) -> list[str]:
+    import csv  # only for a first line with commas: not for a YAML case
+
     try:
         return next(csv.reader([line]), [])
     except csv.Error:

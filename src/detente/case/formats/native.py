@@ -6,9 +6,6 @@ import io
 import json
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.representer import SafeRepresenter
-
 from detente.case.loader import validate_case_text
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic
@@ -57,20 +54,21 @@ def read_yaml(text: str, file: str, warnings: list[Diagnostic] | None = None) ->
 _YAML11_WORDS = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"])
 
 
-class _Representer(SafeRepresenter):
-    """Safe representer that quotes strings a YAML 1.1 reader would misread."""
-
-
-def _represent_str(rep: SafeRepresenter, data: str) -> Any:
+def _represent_str(rep: Any, data: str) -> Any:
     style = "'" if data.lower() in _YAML11_WORDS else None
     return rep.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-_Representer.add_representer(str, _represent_str)
-
-
 def write_yaml(case: Case) -> str:
     """The case as a YAML 1.2 case file."""
+    # ruamel.yaml is imported here, not on import: reading a case does not need it
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import SafeRepresenter
+
+    class _Representer(SafeRepresenter):
+        """Safe representer that quotes strings a YAML 1.1 reader would misread."""
+
+    _Representer.add_representer(str, _represent_str)
     yaml = YAML(typ="safe", pure=True)
     yaml.Representer = _Representer
     yaml.version = (1, 2)
