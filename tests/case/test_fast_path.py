@@ -523,3 +523,15 @@ def test_fast_case_reads_model_params_as_the_models_do(params: Any) -> None:
     check_case_data(data)
     if params == {"smp": {"seed": 1, "voting_rule": "PropCbc", "q": 1.5, "on": True}}:
         assert fast_case(data) is not None
+
+
+def test_without_libyaml_the_fast_path_declines_and_the_reference_reads_the_case() -> None:
+    """PyYAML built without its C extension: every read goes the reference way, same case."""
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    with mock.patch.dict(sys.modules, {"yaml._yaml": None}):  # import fails as if absent
+        assert fast_load(text) is None
+        case, diags = loader.validate_case_text(text, "f.yaml")
+    with reference_only():
+        ref_case, ref_diags = loader.validate_case_text(text, "f.yaml")
+    assert [d.render() for d in diags] == [d.render() for d in ref_diags]
+    assert state(case) == state(ref_case)
