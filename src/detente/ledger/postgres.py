@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeGuard
 
@@ -35,11 +35,13 @@ from detente.ledger.storage import (
     TABLES,
     DuplicateEntryError,
     StoredCheckpoint,
+    Within,
     active_log_keys,
     append_rows,
     frontier,
     refuse_duplicates,
     refuse_stale_checkpoint,
+    written_nodes,
 )
 
 __all__ = ["PostgresStorage", "is_postgres_url"]
@@ -250,7 +252,7 @@ class PostgresStorage:
         """How many leaf rows are stored."""
         return int(self._one("SELECT COUNT(*) FROM leaves")[0])
 
-    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
+    def append(self, entries: Sequence[bytes], within: Within | None = None) -> int:
         """Append in one transaction under the writers' lock; durable on return.
 
         Raises:
@@ -283,7 +285,7 @@ class PostgresStorage:
                 ([r[0] for r in nodes], [r[1] for r in nodes], [r[2] for r in nodes]),
             )
             if within is not None:
-                within(first)
+                within(first, written_nodes(edge, nodes))
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -430,17 +432,22 @@ class PostgresStorage:
             StaleCheckpointError: if the checkpoint would go backwards.
         """
         with self._writing():
-            last = self._db.execute(
-                "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            refuse_stale_checkpoint(
-                self.path, None if last is None else (int(last[0]), bytes(last[1])), size, root
-            )
+            # The check and the insert in one statement (one round trip): the row goes in
+            # only if the last stored checkpoint does not forbid it, under the writers' lock.
             row = self._db.execute(
-                "INSERT INTO checkpoints(size, root, note, created) VALUES (%s, %s, %s, %s) "
+                "INSERT INTO checkpoints(size, root, note, created) "
+                "SELECT %(size)s, %(root)b, %(note)s, %(at)s WHERE NOT EXISTS ("
+                "SELECT 1 FROM (SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1) "
+                "AS l WHERE l.size > %(size)s OR (l.size = %(size)s AND l.root <> %(root)b)) "
                 "RETURNING seq",
-                (size, root, note, time.time()),
+                {"size": size, "root": root, "note": note, "at": time.time()},
             ).fetchone()
+            if row is None:
+                last = self._db.execute(
+                    "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                refuse_stale_checkpoint(self.path, (int(last[0]), bytes(last[1])), size, root)
+                raise StorageError(f"{self.path}: the checkpoint was not stored")
         return int(row[0])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
