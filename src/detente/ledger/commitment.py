@@ -383,15 +383,10 @@ def _at_json(at: dt.datetime) -> str | None:
     if type(tz) is not dt.timezone:
         return None
     off = tz.utcoffset(None)
-    minutes, rest = divmod(off.days * 86400 + off.seconds, 60)
-    if rest or off.microseconds:
-        return None
-    text = at.replace(tzinfo=None).isoformat()
-    if not minutes:
-        return text + "Z"
-    sign = "+" if minutes > 0 else "-"
-    h, m = divmod(abs(minutes), 60)
-    return f"{text}{sign}{h:02d}:{m:02d}"
+    if off.seconds % 60 or off.microseconds:
+        return None  # isoformat would write seconds; the model truncates them
+    text = at.isoformat()  # ends with the offset as +hh:mm
+    return text[:-6] + "Z" if not off else text
 
 
 def _fast_event_body(fields: Mapping[str, Any]) -> tuple[bytes, str] | None:
@@ -601,7 +596,7 @@ def _fast_event(
     if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
         return None
     try:
-        when = dt.datetime.fromisoformat(at)
+        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
     except ValueError:
         return None
     sigs: list[tuple[str, str, str, str]] = []
@@ -632,7 +627,9 @@ def _fast_event(
     # '"' (the encoding escapes it) and no signature has a member named "signatures", so
     # the last ',"signatures":' in data is the one between the two parts.
     body = data[9 : data.rindex(b',"signatures":')]
-    return ev, sigs, body, when.isoformat()
+    # What datetime.isoformat() writes for the parsed time: the canonical spelling has six
+    # fraction digits or none and an offset of hours and minutes, so only "Z" differs.
+    return ev, sigs, body, at[:-1] + "+00:00" if at[-1] == "Z" else at
 
 
 @register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)
