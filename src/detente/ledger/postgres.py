@@ -48,6 +48,20 @@ __all__ = ["PostgresStorage", "is_postgres_url"]
 
 _LOCK_KEY = 0x6465_7465_6E74_65  # "detente" as a 63-bit advisory lock key
 
+_BEGIN_APPEND = (
+    f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}); "
+    "WITH s AS (SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM leaves) "
+    "SELECT s.n, f.level, f.idx, nodes.hash FROM s LEFT JOIN LATERAL ("
+    "SELECT l AS level, (s.n >> l) - 1 AS idx FROM generate_series(0, 62) AS l "
+    "WHERE (s.n >> l) & 1 = 1) AS f ON true "
+    "LEFT JOIN nodes ON nodes.level = f.level AND nodes.idx = f.idx"
+)
+"""An append's first message: open the transaction, take the writers' lock, then read the
+size and the hashes of the complete subtrees it is made of (RFC 9162 §2.1.1 split)."""
+
+_IDLE = 0
+"""libpq's PQTRANS_IDLE: no transaction open."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leaves(idx BIGINT PRIMARY KEY, data BYTEA NOT NULL,
@@ -232,6 +246,53 @@ class PostgresStorage:
         except self._errors as exc:
             raise StorageError(f"{self.path}: {what} failed: {_first_line(exc)}") from exc
 
+    @contextmanager
+    def _appending(self) -> Iterator[tuple[int, dict[tuple[int, int], bytes]]]:
+        """An append's transaction, opened in one round trip; yields ``(size, edge)``.
+
+        ``BEGIN``, the writers' lock and the read of the size and of the tree's right edge
+        (:func:`~detente.ledger.storage.frontier`) go to the server as one message; each
+        statement still runs after the one before it, with its own snapshot (READ
+        COMMITTED), so the size is read under the lock. Committed on leaving, rolled back
+        on any error, as :meth:`_writing` does.
+        """
+        if self._depth:
+            with self._writing("append"):
+                first = self.size()
+                yield first, self.nodes(frontier(first))
+            return
+        db = self._db
+        try:
+            cur = db.execute(_BEGIN_APPEND)
+            while cur.nextset():
+                pass
+            rows = cur.fetchall()
+        except self._errors as exc:
+            self._rollback()
+            raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
+        first = int(rows[0][0])
+        edge = {(int(r[1]), int(r[2])): bytes(r[3]) for r in rows if r[3] is not None}
+        self._depth = 1
+        try:
+            yield first, edge
+            db.execute("COMMIT")
+        except self._errors as exc:
+            self._rollback()
+            raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        """End a failed transaction (nothing of it is kept); a dead connection is let be."""
+        try:
+            if self._db.info.transaction_status != _IDLE:
+                self._db.execute("ROLLBACK")
+        except self._errors:
+            pass
+
     def _rows(self, sql: str, args: Sequence[object] = ()) -> list[Any]:
         try:
             rows: list[Any] = self._db.execute(sql, args).fetchall()
@@ -259,9 +320,7 @@ class PostgresStorage:
             DuplicateEntryError: if an entry is already stored (or repeated in the batch).
             StorageError: if the database refuses the write.
         """
-        with self._writing("append"), self._db.cursor() as cur:
-            first = self.size()
-            edge = self.nodes(frontier(first))
+        with self._appending() as (first, edge), self._db.cursor() as cur:
             leaves, nodes = append_rows(
                 first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
             )
@@ -271,18 +330,24 @@ class PostgresStorage:
             cur.execute("SELECT hash, idx FROM leaves WHERE hash = ANY(%b)", (hashes,))
             found = {bytes(h): int(i) for h, i in cur.fetchall()}
             refuse_duplicates(found, hashes, first)
-            # One statement per table (arrays unnested on the server), not one per row: the
-            # gapless trigger still runs per row, in order, and sees the rows before it.
+            # One statement for both tables (arrays unnested on the server), not one per
+            # row: the gapless trigger still runs per row, in order, and sees the rows
+            # before it. A data-modifying WITH runs to completion whether or not the outer
+            # statement reads it.
             cur.execute(
-                "INSERT INTO leaves(idx, data, hash) "
+                "WITH l AS (INSERT INTO leaves(idx, data, hash) "
                 "SELECT idx, data, hash FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[]) "
-                "WITH ORDINALITY AS r(idx, data, hash, n) ORDER BY n",
-                ([r[0] for r in leaves], [r[1] for r in leaves], [r[2] for r in leaves]),
-            )
-            cur.execute(
+                "WITH ORDINALITY AS r(idx, data, hash, n) ORDER BY n RETURNING 1) "
                 "INSERT INTO nodes(level, idx, hash) "
                 "SELECT * FROM unnest(%b::integer[], %b::bigint[], %b::bytea[])",
-                ([r[0] for r in nodes], [r[1] for r in nodes], [r[2] for r in nodes]),
+                (
+                    [r[0] for r in leaves],
+                    [r[1] for r in leaves],
+                    [r[2] for r in leaves],
+                    [r[0] for r in nodes],
+                    [r[1] for r in nodes],
+                    [r[2] for r in nodes],
+                ),
             )
             if within is not None:
                 within(first, written_nodes(edge, nodes))
