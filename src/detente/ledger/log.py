@@ -261,6 +261,10 @@ class Ledger:
         signed: list[tuple[int, bytes, str]] = []
 
         def within(first: int, known: Mapping[tuple[int, int], bytes]) -> None:
+            if checkpoint is not None:
+                # The log keys are read here, under the writers' lock, in the transaction:
+                # a key retired by another process a moment ago is not used.
+                use = self._signers_or_refuse(checkpoint)
             if self.check_entries:
                 self._bind(first, infos)
             if checkpoint is not None:
@@ -268,7 +272,6 @@ class Ledger:
 
         if checkpoint is None:
             return self.storage.append(data, within)
-        use = self._signers_or_refuse(checkpoint)
         with self.guard.locked():
             first = self.storage.append(data, within)
             self.guard.advance(*signed[-1])

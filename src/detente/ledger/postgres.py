@@ -54,10 +54,15 @@ _BEGIN_APPEND = (
     "SELECT s.n, f.level, f.idx, nodes.hash FROM s LEFT JOIN LATERAL ("
     "SELECT l AS level, (s.n >> l) - 1 AS idx FROM generate_series(0, 62) AS l "
     "WHERE (s.n >> l) & 1 = 1) AS f ON true "
-    "LEFT JOIN nodes ON nodes.level = f.level AND nodes.idx = f.idx"
+    "LEFT JOIN nodes ON nodes.level = f.level AND nodes.idx = f.idx; "
+    "SELECT vkey, action FROM log_keys ORDER BY n; "
+    "SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n; "
+    "SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1"
 )
 """An append's first message: open the transaction, take the writers' lock, then read the
-size and the hashes of the complete subtrees it is made of (RFC 9162 §2.1.1 split)."""
+size and the hashes of the complete subtrees it is made of (RFC 9162 §2.1.1 split), the
+log's keys, the key registrations and the last checkpoint, which the append's checks and
+its checkpoint read next."""
 
 _IDLE = 0
 """libpq's PQTRANS_IDLE: no transaction open."""
@@ -170,6 +175,9 @@ class PostgresStorage:
         self.path = _redact(url)  # the name used in messages, like SQLiteStorage.path
         self._errors: type[Exception] = psycopg.Error
         self._depth = 0
+        self._held_keys: list[Any] | None = None
+        self._held_bindings: list[BindingRow] | None = None
+        self._held_last: tuple[StoredCheckpoint | None] | None = None
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -264,15 +272,22 @@ class PostgresStorage:
         db = self._db
         try:
             cur = db.execute(_BEGIN_APPEND)
-            while cur.nextset():
-                pass
-            rows = cur.fetchall()
+            results = []
+            while True:
+                if cur.description is not None:
+                    results.append(cur.fetchall())
+                if not cur.nextset():
+                    break
+            rows, keys, bindings, last = results[-4:]
         except self._errors as exc:
             self._rollback()
             raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
         first = int(rows[0][0])
         edge = {(int(r[1]), int(r[2])): bytes(r[3]) for r in rows if r[3] is not None}
         self._depth = 1
+        # Read under the lock in this transaction; a write to either table drops its copy.
+        self._held_keys, self._held_bindings = keys, _binding_rows(bindings)
+        self._held_last = (_checkpoint(last[0]) if last else None,)
         try:
             yield first, edge
             db.execute("COMMIT")
@@ -284,6 +299,8 @@ class PostgresStorage:
             raise
         finally:
             self._depth = 0
+            self._held_keys = self._held_bindings = None
+            self._held_last = None
 
     def _rollback(self) -> None:
         """End a failed transaction (nothing of it is kept); a dead connection is let be."""
@@ -436,16 +453,15 @@ class PostgresStorage:
 
     def binding_rows(self) -> list[BindingRow]:
         """Every key registration event, in log order."""
-        rows = self._rows("SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n")
-        return [
-            BindingRow(
-                idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
-            )
-            for r in rows
-        ]
+        if self._held_bindings is not None:  # read by this append's first message
+            return list(self._held_bindings)
+        return _binding_rows(
+            self._rows("SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n")
+        )
 
     def add_bindings(self, rows: Sequence[BindingRow]) -> None:
         """Record key registration events (inside the append's transaction)."""
+        self._held_bindings = None
         with self._writing("append"), self._db.cursor() as cur:
             cur.executemany(
                 "INSERT INTO key_bindings(idx, actor, vkey, action, mediator) "
@@ -477,6 +493,7 @@ class PostgresStorage:
 
     def add_log_key(self, vkey: str, action: str) -> None:
         """Record a log key being added or retired."""
+        self._held_keys = None
         self._write(
             "INSERT INTO log_keys(vkey, action, at) VALUES (%s, %s, %s)",
             (vkey, action, time.time()),
@@ -484,7 +501,9 @@ class PostgresStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        rows = self._rows("SELECT vkey, action FROM log_keys ORDER BY n")
+        rows = self._held_keys
+        if rows is None:
+            rows = self._rows("SELECT vkey, action FROM log_keys ORDER BY n")
         return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
@@ -496,6 +515,7 @@ class PostgresStorage:
         Raises:
             StaleCheckpointError: if the checkpoint would go backwards.
         """
+        self._held_last = None
         with self._writing():
             # The check and the insert in one statement (one round trip): the row goes in
             # only if the last stored checkpoint does not forbid it, under the writers' lock.
@@ -522,8 +542,10 @@ class PostgresStorage:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last stored checkpoint (one indexed read)."""
+        if self._held_last is not None:  # read by this append's first message
+            return self._held_last[0]
         r = self._one("SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1")
-        return None if r is None else (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+        return None if r is None else _checkpoint(r)
 
     def checkpoint(self, seq: int) -> StoredCheckpoint | None:
         """The checkpoint with sequence number ``seq``, or None."""
@@ -614,6 +636,19 @@ class PostgresStorage:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def _checkpoint(r: Sequence[Any]) -> StoredCheckpoint:
+    return (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+
+
+def _binding_rows(rows: Sequence[Any]) -> list[BindingRow]:
+    return [
+        BindingRow(
+            idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
+        )
+        for r in rows
+    ]
 
 
 def _first_line(exc: BaseException) -> str:
