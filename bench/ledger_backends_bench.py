@@ -7,10 +7,11 @@ Run: ``.venv/bin/python bench/ledger_backends_bench.py [--url postgresql://...]
 per entry, measured in the same run on the same backend: an Ed25519 signature, its
 verification, two SHA-256 (leaf and one node) and one bare row, committed once per batch.
 detente's figure is a whole signed append as a client and the log do it: build the event,
-sign it, encode the entry, then ``append_many(batch, checkpoint=[log key])`` on a ledger with
-key registrations (schema and signature check, key binding, duplicate check, leaf and node
-hashes, rows, a signed checkpoint and the equivocation guard's state, all in one
-transaction). Floor and detente runs alternate, ``--reps`` times; the table gives each
+sign it, encode the entry (``signed_event_entry``: the event validated as the model
+validates it, one canonicalization), then ``append_many(batch, checkpoint=[log key])`` on a
+ledger with key registrations (schema and signature check, key binding, duplicate check,
+leaf and node hashes, rows, a signed checkpoint and the equivocation guard's state, all in
+one transaction). Floor and detente runs alternate, ``--reps`` times; the table gives each
 one's median and detente's rate as a fraction of the floor's. Batch-1 latency is one
 append with its checkpoint, and is reported near the start and the end of a log that has
 accumulated a few thousand checkpoints (the last checkpoint is read in O(1)).
@@ -42,7 +43,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from detente.ledger.commitment import Event, event_entry, sign_event
+from detente.ledger.commitment import Event, signed_event_entry
 from detente.ledger.keyreg import genesis_entry, registration_entry
 from detente.ledger.log import Ledger
 from detente.ledger.note import NoteSigner
@@ -82,10 +83,7 @@ def detente_rate(
     t0 = time.perf_counter()
     for start in range(0, total, batch):
         t = time.perf_counter()
-        items = []
-        for (fields,) in data[start : start + batch]:
-            ev = Event(**fields)
-            items.append(event_entry(ev, [sign_event(ev, afg)]))
+        items = [signed_event_entry(fields, afg) for (fields,) in data[start : start + batch]]
         led.append_many(items, checkpoint=[log_key])
         lat.append(time.perf_counter() - t)
     elapsed = time.perf_counter() - t0

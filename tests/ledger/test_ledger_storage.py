@@ -295,3 +295,38 @@ def test_open_refuses_files_that_are_not_ledgers(tmp_path: Path) -> None:
     junk.write_bytes(b"not a database at all" * 100)
     with pytest.raises(StorageError, match="not a ledger database"):
         Ledger.open(junk)
+
+
+def test_an_append_with_its_checkpoint_reads_back_nothing_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint step takes the right edge and the new nodes from the append itself.
+
+    Only the right edge is read (once, by the append); the root and the consistency proofs
+    need nothing else when the last checkpoint is the guard's state. The checkpoints it
+    signs are the ones a read-back gives: the same roots as recomputed from the leaves.
+    """
+    led = Ledger.create(tmp_path / "r.sqlite", ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    led.append_many([f"e{i}".encode() for i in range(5)], checkpoint=[LOG_KEY])
+    reads: list[list[tuple[int, int]]] = []
+    single: list[tuple[int, int]] = []
+    nodes, node = led.storage.nodes, led.storage.node
+
+    def counted_nodes(keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        reads.append(list(keys))
+        return nodes(keys)
+
+    def counted_node(level: int, index: int) -> bytes:
+        single.append((level, index))
+        return node(level, index)
+
+    monkeypatch.setattr(led.storage, "nodes", counted_nodes)
+    monkeypatch.setattr(led.storage, "node", counted_node)
+    for start, size in ((5, 8), (8, 11), (11, 22)):
+        led.append_many([f"e{i}".encode() for i in range(start, size)], checkpoint=[LOG_KEY])
+        latest = led.latest_checkpoint()
+        assert latest is not None and latest[1] == size
+        assert latest[2] == merkle.root_hash([f"e{i}".encode() for i in range(size)])
+    assert len(reads) == 3 and not single  # one read of the right edge per append
+    monkeypatch.undo()
+    assert led.fsck().ok

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _quote
 from typing import Any, Self
 
@@ -154,6 +155,21 @@ _PLAIN_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators
 encoding a small entry."""
 
 
+def _refuse(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_C_ENCODER: Any = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(None, _refuse, _quote, None, ":", ",", True, False, True)
+)
+"""The C encoder :data:`_PLAIN_ENCODER` builds on every call (same options), built once.
+
+Without the circular-reference markers: the values encoded here are parsed JSON or built
+by detente, never circular (a self-containing list fails with RecursionError instead)."""
+
+
 def plain_dumps(value: Any) -> str:
     """CPython's encoding of ``value`` with sorted names and no spaces.
 
@@ -161,7 +177,9 @@ def plain_dumps(value: Any) -> str:
     surrogates, no floats, BMP names); callers that know their values are of that kind use
     it directly.
     """
-    return _PLAIN_ENCODER.encode(value)
+    if _C_ENCODER is None or type(value) is str:
+        return _PLAIN_ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def canonicalize(value: Any) -> bytes:

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring as _quote
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -55,6 +56,7 @@ __all__ = [
     "event_entry",
     "sign_commitment",
     "sign_event",
+    "signed_event_entry",
     "verify_entry",
     "verify_signed_commitment",
 ]
@@ -341,6 +343,98 @@ def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
     return _event_bytes(event.canonical(), _signatures_bytes(signatures))
 
 
+def signed_event_entry(fields: Mapping[str, Any], signer: NoteSigner) -> bytes:
+    """Build, sign and encode an event entry from plain data, in one canonicalization.
+
+    Exactly ``event_entry(ev, [sign_event(ev, signer)])`` with ``ev = Event(**fields)``
+    (Ed25519 signatures are deterministic, RFC 8032 §5.1.6, so the bytes are the same),
+    without building the pydantic models when the values are already of the types the
+    model checks: strings, ``None``, a list of strings for ``evidence`` and a
+    :class:`datetime.datetime` for ``at`` (naive or with a whole-minute fixed offset).
+    Anything else, and anything the model would refuse, takes the model path, so every
+    error is the model's. ``tests/ledger/test_ledger_fast_event.py`` holds the two paths
+    to each other.
+
+    Raises:
+        pydantic.ValidationError: if the fields do not make an :class:`Event`.
+        VerificationError: if ``signer`` is not an Ed25519 note key.
+    """
+    fast = _fast_event_body(fields)
+    if fast is None or signer.alg != ALG_ED25519:
+        ev = Event(**fields)
+        return event_entry(ev, [sign_event(ev, signer)])
+    body, by = fast
+    sig = base64.b64encode(signer.private_key.sign(_EVENT_CONTEXT + body)).decode("ascii")
+    # JCS([{"actor", "key", "role", "sig"}]): members in sorted order, strings quoted by
+    # the same function the encoder uses; the signature is base64 (nothing to escape).
+    row = f'[{{"actor":{_quote(by)},"key":{_quote(signer.vkey)},"role":"party","sig":"{sig}"}}]'
+    try:
+        return _event_bytes(body, row.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate in the key's name: the model path refuses
+        ev = Event(**fields)
+        return event_entry(ev, [sign_event(ev, signer)])
+
+
+def _at_json(at: dt.datetime) -> str | None:
+    """How the model writes ``at`` in JSON mode, for the datetimes the fast path takes."""
+    tz = at.tzinfo
+    if tz is None:
+        return at.isoformat()
+    if type(tz) is not dt.timezone:
+        return None
+    off = tz.utcoffset(None)
+    if off.seconds % 60 or off.microseconds:
+        return None  # isoformat would write seconds; the model truncates them
+    text = at.isoformat()  # ends with the offset as +hh:mm
+    return text[:-6] + "Z" if not off else text
+
+
+def _fast_event_body(fields: Mapping[str, Any]) -> tuple[bytes, str] | None:
+    """The canonical JSON of ``Event(**fields)`` and its ``by``, or None (the model decides).
+
+    Takes only values the model keeps as they are: exact ``str`` (a valid kind, a
+    ``sha256:`` id, a non-empty ``by``), ``None`` or ``str`` for ``note``, a ``list`` of
+    ``str`` for ``evidence``, an exact :class:`datetime.datetime` for ``at``.
+    """
+    if type(fields) is not dict or not fields.keys() <= _EVENT_FIELDS:
+        return None
+    get = fields.get
+    fmt = get("format", "detente.event/v1")
+    kind, cid, at, by = get("kind"), get("commitment"), get("at"), get("by")
+    note, evidence = get("note"), get("evidence", [])
+    if (
+        type(fmt) is not str
+        or fmt != "detente.event/v1"
+        or type(kind) is not str
+        or kind not in _EVENT_KIND_SET
+        or type(cid) is not str
+        or _CID.fullmatch(cid) is None
+        or type(by) is not str
+        or not by
+        or (note is not None and type(note) is not str)
+        or type(evidence) is not list
+        or any(type(x) is not str for x in evidence)
+        or type(at) is not dt.datetime
+    ):
+        return None
+    at_text = _at_json(at)
+    if at_text is None:
+        return None
+    doc = {
+        "at": at_text,
+        "by": by,
+        "commitment": cid,
+        "evidence": evidence,
+        "format": fmt,
+        "kind": kind,
+        "note": note,
+    }
+    try:
+        return _dumps(doc), by
+    except UnicodeEncodeError:  # a lone surrogate: the model path refuses it by name
+        return None
+
+
 def _signers(sigs: Sequence[PartySignature]) -> list[EntrySigner]:
     return [EntrySigner(actor=s.actor, role=s.role, key=s.key) for s in sigs]
 
@@ -502,7 +596,7 @@ def _fast_event(
     if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
         return None
     try:
-        when = dt.datetime.fromisoformat(at)
+        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
     except ValueError:
         return None
     sigs: list[tuple[str, str, str, str]] = []
@@ -521,12 +615,21 @@ def _fast_event(
             return None
         sigs.append((actor, role, key, sig))
     try:
-        body = _dumps(ev)
-        if _event_bytes(body, _dumps(raw)) != data:
+        # One encoding of the whole entry. Its members are exactly "event", "signatures"
+        # and "type" (checked above), so in sorted order it is _event_bytes(JCS(event),
+        # JCS(signatures)), the reference's comparison, byte for byte.
+        if _dumps(doc) != data:
             return None
     except UnicodeEncodeError:  # a lone surrogate: the reference explains the refusal
         return None
-    return ev, sigs, body, when.isoformat()
+    # The event's own bytes, for the signed message: data is '{"event":' + JCS(event) +
+    # ',"signatures":' + JCS(signatures) + ',"type":"event"}'. A string never holds a bare
+    # '"' (the encoding escapes it) and no signature has a member named "signatures", so
+    # the last ',"signatures":' in data is the one between the two parts.
+    body = data[9 : data.rindex(b',"signatures":')]
+    # What datetime.isoformat() writes for the parsed time: the canonical spelling has six
+    # fraction digits or none and an offset of hours and minutes, so only "Z" differs.
+    return ev, sigs, body, at[:-1] + "+00:00" if at[-1] == "Z" else at
 
 
 @register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -260,15 +260,18 @@ class Ledger:
 
         signed: list[tuple[int, bytes, str]] = []
 
-        def within(first: int) -> None:
+        def within(first: int, known: Mapping[tuple[int, int], bytes]) -> None:
+            if checkpoint is not None:
+                # The log keys are read here, under the writers' lock, in the transaction:
+                # a key retired by another process a moment ago is not used.
+                use = self._signers_or_refuse(checkpoint)
             if self.check_entries:
                 self._bind(first, infos)
             if checkpoint is not None:
-                signed.append(self._sign_at(use, first + len(data), explicit=False))
+                signed.append(self._sign_at(use, first + len(data), explicit=False, known=known))
 
         if checkpoint is None:
             return self.storage.append(data, within)
-        use = self._signers_or_refuse(checkpoint)
         with self.guard.locked():
             first = self.storage.append(data, within)
             self.guard.advance(*signed[-1])
@@ -324,11 +327,18 @@ class Ledger:
         """The key bindings in force now."""
         return KeyBindings.from_rows(self.storage.binding_rows())
 
-    def _prefetched(self, compute: Callable[[merkle.NodeSource], T]) -> T:
+    def _prefetched(
+        self,
+        compute: Callable[[merkle.NodeSource], T],
+        known: Mapping[tuple[int, int], bytes] | None = None,
+    ) -> T:
         """Run ``compute`` over stored nodes fetched in one round trip.
 
         A first pass over placeholder hashes records which nodes the computation reads (the
-        set depends only on indexes and sizes), then they are fetched together.
+        set depends only on indexes and sizes), then they are fetched together. ``known``
+        are hashes the caller holds for this very transaction (an append's right edge and
+        the nodes it just wrote): those are not read back, and when every node is known
+        no query is made.
         """
         needed: list[tuple[int, int]] = []
 
@@ -337,7 +347,13 @@ class Ledger:
             return _PLACEHOLDER
 
         compute(record)
-        got = self.storage.nodes(needed)
+        if known:
+            got = {k: known[k] for k in needed if k in known}
+            missing = [k for k in needed if k not in got]
+            if missing:
+                got.update(self.storage.nodes(missing))
+        else:
+            got = self.storage.nodes(needed)
 
         def node(level: int, index: int) -> bytes:
             h = got.get((level, index))
@@ -410,18 +426,31 @@ class Ledger:
             )
         return use
 
-    def _proof_nodes(self, compute: Callable[[merkle.NodeSource], T]) -> T:
+    def _proof_nodes(
+        self,
+        compute: Callable[[merkle.NodeSource], T],
+        known: Mapping[tuple[int, int], bytes] | None = None,
+    ) -> T:
         """As :meth:`_prefetched`, for sizes already known to be valid (no size query)."""
-        return self._prefetched(compute)
+        return self._prefetched(compute, known)
 
-    def _sign_at(self, use: Sequence[NoteSigner], n: int, explicit: bool) -> tuple[int, bytes, str]:
+    def _sign_at(
+        self,
+        use: Sequence[NoteSigner],
+        n: int,
+        explicit: bool,
+        known: Mapping[tuple[int, int], bytes] | None = None,
+    ) -> tuple[int, bytes, str]:
         """Sign and store a checkpoint at ``n`` (a valid size); return ``(n, root, note)``.
 
         Checks the new tree against the guard's state and the database's last checkpoint;
         when both are the same tree head (the usual case) one consistency proof serves.
+        ``known`` are the nodes an append in this transaction read and wrote (see
+        :meth:`_prefetched`); every other node is read from the database, so the proofs
+        against the old tree heads still check what is stored.
         """
-        root = self._proof_nodes(lambda node: merkle.root_from(node, n))
-        state = self._refuse_equivocation(n, root)
+        root = self._proof_nodes(lambda node: merkle.root_from(node, n), known)
+        state = self._refuse_equivocation(n, root, known)
         last = self.storage.latest_checkpoint()
         if last is not None:
             _, old_size, old_root, old_note = last
@@ -433,7 +462,7 @@ class Ledger:
                 )
             if state is None or (state.size, state.root) != (old_size, old_root):
                 proof = self._proof_nodes(
-                    lambda node: merkle.consistency_proof_from(node, old_size, n)
+                    lambda node: merkle.consistency_proof_from(node, old_size, n), known
                 )
                 merkle.verify_consistency(old_size, n, old_root, root, proof)
             if n == old_size:
@@ -445,7 +474,9 @@ class Ledger:
         self.storage.add_checkpoint(n, root, note)
         return n, root, note
 
-    def _refuse_equivocation(self, n: int, root: bytes) -> GuardState | None:
+    def _refuse_equivocation(
+        self, n: int, root: bytes, known: Mapping[tuple[int, int], bytes] | None = None
+    ) -> GuardState | None:
         """Refuse, loudly, a tree that does not extend the last checkpoint signed here.
 
         Returns:
@@ -460,7 +491,9 @@ class Ledger:
         else:
             try:
                 old = state.size
-                proof = self._proof_nodes(lambda node: merkle.consistency_proof_from(node, old, n))
+                proof = self._proof_nodes(
+                    lambda node: merkle.consistency_proof_from(node, old, n), known
+                )
                 merkle.verify_consistency(state.size, n, state.root, root, proof)
             except (VerificationError, StorageError) as exc:
                 why = (

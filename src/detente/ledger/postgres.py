@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeGuard
 
@@ -35,16 +35,37 @@ from detente.ledger.storage import (
     TABLES,
     DuplicateEntryError,
     StoredCheckpoint,
+    Within,
     active_log_keys,
     append_rows,
     frontier,
     refuse_duplicates,
     refuse_stale_checkpoint,
+    written_nodes,
 )
 
 __all__ = ["PostgresStorage", "is_postgres_url"]
 
 _LOCK_KEY = 0x6465_7465_6E74_65  # "detente" as a 63-bit advisory lock key
+
+_BEGIN_APPEND = (
+    f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}); "
+    "WITH s AS (SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM leaves) "
+    "SELECT s.n, f.level, f.idx, nodes.hash FROM s LEFT JOIN LATERAL ("
+    "SELECT l AS level, (s.n >> l) - 1 AS idx FROM generate_series(0, 62) AS l "
+    "WHERE (s.n >> l) & 1 = 1) AS f ON true "
+    "LEFT JOIN nodes ON nodes.level = f.level AND nodes.idx = f.idx; "
+    "SELECT vkey, action FROM log_keys ORDER BY n; "
+    "SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n; "
+    "SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1"
+)
+"""An append's first message: open the transaction, take the writers' lock, then read the
+size and the hashes of the complete subtrees it is made of (RFC 9162 §2.1.1 split), the
+log's keys, the key registrations and the last checkpoint, which the append's checks and
+its checkpoint read next."""
+
+_IDLE = 0
+"""libpq's PQTRANS_IDLE: no transaction open."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -154,6 +175,9 @@ class PostgresStorage:
         self.path = _redact(url)  # the name used in messages, like SQLiteStorage.path
         self._errors: type[Exception] = psycopg.Error
         self._depth = 0
+        self._held_keys: list[Any] | None = None
+        self._held_bindings: list[BindingRow] | None = None
+        self._held_last: tuple[StoredCheckpoint | None] | None = None
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -230,6 +254,62 @@ class PostgresStorage:
         except self._errors as exc:
             raise StorageError(f"{self.path}: {what} failed: {_first_line(exc)}") from exc
 
+    @contextmanager
+    def _appending(self) -> Iterator[tuple[int, dict[tuple[int, int], bytes]]]:
+        """An append's transaction, opened in one round trip; yields ``(size, edge)``.
+
+        ``BEGIN``, the writers' lock and the read of the size and of the tree's right edge
+        (:func:`~detente.ledger.storage.frontier`) go to the server as one message; each
+        statement still runs after the one before it, with its own snapshot (READ
+        COMMITTED), so the size is read under the lock. Committed on leaving, rolled back
+        on any error, as :meth:`_writing` does.
+        """
+        if self._depth:
+            with self._writing("append"):
+                first = self.size()
+                yield first, self.nodes(frontier(first))
+            return
+        db = self._db
+        try:
+            cur = db.execute(_BEGIN_APPEND)
+            results = []
+            while True:
+                if cur.description is not None:
+                    results.append(cur.fetchall())
+                if not cur.nextset():
+                    break
+            rows, keys, bindings, last = results[-4:]
+        except self._errors as exc:
+            self._rollback()
+            raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
+        first = int(rows[0][0])
+        edge = {(int(r[1]), int(r[2])): bytes(r[3]) for r in rows if r[3] is not None}
+        self._depth = 1
+        # Read under the lock in this transaction; a write to either table drops its copy.
+        self._held_keys, self._held_bindings = keys, _binding_rows(bindings)
+        self._held_last = (_checkpoint(last[0]) if last else None,)
+        try:
+            yield first, edge
+            db.execute("COMMIT")
+        except self._errors as exc:
+            self._rollback()
+            raise StorageError(f"{self.path}: append failed: {_first_line(exc)}") from exc
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+            self._held_keys = self._held_bindings = None
+            self._held_last = None
+
+    def _rollback(self) -> None:
+        """End a failed transaction (nothing of it is kept); a dead connection is let be."""
+        try:
+            if self._db.info.transaction_status != _IDLE:
+                self._db.execute("ROLLBACK")
+        except self._errors:
+            pass
+
     def _rows(self, sql: str, args: Sequence[object] = ()) -> list[Any]:
         try:
             rows: list[Any] = self._db.execute(sql, args).fetchall()
@@ -250,16 +330,14 @@ class PostgresStorage:
         """How many leaf rows are stored."""
         return int(self._one("SELECT COUNT(*) FROM leaves")[0])
 
-    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
+    def append(self, entries: Sequence[bytes], within: Within | None = None) -> int:
         """Append in one transaction under the writers' lock; durable on return.
 
         Raises:
             DuplicateEntryError: if an entry is already stored (or repeated in the batch).
             StorageError: if the database refuses the write.
         """
-        with self._writing("append"), self._db.cursor() as cur:
-            first = self.size()
-            edge = self.nodes(frontier(first))
+        with self._appending() as (first, edge), self._db.cursor() as cur:
             leaves, nodes = append_rows(
                 first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
             )
@@ -269,21 +347,27 @@ class PostgresStorage:
             cur.execute("SELECT hash, idx FROM leaves WHERE hash = ANY(%b)", (hashes,))
             found = {bytes(h): int(i) for h, i in cur.fetchall()}
             refuse_duplicates(found, hashes, first)
-            # One statement per table (arrays unnested on the server), not one per row: the
-            # gapless trigger still runs per row, in order, and sees the rows before it.
+            # One statement for both tables (arrays unnested on the server), not one per
+            # row: the gapless trigger still runs per row, in order, and sees the rows
+            # before it. A data-modifying WITH runs to completion whether or not the outer
+            # statement reads it.
             cur.execute(
-                "INSERT INTO leaves(idx, data, hash) "
+                "WITH l AS (INSERT INTO leaves(idx, data, hash) "
                 "SELECT idx, data, hash FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[]) "
-                "WITH ORDINALITY AS r(idx, data, hash, n) ORDER BY n",
-                ([r[0] for r in leaves], [r[1] for r in leaves], [r[2] for r in leaves]),
-            )
-            cur.execute(
+                "WITH ORDINALITY AS r(idx, data, hash, n) ORDER BY n RETURNING 1) "
                 "INSERT INTO nodes(level, idx, hash) "
                 "SELECT * FROM unnest(%b::integer[], %b::bigint[], %b::bytea[])",
-                ([r[0] for r in nodes], [r[1] for r in nodes], [r[2] for r in nodes]),
+                (
+                    [r[0] for r in leaves],
+                    [r[1] for r in leaves],
+                    [r[2] for r in leaves],
+                    [r[0] for r in nodes],
+                    [r[1] for r in nodes],
+                    [r[2] for r in nodes],
+                ),
             )
             if within is not None:
-                within(first)
+                within(first, written_nodes(edge, nodes))
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
@@ -369,16 +453,15 @@ class PostgresStorage:
 
     def binding_rows(self) -> list[BindingRow]:
         """Every key registration event, in log order."""
-        rows = self._rows("SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n")
-        return [
-            BindingRow(
-                idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
-            )
-            for r in rows
-        ]
+        if self._held_bindings is not None:  # read by this append's first message
+            return list(self._held_bindings)
+        return _binding_rows(
+            self._rows("SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n")
+        )
 
     def add_bindings(self, rows: Sequence[BindingRow]) -> None:
         """Record key registration events (inside the append's transaction)."""
+        self._held_bindings = None
         with self._writing("append"), self._db.cursor() as cur:
             cur.executemany(
                 "INSERT INTO key_bindings(idx, actor, vkey, action, mediator) "
@@ -410,6 +493,7 @@ class PostgresStorage:
 
     def add_log_key(self, vkey: str, action: str) -> None:
         """Record a log key being added or retired."""
+        self._held_keys = None
         self._write(
             "INSERT INTO log_keys(vkey, action, at) VALUES (%s, %s, %s)",
             (vkey, action, time.time()),
@@ -417,7 +501,9 @@ class PostgresStorage:
 
     def log_keys(self, include_retired: bool = False) -> list[str]:
         """Active log keys (added, not since retired) in order of addition; or all of them."""
-        rows = self._rows("SELECT vkey, action FROM log_keys ORDER BY n")
+        rows = self._held_keys
+        if rows is None:
+            rows = self._rows("SELECT vkey, action FROM log_keys ORDER BY n")
         return active_log_keys(rows, include_retired)
 
     def add_checkpoint(self, size: int, root: bytes, note: str) -> int:
@@ -429,18 +515,24 @@ class PostgresStorage:
         Raises:
             StaleCheckpointError: if the checkpoint would go backwards.
         """
+        self._held_last = None
         with self._writing():
-            last = self._db.execute(
-                "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            refuse_stale_checkpoint(
-                self.path, None if last is None else (int(last[0]), bytes(last[1])), size, root
-            )
+            # The check and the insert in one statement (one round trip): the row goes in
+            # only if the last stored checkpoint does not forbid it, under the writers' lock.
             row = self._db.execute(
-                "INSERT INTO checkpoints(size, root, note, created) VALUES (%s, %s, %s, %s) "
+                "INSERT INTO checkpoints(size, root, note, created) "
+                "SELECT %(size)s, %(root)b, %(note)s, %(at)s WHERE NOT EXISTS ("
+                "SELECT 1 FROM (SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1) "
+                "AS l WHERE l.size > %(size)s OR (l.size = %(size)s AND l.root <> %(root)b)) "
                 "RETURNING seq",
-                (size, root, note, time.time()),
+                {"size": size, "root": root, "note": note, "at": time.time()},
             ).fetchone()
+            if row is None:
+                last = self._db.execute(
+                    "SELECT size, root FROM checkpoints ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                refuse_stale_checkpoint(self.path, (int(last[0]), bytes(last[1])), size, root)
+                raise StorageError(f"{self.path}: the checkpoint was not stored")
         return int(row[0])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
@@ -450,8 +542,10 @@ class PostgresStorage:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last stored checkpoint (one indexed read)."""
+        if self._held_last is not None:  # read by this append's first message
+            return self._held_last[0]
         r = self._one("SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1")
-        return None if r is None else (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+        return None if r is None else _checkpoint(r)
 
     def checkpoint(self, seq: int) -> StoredCheckpoint | None:
         """The checkpoint with sequence number ``seq``, or None."""
@@ -542,6 +636,19 @@ class PostgresStorage:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def _checkpoint(r: Sequence[Any]) -> StoredCheckpoint:
+    return (int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+
+
+def _binding_rows(rows: Sequence[Any]) -> list[BindingRow]:
+    return [
+        BindingRow(
+            idx=int(r[0]), actor=str(r[1]), key=str(r[2]), action=str(r[3]), mediator=bool(r[4])
+        )
+        for r in rows
+    ]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -35,14 +35,19 @@ __all__ = [
     "SQLiteStorage",
     "StaleCheckpointError",
     "StoredCheckpoint",
+    "Within",
     "active_log_keys",
     "append_rows",
     "new_nodes",
     "refuse_stale_checkpoint",
+    "written_nodes",
 ]
 
 StoredCheckpoint = tuple[int, int, bytes, str]
 """``(seq, size, root, note)`` of a stored signed checkpoint."""
+
+Within = Callable[[int, Mapping[tuple[int, int], bytes]], None]
+"""The step an append runs in its own transaction: ``within(first, known nodes)``."""
 
 
 def new_nodes(
@@ -97,6 +102,16 @@ def append_rows(
         (first + k, bytes(e), h) for k, (e, h) in enumerate(zip(entries, hashes, strict=True))
     ]
     return leaves, new_nodes(first, hashes, {}, fetch)
+
+
+def written_nodes(
+    edge: Mapping[tuple[int, int], bytes], nodes: Sequence[tuple[int, int, bytes]]
+) -> dict[tuple[int, int], bytes]:
+    """The hashes an append read (``edge``) and wrote (``nodes``), by ``(level, index)``."""
+    known = dict(edge)
+    for level, idx, h in nodes:
+        known[(level, idx)] = h
+    return known
 
 
 def frontier(size: int) -> list[tuple[int, int]]:
@@ -188,13 +203,15 @@ class LogStorage(Protocol):
         """The number of entries."""
         ...
 
-    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
+    def append(self, entries: Sequence[bytes], within: Within | None = None) -> int:
         """Durably append ``entries`` with their nodes; return the first new index.
 
-        ``within(first)`` runs inside the same transaction, after the rows are written and
-        under the writers' lock: the log checks key bindings and signs the checkpoint there,
-        so a batch and its checkpoint are committed (and fsynced) once. If it raises, nothing
-        is written.
+        ``within(first, known)`` runs inside the same transaction, after the rows are written
+        and under the writers' lock: the log checks key bindings and signs the checkpoint
+        there, so a batch and its checkpoint are committed (and fsynced) once. ``known``
+        holds the complete-subtree hashes the append read (the old tree's right edge) and
+        wrote (every new node), by ``(level, index)``, so the checkpoint step need not read
+        back what the batch just wrote. If it raises, nothing is written.
         """
         ...
 
@@ -433,7 +450,7 @@ class SQLiteStorage:
         """How many leaf rows are stored."""
         return int(self._q("SELECT COUNT(*) FROM leaves")[0][0])
 
-    def append(self, entries: Sequence[bytes], within: Callable[[int], None] | None = None) -> int:
+    def append(self, entries: Sequence[bytes], within: Within | None = None) -> int:
         """Append in one ``BEGIN IMMEDIATE`` transaction, committed and fsynced on return.
 
         Raises:
@@ -456,7 +473,7 @@ class SQLiteStorage:
             db.executemany("INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)", leaves)
             db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
             if within is not None:
-                within(first)
+                within(first, written_nodes(edge, nodes))
         return first
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
