@@ -105,6 +105,8 @@ _TRICKY = st.sampled_from(
         "0x1F",
         "0b101",
         "1_000",
+        "-_",  # the resolver says int, ruamel's constructor crashed: a located error now
+        "._",  # the same for float
         "1.5",
         "-2.25",
         "1.",
@@ -535,3 +537,18 @@ def test_without_libyaml_the_fast_path_declines_and_the_reference_reads_the_case
         ref_case, ref_diags = loader.validate_case_text(text, "f.yaml")
     assert [d.render() for d in diags] == [d.render() for d in ref_diags]
     assert state(case) == state(ref_case)
+
+
+@pytest.mark.parametrize("scalar", ["-_", "+_", "._", "-._"])
+def test_a_plain_scalar_that_resolves_as_a_number_but_is_none_is_a_located_error(
+    scalar: str, tmp_path: Path
+) -> None:
+    """ruamel.yaml's YAML 1.2 resolver takes these for numbers and its constructor crashed
+    on them (IndexError, ValueError): the reference path must refuse them with the line."""
+    f = tmp_path / "c.yaml"
+    f.write_text(f"case:\n  id: x\n  title: {scalar}\n", encoding="utf-8")
+    assert fast_load(f.read_text(encoding="utf-8")) is None
+    r = CliRunner().invoke(cli, ["validate", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "internal error" not in r.output
+    assert "c.yaml:3:10: error[yaml-syntax]" in r.output and repr(scalar) in r.output

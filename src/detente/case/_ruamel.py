@@ -52,6 +52,32 @@ def _construct_text(self: _Constructor, node: Any) -> Any:
     return value
 
 
+def _construct_number(kind: str) -> Any:
+    """ruamel.yaml's int or float constructor, with its crashes turned into located errors.
+
+    The YAML 1.2 resolver takes plain scalars such as ``-_`` (int) or ``._`` (float) for
+    numbers, and the constructor then fails on them with a bare IndexError or ValueError.
+    Such a scalar is refused with its line and column instead.
+    """
+    base = getattr(RoundTripConstructor, f"construct_yaml_{kind}")
+
+    def construct(self: _Constructor, node: Any) -> Any:
+        try:
+            return base(self, node)
+        except (ValueError, IndexError):
+            raise ConstructorError(
+                None,
+                None,
+                f"{node.value!r} reads as a YAML 1.2 {kind} but is not a number "
+                "(quote it if it is text)",
+                node.start_mark,
+            ) from None
+
+    return construct
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _construct_number("int"))
+_Constructor.add_constructor("tag:yaml.org,2002:float", _construct_number("float"))
 _Constructor.add_constructor("tag:yaml.org,2002:str", _construct_text)
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
