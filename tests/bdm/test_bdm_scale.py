@@ -166,3 +166,34 @@ def test_a_loose_stop_ends_early() -> None:
 def test_bad_stop_parameters_are_refused(params: dict[str, object]) -> None:
     with pytest.raises(ModelError, match="converge"):
         get_model("bdm")(_random(1, 4, 1, 0), **params)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(2, 60),
+    st.integers(1, 3),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_voter_order_counts_equal_a_direct_search_of_every_midpoint(
+    a: int, n: int, grid: bool, seed: int
+) -> None:
+    """The sorted-needle search gives exactly the counts of searching each actor pair's
+    midpoint, ties at a midpoint included (positions on a coarse grid make many)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 6, (a, n)) * 12.5 if grid else rng.uniform(0, 100, (a, n))
+    vo = _voter_order(x)
+    xs = np.take_along_axis(x, vo.order, axis=0)
+    mid = 0.5 * (x[:, None, :] + x[None, :, :])
+    for col in range(n):
+        below = np.searchsorted(xs[:, col], mid[:, :, col], side="left")
+        above = np.searchsorted(xs[:, col], mid[:, :, col], side="right")
+        assert (vo.below[:, :, col] == below).all()
+        # upto differs from below only where some voter sits exactly at the midpoint of
+        # a contested pair; there it is the count up to and including that voter
+        contested = vo.less[:, :, col] | vo.more[:, :, col]
+        at = (below < a) & (xs[np.minimum(below, a - 1), col] == mid[:, :, col]) & contested
+        if at.any():
+            assert (vo.upto[:, :, col] == above).all()
+        else:
+            assert (vo.upto[:, :, col] == below).all()
