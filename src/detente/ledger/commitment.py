@@ -343,6 +343,26 @@ def event_entry(event: Event, signatures: Sequence[PartySignature]) -> bytes:
     return _event_bytes(event.canonical(), _signatures_bytes(signatures))
 
 
+def _plain_event_fields(fmt: Any, kind: Any, cid: Any, by: Any, note: Any, evidence: Any) -> bool:
+    """Whether an event's fields, all but its time, are exactly what :class:`Event` keeps.
+
+    Exact types and forms that the model accepts unchanged: the fast paths take nothing else.
+    """
+    return (
+        type(fmt) is str
+        and fmt == "detente.event/v1"
+        and type(kind) is str
+        and kind in _EVENT_KIND_SET
+        and type(cid) is str
+        and _CID.fullmatch(cid) is not None
+        and type(by) is str
+        and bool(by)
+        and (note is None or type(note) is str)
+        and type(evidence) is list
+        and all(type(x) is str for x in evidence)
+    )
+
+
 def signed_event_entry(fields: Mapping[str, Any], signer: NoteSigner) -> bytes:
     """Build, sign and encode an event entry from plain data, in one canonicalization.
 
@@ -402,20 +422,7 @@ def _fast_event_body(fields: Mapping[str, Any]) -> tuple[bytes, str] | None:
     fmt = get("format", "detente.event/v1")
     kind, cid, at, by = get("kind"), get("commitment"), get("at"), get("by")
     note, evidence = get("note"), get("evidence", [])
-    if (
-        type(fmt) is not str
-        or fmt != "detente.event/v1"
-        or type(kind) is not str
-        or kind not in _EVENT_KIND_SET
-        or type(cid) is not str
-        or _CID.fullmatch(cid) is None
-        or type(by) is not str
-        or not by
-        or (note is not None and type(note) is not str)
-        or type(evidence) is not list
-        or any(type(x) is not str for x in evidence)
-        or type(at) is not dt.datetime
-    ):
+    if type(at) is not dt.datetime or not _plain_event_fields(fmt, kind, cid, by, note, evidence):
         return None
     at_text = _at_json(at)
     if at_text is None:
@@ -430,7 +437,7 @@ def _fast_event_body(fields: Mapping[str, Any]) -> tuple[bytes, str] | None:
         "note": note,
     }
     try:
-        return _dumps(doc), by
+        return _dumps(doc), str(by)  # a str (checked above)
     except UnicodeEncodeError:  # a lone surrogate: the model path refuses it by name
         return None
 
@@ -577,20 +584,7 @@ def _fast_event(
         ev["note"],
         ev["evidence"],
     )
-    if (
-        ev["format"] != "detente.event/v1"
-        or type(ev["format"]) is not str
-        or type(kind) is not str
-        or kind not in _EVENT_KIND_SET
-        or type(cid) is not str
-        or _CID.fullmatch(cid) is None
-        or type(by) is not str
-        or not by
-        or (note is not None and type(note) is not str)
-        or type(evidence) is not list
-        or any(type(x) is not str for x in evidence)
-        or type(at) is not str
-    ):
+    if type(at) is not str or not _plain_event_fields(ev["format"], kind, cid, by, note, evidence):
         return None
     m = _AT.fullmatch(at)
     if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
