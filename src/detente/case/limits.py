@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from detente.boundedjson import MAX_DEPTH
 from detente.errors import CaseError, Diagnostic
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_ALIAS_NODES",
     "MAX_DEPTH",
     "decode_input",
+    "decode_utf8",
     "max_input_bytes",
     "read_input",
     "sniff_binary",
@@ -31,12 +33,6 @@ The largest real case shipped (the DEU III public part) is 52 KB; an 8 MiB case 
 tens of thousands of positions and still validates in bounded time.
 """
 
-MAX_DEPTH = 64
-"""Deepest nesting of mappings and lists accepted in a YAML or JSON document.
-
-A case file nests six levels deep (``positions[k].position.range[0]``); 64 leaves room for
-``extensions`` and stops 100,000-deep brackets before they exhaust the parser's stack.
-"""
 
 MAX_ALIAS_NODES = 100_000
 """Nodes that YAML aliases may add when expanded, beyond the document's own nodes.
@@ -155,10 +151,21 @@ def decode_input(raw: bytes, file: str) -> str:
                 )
             ],
         )
+    return decode_utf8(raw, file)
+
+
+def decode_utf8(raw: bytes, file: str, code: str = "encoding") -> str:
+    """Decode UTF-8 text (a BOM allowed); otherwise a :class:`CaseError` at the first bad byte.
+
+    Raises:
+        CaseError: locating the first byte that is not UTF-8 (line and column), with
+            diagnostic ``code``.
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise CaseError(
             f"{file}: not UTF-8 text",
             [
@@ -166,9 +173,10 @@ def decode_input(raw: bytes, file: str) -> str:
                     f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
                     file,
                     line,
+                    col,
                     expected="a UTF-8 text file",
                     hint="re-save the file as UTF-8",
-                    code="encoding",
+                    code=code,
                 )
             ],
         ) from None

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from detente import boundedjson
 from detente.cli._common import (
     case_argument,
     case_id_option,
@@ -36,7 +37,7 @@ def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
                 f"--param '{item}': expected MODEL.NAME=VALUE, e.g. nash.utility=linear"
             )
         try:
-            value: Any = json.loads(raw)
+            value: Any = boundedjson.loads(raw)
         except json.JSONDecodeError:
             value = raw
         out.setdefault(model, {})[name] = value

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from detente import boundedjson
 from detente.cli._common import format_option, render_json, render_table
 from detente.errors import Diagnostic, VerificationError
 from detente.ledger._files import write_atomic
@@ -108,13 +109,21 @@ def _read_json(path: Path) -> Any:
     except OSError as exc:
         raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
-        return json.loads(raw.decode("utf-8"))
+        return boundedjson.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise VerificationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise VerificationError(
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
-            [Diagnostic(exc.msg, str(path), exc.lineno, exc.colno, code="bad-json")],
+            [
+                Diagnostic(
+                    exc.msg,
+                    str(path),
+                    exc.lineno,
+                    exc.colno,
+                    code=boundedjson.error_code(exc, "bad-json"),
+                )
+            ],
         ) from exc
 
 

@@ -15,7 +15,6 @@ so a verdict names exactly the query it ran.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from detente import boundedjson
+from detente.case.limits import decode_utf8
 from detente.case.loader import load_yaml, locate
 from detente.errors import CaseError, Diagnostic
 from detente.ledger.canonical import canonicalize
@@ -320,7 +321,7 @@ def _resolve_areas(mf: MetricsFile, root: Any, file: str, base: Path | None) -> 
             try:
                 if path.stat().st_size > 50_000_000:
                     raise OSError(f"{path} is larger than 50 MB")
-                geo = json.loads(path.read_text(encoding="utf-8"))
+                geo = boundedjson.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 diags.append(
                     Diagnostic(
@@ -350,7 +351,7 @@ def load_metrics(path: str | Path) -> MetricsFile:
     try:
         if p.stat().st_size > 10_000_000:
             raise CaseError(f"{p}: a metrics file over 10 MB is refused")
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except OSError as exc:
         raise CaseError(f"{p}: cannot read: {exc.strerror or exc}") from exc
-    return parse_metrics_text(text, str(p), p.parent)
+    return parse_metrics_text(decode_utf8(raw, str(p)), str(p), p.parent)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from detente import boundedjson
 from detente.compliance.check import DatasetEvents
 from detente.compliance.measure import EventArrays
 from detente.errors import CaseError, Diagnostic, VerificationError
@@ -161,7 +162,9 @@ def load_commitment_file(path: Path) -> Commitment:
 
     try:
         text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
+        data: Any = (
+            boundedjson.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
+        )
     except (OSError, ValueError) as exc:
         raise CaseError(f"{path}: cannot read the commitment: {exc}") from exc
     except Exception as exc:  # ruamel raises several types on malformed YAML

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from detente import boundedjson
 from detente.errors import CaseError, Diagnostic
 from detente.events.model import EventColumns, ReadSummary, SkippedRow
 
@@ -779,7 +780,7 @@ def _read_ucdp_json(path: Path, skip_bad: bool) -> tuple[EventColumns, ReadSumma
         size = path.stat().st_size
         if size > 2_000_000_000:
             raise CaseError(f"{file}: {size} bytes is too large for a JSON events file")
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = boundedjson.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CaseError(
             f"{file}: not a JSON file",

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from detente import boundedjson
 from detente.errors import StorageError, VerificationError
 from detente.ledger._files import fsync_dir, write_atomic
 from detente.ledger.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteSigner, parse_verifier_key
@@ -150,7 +151,7 @@ class KeyStore:
     def _read(self, path: Path) -> dict[str, object]:
         try:
             raw = path.read_text(encoding="utf-8")
-            doc = json.loads(raw)
+            doc = boundedjson.loads(raw)
         except FileNotFoundError as exc:
             raise StorageError(f"no key file {path}; create it with `detente keys new`") from exc
         except (OSError, ValueError) as exc:

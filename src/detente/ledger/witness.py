@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from detente import boundedjson
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
 from detente.ledger._files import write_atomic
@@ -113,7 +114,7 @@ class Witness:
         if not p.exists():
             return None
         try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc = boundedjson.loads(p.read_text(encoding="utf-8"))
             return int(doc["size"]), base64.b64decode(doc["root"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"witness state {p} is unreadable: {exc}") from exc

@@ -50,6 +50,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from detente import boundedjson
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic, StorageError, VerificationError
 from detente.statements.coder import StatementCode
@@ -302,14 +303,15 @@ def read_compliance(path: str | Path, default_actor: str | None = None) -> list[
     try:
         if p.stat().st_size > _MAX_COMPLIANCE_BYTES:
             raise CaseError(f"{p}: over {_MAX_COMPLIANCE_BYTES} bytes")
-        doc = json.loads(p.read_bytes().decode("utf-8"))
+        doc = boundedjson.loads(p.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise CaseError(f"{p}: no such file") from None
     except UnicodeDecodeError:
         raise CaseError(f"{p}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise CaseError(
-            f"{p}: not valid JSON", [Diagnostic(exc.msg, str(p), exc.lineno, exc.colno)]
+            f"{p}: not valid JSON",
+            [Diagnostic(exc.msg, str(p), exc.lineno, exc.colno, code=boundedjson.error_code(exc))],
         ) from None
     top = doc if isinstance(doc, Mapping) else {}
     top_actor = top.get("committing_party") or default_actor

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
+from detente import boundedjson
 from detente.errors import ModelError
 from detente.statements.embed import Embedder, describe
 from detente.statements.io import CodingInput
@@ -488,7 +489,7 @@ class Coder:
 def gold_json(path: str | Path) -> list[dict[str, Any]]:
     """The raw records of a PLOVER-shaped JSON file (for tests and evaluation)."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = boundedjson.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read PLOVER records from {path}: {exc}") from exc
     if not isinstance(doc, list):

@@ -11,13 +11,15 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from detente import boundedjson
+from detente.case.limits import decode_utf8
 from detente.case.loader import load_yaml, locate
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic
@@ -108,25 +110,7 @@ def _read_text(path: Path) -> str:
             f"{path}: {size} bytes is over the limit of {MAX_FILE_BYTES} bytes for a "
             "statements file; split it"
         )
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise CaseError(
-            f"{path}: not UTF-8 text",
-            [
-                Diagnostic(
-                    f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                    str(path),
-                    line,
-                    col,
-                    code="not-utf8",
-                    hint="re-save the file as UTF-8",
-                )
-            ],
-        ) from None
+    return decode_utf8(path.read_bytes(), str(path), code="not-utf8")
 
 
 def _plain(node: Any) -> Any:
@@ -171,10 +155,39 @@ def _from_json(doc: Any, file: str) -> StatementsFile:
     return sf
 
 
+def _csv_error(exc: csv.Error, file: str, line: int) -> CaseError:
+    return CaseError(
+        f"{file}: not a readable CSV file",
+        [
+            Diagnostic(
+                f"CSV: {exc}",
+                file,
+                max(line, 1),
+                expected=f"a header row of {', '.join(CSV_COLUMNS)}, then one row per statement",
+                code="csv-syntax",
+            )
+        ],
+    )
+
+
+def _csv_rows(reader: csv.DictReader[str], file: str) -> Iterator[dict[str, str]]:
+    """The reader's rows, each a located :class:`CaseError` where the csv module fails.
+
+    It fails on a field over its size limit (``csv.field_size_limit()``), for one.
+    """
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise _csv_error(exc, file, reader.line_num) from None
+
+
 def _from_csv(text: str, file: str) -> StatementsFile:
     problems = _Problems(file)
     reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise _csv_error(exc, file, reader.line_num) from None
     unknown = [c for c in header if c not in CSV_COLUMNS]
     missing = [c for c in ("id", "date", "medium", "text", "recorded_by") if c not in header]
     if unknown or missing:
@@ -186,7 +199,7 @@ def _from_csv(text: str, file: str) -> StatementsFile:
         problems.add("; ".join(msg), 1, 1, code="csv-columns", expected=", ".join(CSV_COLUMNS))
         problems.raise_if_any("the CSV header")
     statements: list[Statement] = []
-    for row in reader:
+    for row in _csv_rows(reader, file):
         line = reader.line_num
         if len(statements) >= MAX_STATEMENTS:
             problems.add(f"more than {MAX_STATEMENTS} statements", line, code="too-many")
@@ -253,11 +266,15 @@ def read_statements(path: str | Path) -> StatementsFile:
         return _from_csv(text, str(p))
     if suffix == ".json":
         try:
-            doc = json.loads(text)
+            doc = boundedjson.loads(text)
         except json.JSONDecodeError as exc:
             raise CaseError(
                 f"{p}: not valid JSON",
-                [Diagnostic(exc.msg, str(p), exc.lineno, exc.colno, code="json")],
+                [
+                    Diagnostic(
+                        exc.msg, str(p), exc.lineno, exc.colno, code=boundedjson.error_code(exc)
+                    )
+                ],
             ) from None
         if _is_plover_array(doc):
             raise CaseError(
@@ -423,11 +440,15 @@ def read_coding_inputs(path: str | Path) -> tuple[list[CodingInput], StatementsF
     if p.suffix.lower() == ".json":
         text = _read_text(p)
         try:
-            doc = json.loads(text)
+            doc = boundedjson.loads(text)
         except json.JSONDecodeError as exc:
             raise CaseError(
                 f"{p}: not valid JSON",
-                [Diagnostic(exc.msg, str(p), exc.lineno, exc.colno, code="json")],
+                [
+                    Diagnostic(
+                        exc.msg, str(p), exc.lineno, exc.colno, code=boundedjson.error_code(exc)
+                    )
+                ],
             ) from None
         if _is_plover_array(doc):
             return _plover_records(doc, str(p)), None
