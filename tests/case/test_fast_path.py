@@ -552,3 +552,16 @@ def test_a_plain_scalar_that_resolves_as_a_number_but_is_none_is_a_located_error
     assert r.exit_code == 2, r.output
     assert "internal error" not in r.output
     assert "c.yaml:3:10: error[yaml-syntax]" in r.output and repr(scalar) in r.output
+
+
+def test_an_integer_of_more_digits_than_python_reads_is_a_located_error(tmp_path: Path) -> None:
+    """int() refuses more than 4,300 digits (ValueError): a located error, the value cut."""
+    f = tmp_path / "c.yaml"
+    text = (REPO / "examples" / "istanbul-2025" / "case.yaml").read_text(encoding="utf-8")
+    f.write_text(text.replace("      value: 25\n", "      value: " + "9" * 5000 + "\n", 1), "utf-8")
+    r = CliRunner().invoke(cli, ["validate", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "internal error" not in r.output
+    assert "c.yaml:155:14: error[yaml-syntax]" in r.output
+    assert "'99999999999999999999...9999999999 (5000 chars)': a number of more than" in r.output
+    assert len(r.output) < 1000

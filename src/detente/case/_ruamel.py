@@ -7,6 +7,7 @@ that reading a well-formed case file does not import ruamel.yaml.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -65,13 +66,14 @@ def _construct_number(kind: str) -> Any:
         try:
             return base(self, node)
         except (ValueError, IndexError):
-            raise ConstructorError(
-                None,
-                None,
-                f"{node.value!r} reads as a YAML 1.2 {kind} but is not a number "
-                "(quote it if it is text)",
-                node.start_mark,
-            ) from None
+            text = str(node.value)
+            digits = sys.get_int_max_str_digits()
+            if sum(c.isdigit() for c in text) > digits:
+                why = f"a number of more than {digits} digits (the most Python reads)"
+            else:
+                why = f"read as a YAML 1.2 {kind} but not a number (quote it if it is text)"
+            shown = text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} chars)"
+            raise ConstructorError(None, None, f"{shown!r}: {why}", node.start_mark) from None
 
     return construct
 
