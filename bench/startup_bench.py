@@ -15,6 +15,14 @@ Before measuring, the source trees are byte-compiled (``compileall``), as an ins
 package is: where ``PYTHONDONTWRITEBYTECODE`` is set (it is on the project's machines) an
 editable install otherwise compiles every detente module from source on every start.
 ``--no-compile`` measures without that step.
+
+Each baseline is also run with ``OPENBLAS_NUM_THREADS=1`` (column B1). detente's command
+line asks for one BLAS thread unless the user set another number (``detente.cli``), so it
+does not start OpenBLAS's thread pool when numpy loads; a bare ``import numpy`` in the
+default environment does, and on some machines that costs more CPU than the imports
+themselves (on a 2-core VM on 2026-12-02: 0.26 s against 0.15 s for ``import numpy,
+pydantic``). A/B is the ratio a user sees against the default environment, A/B1 the ratio
+of the imports and work alone; report both.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
 ]
 
 
+_UNSET = ("PYTHONPATH", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 def _cpu(args: list[str], env: dict[str, str]) -> float:
     """CPU seconds (user + system) of one child process running ``python ARGS``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -88,7 +99,8 @@ def main() -> None:
     if not args.no_compile:
         for tree in [ROOT / "src", *([args.src] if args.src is not None else [])]:
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # B runs in the default environment: no thread settings inherited from the caller's
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
     env["PYTHONPATH"] = str(ROOT / "src")
     other = None
     if args.src is not None:
@@ -96,7 +108,8 @@ def main() -> None:
     compiled = "not byte-compiled" if args.no_compile else "byte-compiled first"
     print(f"load average at start: {_load()}; {args.pairs} pairs; CPU seconds, medians; {compiled}")
     print()
-    head = "| command | baseline (B) | A (s) | B (s) | A/B |"
+    one = dict(env, OPENBLAS_NUM_THREADS="1")
+    head = "| command | baseline (B) | A (s) | B (s) | A/B | B1 (s) | A/B1 |"
     if other is not None:
         head += " other tree (s) | other/B |"
     print(head)
@@ -104,14 +117,18 @@ def main() -> None:
     for name, contender, baseline in COMMANDS:
         if args.only and args.only not in name:
             continue
-        a, b, o = [], [], []
+        a, b, b1, o = [], [], [], []
         for _ in range(args.pairs):
             a.append(_cpu(contender, env))
             b.append(_cpu(baseline, env))
+            b1.append(_cpu(baseline, one))
             if other is not None:
                 o.append(_cpu(contender, other))
-        ma, mb = statistics.median(a), statistics.median(b)
-        row = f"| `{name}` | `python {' '.join(baseline)}` | {ma:.3f} | {mb:.3f} | {ma / mb:.2f}× |"
+        ma, mb, m1 = statistics.median(a), statistics.median(b), statistics.median(b1)
+        row = (
+            f"| `{name}` | `python {' '.join(baseline)}` | {ma:.3f} | {mb:.3f} | {ma / mb:.2f}× "
+            f"| {m1:.3f} | {ma / m1:.2f}× |"
+        )
         if other is not None:
             mo = statistics.median(o)
             row += f" {mo:.3f} | {mo / mb:.2f}× |"
