@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from detente.web.app import CSP, MAX_BODY
 from tests.web.conftest import (
@@ -212,3 +213,23 @@ def _admin(served: Served) -> Any:
     from detente.web.workspace import Principal
 
     return Principal("admin", True, "token")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[" * 100_000, "arrays and objects nest too deeply"),
+        (b'{"username": ' + b"9" * 5_000 + b"}", "Exceeds the limit (4300 digits)"),
+    ],
+)
+def test_a_body_json_cannot_read_is_a_400_that_says_why(
+    served: Served, body: bytes, says: str
+) -> None:
+    """FastAPI answered these with 'There was an error parsing the body' (code http)."""
+    r = served.anon().post(
+        "/api/v1/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert err["code"] == "bad-json" and says in err["message"], err
+    assert "Traceback" not in r.text

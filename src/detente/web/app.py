@@ -573,6 +573,17 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+            # FastAPI's JSON body parse gave up on what json.loads cannot read (a syntax
+            # error is a 422 of its own): say what, as the command line does for files.
+            why = (
+                f"arrays and objects nest too deeply ({exc.__cause__.__class__.__name__})"
+                if isinstance(exc.__cause__, RecursionError)
+                else str(exc.__cause__).split(";")[0]
+            )
+            return respond_error(
+                request, 400, "bad-json", f"the request body is not JSON detente reads: {why}", []
+            )
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
         return respond_error(request, exc.status_code, code, str(exc.detail), [])
 
