@@ -11,6 +11,7 @@ with exit status 2.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,13 @@ from hypothesis import strategies as st
 from detente import boundedjson
 from detente.cli import cli
 from tests.conftest import REPO
+from tests.fuzz.test_fuzz_cli import Hang, guarded
 
 EXAMPLE = REPO / "examples" / "istanbul-2025"
 CASE = str(EXAMPLE / "case.yaml")
 METRICS = str(EXAMPLE / "metrics.yaml")
 STATEMENTS = str(EXAMPLE / "statements.yaml")
+COMMITMENT = str(EXAMPLE / "commitment-ttp.json")
 
 HOSTILE: dict[str, bytes] = {
     "deep.json": b"[" * 100_000,
@@ -44,13 +47,16 @@ COMMANDS = [
     "statements check {F} --case " + CASE,
     "statements check " + STATEMENTS + " --case " + CASE + " --compliance {F}",
     "statements evaluate {F}",
+    "statements record {F} --case " + CASE + " --ledger {L} --key imp",
     "ledger sign {F} --actor PAK --key imp",
     "ledger countersign {F} --actor TUR --key imp",
     "ledger submit {L} {F}",
-    "ledger draft {F}",
+    "ledger append {L} {F}",
+    "ledger draft {F} --out {L}.draft.json",
     "verify {F}",
     "compliance check {L} --metrics {F}",
     "compliance check {F} --metrics " + METRICS,
+    "compliance check " + COMMITMENT + " --metrics " + METRICS + " --events {F}",
     "events check {F}",
     "events import {L} {F} --dataset ucdp-ged --version 1 --key imp",
     "validate {F}",
@@ -92,6 +98,24 @@ def test_a_hostile_file_is_a_located_exit_2_error(
     assert "Traceback" not in r.output
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("command", COMMANDS)
+def test_dev_zero_is_refused_at_once_not_read_to_the_end(
+    setup: tuple[Path, dict[str, str]], command: str
+) -> None:
+    """``/dev/zero`` (endless, ``stat`` size 0) ran the machine out of memory in 16 commands:
+    each read it whole with ``read_bytes()``, a line iterator or a file hash. Guarded: a
+    regression fails with Hang or MemoryError instead of taking the machine."""
+    d, env = setup
+    args = command.format(F="/dev/zero", L=str(d / "led.db")).split()
+    with guarded(seconds=20):
+        r = CliRunner().invoke(cli, args, env=env)
+    assert not isinstance(r.exception, Hang | MemoryError), args
+    assert r.exit_code == 2, (args, r.output, r.exception)
+    assert "internal error" not in r.output
+    assert re.search(r"error\[[a-z-]+\]|^Error: ", r.output, re.MULTILINE), r.output
+
+
 def test_deep_json_is_located_at_the_first_bracket_past_the_limit(tmp_path: Path) -> None:
     p = tmp_path / "deep.json"
     p.write_text('{"statements": [' + "\n" + "  " + "[" * 100 + "]" * 100 + "]}", "utf-8")
@@ -114,8 +138,7 @@ def test_a_long_integer_is_located(tmp_path: Path) -> None:
 def test_a_metrics_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
     p = tmp_path / "m.yaml"
     p.write_bytes(b"metrics:\n  a: caf\xe9\n")
-    commitment = str(EXAMPLE / "commitment-ttp.json")
-    r = CliRunner().invoke(cli, ["compliance", "check", commitment, "--metrics", str(p)])
+    r = CliRunner().invoke(cli, ["compliance", "check", COMMITMENT, "--metrics", str(p)])
     assert r.exit_code == 2
     assert f"{p}:2:9: error[encoding]: byte 0xe9 is not valid UTF-8" in r.output
 

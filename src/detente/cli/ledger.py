@@ -18,6 +18,7 @@ import click
 from detente import boundedjson
 from detente.cli._common import format_option, render_json, render_table
 from detente.errors import Diagnostic, VerificationError
+from detente.inputs import INPUT_LIMIT_ENV, max_input_bytes, read_bounded
 from detente.ledger._files import write_atomic
 from detente.ledger.canonical import loads_canonical
 from detente.ledger.commitment import (
@@ -104,10 +105,7 @@ def _signer(keys_dir: Path | None, name: str, passphrase_file: Path | None) -> N
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    raw = _read_bytes(path)
     try:
         return boundedjson.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -145,9 +143,7 @@ def _located_source(path: Path) -> tuple[Any, Any]:
         "tag:yaml.org,2002:timestamp", lambda self, node: str(self.construct_scalar(node))
     )
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        text = _read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise VerificationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
     if path.suffix == ".json":
@@ -826,10 +822,14 @@ def verify(
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    """A file's bytes, at most the input limit (``DETENTE_MAX_INPUT_BYTES``, 8 MiB)."""
+    return read_bounded(
+        path,
+        max_input_bytes(),
+        "file",
+        hint=f"raise the limit with {INPUT_LIMIT_ENV}=BYTES if the file is genuine",
+        error=VerificationError,
+    )
 
 
 def _read_text(path: Path) -> str:

@@ -24,9 +24,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from detente import boundedjson
-from detente.case.limits import decode_utf8
 from detente.case.loader import load_yaml, locate
 from detente.errors import CaseError, Diagnostic
+from detente.inputs import decode_utf8, read_bounded
 from detente.ledger.canonical import canonicalize
 
 __all__ = [
@@ -319,10 +319,8 @@ def _resolve_areas(mf: MetricsFile, root: Any, file: str, base: Path | None) -> 
         if isinstance(geo, str):
             path = (base or Path(".")) / geo
             try:
-                if path.stat().st_size > 50_000_000:
-                    raise OSError(f"{path} is larger than 50 MB")
-                geo = boundedjson.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
+                geo = boundedjson.loads(read_bounded(path, 50_000_000, "GeoJSON file").decode())
+            except (CaseError, ValueError) as exc:
                 diags.append(
                     Diagnostic(
                         f"metrics.{name}.place.area: cannot read GeoJSON {path}: {exc}",
@@ -348,10 +346,5 @@ def _resolve_areas(mf: MetricsFile, root: Any, file: str, base: Path | None) -> 
 def load_metrics(path: str | Path) -> MetricsFile:
     """Load a metrics file (see :func:`parse_metrics_text`)."""
     p = Path(path)
-    try:
-        if p.stat().st_size > 10_000_000:
-            raise CaseError(f"{p}: a metrics file over 10 MB is refused")
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise CaseError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    raw = read_bounded(p, 10_000_000, "metrics file")
     return parse_metrics_text(decode_utf8(raw, str(p)), str(p), p.parent)

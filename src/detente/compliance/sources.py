@@ -15,8 +15,9 @@ from detente.compliance.check import DatasetEvents
 from detente.compliance.measure import EventArrays
 from detente.errors import CaseError, Diagnostic, VerificationError
 from detente.events.importer import file_sha256, reader_for
-from detente.events.readers import detect_kind, read_events
+from detente.events.readers import check_events_file, detect_kind, read_events
 from detente.events.store import EventStore
+from detente.inputs import max_input_bytes, read_bounded
 from detente.ledger.commitment import Commitment, SignedCommitment, commitment_id
 from detente.ledger.log import Ledger
 
@@ -68,6 +69,11 @@ def datasets_from_files(
         ds, ver, path = _split_spec(spec)
         if not path.exists():
             diags.append(Diagnostic(f"no such events file {path}", str(path), code="no-file"))
+            continue
+        try:
+            check_events_file(path)
+        except CaseError as exc:
+            diags += exc.items
             continue
         if ds is None:
             if path.suffix.lower() == ".json":
@@ -160,8 +166,9 @@ def load_commitment_file(path: Path) -> Commitment:
     """A commitment from JSON or YAML (a draft ``{commitment: ...}`` is accepted too)."""
     from ruamel.yaml import YAML
 
+    raw = read_bounded(path, max_input_bytes(), "commitment file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
         data: Any = (
             boundedjson.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
         )

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from detente.errors import CaseError, StorageError
 from detente.events.model import ReadSummary
-from detente.events.readers import read_events
+from detente.events.readers import check_events_file, read_events
 from detente.events.records import DatasetRecord, dataset_entry, parse_dataset_entry
 from detente.events.store import EventStore
 from detente.ledger.log import Ledger
@@ -126,6 +126,7 @@ def import_events(
         StorageError: if this dataset version was imported from another file.
     """
     path = Path(file)
+    check_events_file(path)
     sha = file_sha256(path)
     led = Ledger.open(location)
     store = EventStore(location)

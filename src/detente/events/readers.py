@@ -39,9 +39,13 @@ import numpy as np
 from detente import boundedjson
 from detente.errors import CaseError, Diagnostic
 from detente.events.model import EventColumns, ReadSummary, SkippedRow
+from detente.inputs import check_regular_file, read_bounded
 
 __all__ = [
     "ACLED_COLUMNS",
+    "MAX_CSV_EVENTS_BYTES",
+    "MAX_JSON_EVENTS_BYTES",
+    "check_events_file",
     "ACLED_REQUIRED",
     "GED_COLUMNS",
     "PLAIN_COLUMNS",
@@ -773,15 +777,27 @@ def _api_value(v: Any) -> str:
     return str(v)
 
 
+MAX_JSON_EVENTS_BYTES = 512 * 1024 * 1024
+"""Largest UCDP API JSON file read (512 MiB): parsed whole, it peaks near 5x its size
+(180 MB took 864 MB)."""
+
+MAX_CSV_EVENTS_BYTES = 2 * 1024 * 1024 * 1024
+"""Largest events CSV read (2 GiB; the whole GED 23.1 is about 0.4 GB). The readers keep
+every row's columns: peak memory is about 7x the file (108 MB took 770 MB)."""
+
+
 def _read_ucdp_json(path: Path, skip_bad: bool) -> tuple[EventColumns, ReadSummary]:
     """UCDP API pages: ``{"Result": [...], ...}`` or a bare list of GED records."""
     file = str(path)
     try:
-        size = path.stat().st_size
-        if size > 2_000_000_000:
-            raise CaseError(f"{file}: {size} bytes is too large for a JSON events file")
-        doc = boundedjson.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_bounded(
+            path,
+            MAX_JSON_EVENTS_BYTES,
+            "JSON events file",
+            hint="a UCDP API page is about 1 MB; import the GED CSV download instead",
+        )
+        doc = boundedjson.loads(raw.decode("utf-8"))
+    except ValueError as exc:
         raise CaseError(
             f"{file}: not a JSON file",
             [
@@ -833,6 +849,23 @@ def _read_ucdp_json(path: Path, skip_bad: bool) -> tuple[EventColumns, ReadSumma
     return c.finish()
 
 
+def check_events_file(path: Path) -> None:
+    """Refuse a device, a pipe or a file over the limits before anything reads it.
+
+    The readers read a CSV twice (the column-wise reader, then row by row if it declines)
+    and line by line, and an import hashes the file first: ``/dev/zero`` would never end.
+
+    Raises:
+        CaseError: ``not-a-file``, ``too-large`` or ``no-file``.
+    """
+    if path.suffix.lower() == ".json":
+        hint = "a UCDP API page is about 1 MB; import the GED CSV download instead"
+        check_regular_file(path, MAX_JSON_EVENTS_BYTES, "JSON events file", hint=hint)
+    else:
+        hint = "split it (by year or by country)"
+        check_regular_file(path, MAX_CSV_EVENTS_BYTES, "events file", hint=hint)
+
+
 def read_events(
     path: str | Path, kind: str | None = None, *, skip_bad: bool = False, columnwise: bool = True
 ) -> tuple[EventColumns, ReadSummary]:
@@ -855,6 +888,7 @@ def read_events(
             ``skip_bad``, any row) cannot be used.
     """
     p = Path(path)
+    check_events_file(p)
     if p.suffix.lower() == ".json":
         if kind not in (None, "ucdp-ged"):
             raise CaseError(f"{p}: JSON events files are UCDP API pages; got kind {kind!r}")

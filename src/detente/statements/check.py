@@ -53,6 +53,7 @@ import numpy as np
 from detente import boundedjson
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic, StorageError, VerificationError
+from detente.inputs import read_bounded
 from detente.statements.coder import StatementCode
 from detente.statements.embed import Embedder
 from detente.statements.model import Statement
@@ -301,11 +302,9 @@ def read_compliance(path: str | Path, default_actor: str | None = None) -> list[
     """
     p = Path(path)
     try:
-        if p.stat().st_size > _MAX_COMPLIANCE_BYTES:
-            raise CaseError(f"{p}: over {_MAX_COMPLIANCE_BYTES} bytes")
-        doc = boundedjson.loads(p.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise CaseError(f"{p}: no such file") from None
+        doc = boundedjson.loads(
+            read_bounded(p, _MAX_COMPLIANCE_BYTES, "compliance file").decode("utf-8")
+        )
     except UnicodeDecodeError:
         raise CaseError(f"{p}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:

@@ -36,7 +36,9 @@ from scipy.optimize import minimize  # type: ignore[import-untyped]
 
 from detente import boundedjson
 from detente.errors import ModelError
+from detente.inputs import read_bounded
 from detente.statements.embed import Embedder, describe
+from detente.statements.io import MAX_FILE_BYTES as MAX_PLOVER_BYTES
 from detente.statements.io import CodingInput
 from detente.statements.lexicon import CANNOT_DETERMINE, CATEGORIES
 from detente.statements.rules import rule_matrix, rule_scores
@@ -489,7 +491,8 @@ class Coder:
 def gold_json(path: str | Path) -> list[dict[str, Any]]:
     """The raw records of a PLOVER-shaped JSON file (for tests and evaluation)."""
     try:
-        doc = boundedjson.loads(Path(path).read_text(encoding="utf-8"))
+        raw = read_bounded(path, MAX_PLOVER_BYTES, "PLOVER records file", error=ModelError)
+        doc = boundedjson.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read PLOVER records from {path}: {exc}") from exc
     if not isinstance(doc, list):

@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from detente import boundedjson
-from detente.case.limits import decode_utf8
 from detente.case.loader import load_yaml, locate
 from detente.case.model import Case
 from detente.errors import CaseError, Diagnostic
+from detente.inputs import decode_utf8, read_bounded
 from detente.statements.model import MAX_STATEMENTS, MAX_TEXT_CHARS, Statement, StatementsFile
 
 __all__ = [
@@ -101,16 +101,8 @@ class _Problems:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise CaseError(f"{path}: no such file") from None
-    if size > MAX_FILE_BYTES:
-        raise CaseError(
-            f"{path}: {size} bytes is over the limit of {MAX_FILE_BYTES} bytes for a "
-            "statements file; split it"
-        )
-    return decode_utf8(path.read_bytes(), str(path), code="not-utf8")
+    raw = read_bounded(path, MAX_FILE_BYTES, "statements file", hint="split it")
+    return decode_utf8(raw, str(path), code="not-utf8")
 
 
 def _plain(node: Any) -> Any:
