@@ -146,8 +146,13 @@ def read_bounded(
     total = 0
     try:
         with p.open("rb") as fh:
+            st = os.fstat(fh.fileno())
+            # A regular file within the limit is read in one call (one buffer, not the
+            # chunks and their join: a 180 MB file would be held twice); anything else,
+            # a device, a pipe or a larger file, chunk by chunk up to the limit.
+            step = limit + 1 if stat.S_ISREG(st.st_mode) and st.st_size <= limit else _CHUNK
             while total <= limit:
-                chunk = fh.read(min(_CHUNK, limit + 1 - total))
+                chunk = fh.read(min(step, limit + 1 - total))
                 if not chunk:
                     break
                 parts.append(chunk)

@@ -796,7 +796,10 @@ def _read_ucdp_json(path: Path, skip_bad: bool) -> tuple[EventColumns, ReadSumma
             "JSON events file",
             hint="a UCDP API page is about 1 MB; import the GED CSV download instead",
         )
-        doc = boundedjson.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        del raw  # the parse holds the text and the records, not the bytes as well
+        doc = boundedjson.loads(text)
+        del text
     except ValueError as exc:
         raise CaseError(
             f"{file}: not a JSON file",
