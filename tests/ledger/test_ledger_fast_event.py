@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,11 +24,13 @@ from pydantic import ValidationError
 from tests.ledger.ledger_helpers import seeded_signer
 
 from detente.errors import VerificationError
+from detente.ledger import entries
 from detente.ledger.canonical import canonicalize
 from detente.ledger.commitment import (
     EVENT_KINDS,
     Event,
     _fast_event,
+    _fast_event_text,
     _verify_event_entry,
     _verify_event_model,
     event_entry,
@@ -255,6 +258,47 @@ def test_what_the_fast_path_accepts_the_models_accept_with_the_same_bytes(
     assert ev.canonical() == body
     assert ev.at.isoformat() == at_iso
     assert [(s["actor"], s["role"], s["key"], s["sig"]) for s in doc["signatures"]] == sigs
+
+
+def _verify_outcome(data: bytes, trusted: Any) -> object:
+    return _outcome(lambda _doc, d, t: verify_entry(d, t), {}, data, trusted)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=_entry(), trusted=_TRUSTED)
+def test_the_text_path_changes_nothing(entry: tuple[dict[str, Any], bytes], trusted: Any) -> None:
+    """``_fast_event_text`` reads an entry off its text only when parsing gives the same.
+
+    What it accepts, :func:`_fast_event` accepts with the same result; and
+    :func:`verify_entry`, which tries it first, gives the outcome it gives without it.
+    """
+    doc, data = entry
+    fast = _fast_event_text(data.decode("utf-8"), data)
+    if fast is not None:
+        parsed = _fast_event(doc, data)
+        assert parsed is not None, data
+        ev, sigs, body, at_iso = parsed
+        assert fast == (ev["by"], sigs, body, ev["commitment"], ev["kind"], at_iso)
+    with_text = _verify_outcome(data, trusted)
+    with mock.patch.object(entries, "_FAST", []):
+        assert _verify_outcome(data, trusted) == with_text
+
+
+def test_plain_entries_take_the_text_path_and_escapes_are_parsed() -> None:
+    plain = _signed(at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), note="n\u00e9 \U0001f600")
+    fast = _fast_event_text(plain.decode(), plain)
+    assert fast is not None
+    assert (
+        fast[2]
+        == json.dumps(
+            json.loads(plain)["event"], separators=(",", ":"), sort_keys=True, ensure_ascii=False
+        ).encode()
+    )
+    for note in ('say "no"', "back\\slash", "tab\t", "\u0001"):
+        data = _signed(at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), note=note)
+        assert _fast_event_text(data.decode(), data) is None
+        assert _fast_event(json.loads(data), data) is not None
+        assert verify_entry(data).summary["by"] == "AFG"
 
 
 def _signed(**fields: Any) -> bytes:

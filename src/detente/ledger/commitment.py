@@ -626,7 +626,87 @@ def _fast_event(
     return ev, sigs, body, at[:-1] + "+00:00" if at[-1] == "Z" else at
 
 
-@register_entry_type("event", "a signed lifecycle event about a commitment", exact=True)
+# The canonical event entry as the log is sent it, as one pattern over its text: the
+# members in RFC 8785 order (sorted), no whitespace, no numbers, and strings with nothing
+# to escape (no '"', no backslash, no control character), so each string's text is its
+# value and the entry is byte for byte its own canonical encoding. Anything else (an
+# escape, another member, another spelling) does not match and goes to _fast_event, which
+# parses it.
+_PLAIN = r'[^"\\\x00-\x1f]'
+_ROLES = "|".join(sorted(_SIG_ROLES))
+_KINDS = "|".join(sorted(_EVENT_KIND_SET))
+_SIG_TEXT = (
+    r'\{"actor":"(' + _PLAIN + r'+)","key":"(' + _PLAIN + r'*)","role":"(' + _ROLES + r')",'
+    r'"sig":"(' + _PLAIN + r'*)"\}'
+)
+_SIG_MATCH = _SIG_TEXT.replace("(", "(?:")  # the same, capturing nothing
+_EVENT_TEXT = re.compile(
+    r'\{"event":(\{"at":"([^"]*)","by":"(' + _PLAIN + r'+)",'
+    r'"commitment":"(sha256:[0-9a-f]{64})",'
+    r'"evidence":\[(?:"' + _PLAIN + r'*"(?:,"' + _PLAIN + r'*")*)?\],'
+    r'"format":"detente\.event/v1","kind":"(' + _KINDS + r')",'
+    r'"note":(?:null|"' + _PLAIN + r'*")\}),'
+    r'"signatures":\[(' + _SIG_MATCH + r"(?:," + _SIG_MATCH + r')*)\],"type":"event"\}'
+)
+_SIG_ITEM = re.compile(_SIG_TEXT)
+assert sorted(_EVENT_FIELDS) == ["at", "by", "commitment", "evidence", "format", "kind", "note"]
+assert sorted(_SIG_FIELDS) == ["actor", "key", "role", "sig"]
+
+
+def _fast_event_text(
+    text: str, data: bytes
+) -> tuple[str, list[tuple[str, str, str, str]], bytes, str, str, str] | None:
+    """:func:`_fast_event` for the usual entry, read off its text without parsing it.
+
+    ``text`` is ``data`` decoded (strict UTF-8, so no lone surrogate). It accepts only what
+    :func:`_fast_event` accepts, with the same result (tests/ledger/test_ledger_fast_event.py
+    holds the two to each other), and returns None for anything else.
+
+    Returns:
+        ``(by, signatures, canonical body, commitment, kind, at in isoformat)``, or None.
+    """
+    m = _EVENT_TEXT.fullmatch(text)
+    if m is None:
+        return None
+    at = m.group(2)
+    t = _AT.fullmatch(at)
+    if t is None or t.group(1) in _NOT_CANONICAL_AT or t.group(2) in _NOT_CANONICAL_AT:
+        return None
+    try:
+        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
+    except ValueError:
+        return None
+    # The members come in sorted order (actor, key, role, sig); the outcome takes
+    # (actor, role, key, sig).
+    sigs = [(a, r, k, s) for a, k, r, s in _SIG_ITEM.findall(m.group(6))]
+    # The body's bytes: the text's span where every character is one byte, else re-encoded.
+    body = data[m.start(1) : m.end(1)] if len(text) == len(data) else m.group(1).encode()
+    return (
+        m.group(3),
+        sigs,
+        body,
+        m.group(4),
+        m.group(5),
+        at[:-1] + "+00:00" if at[-1] == "Z" else at,
+    )
+
+
+def _fast_event_entry(
+    text: str, data: bytes, trusted: Mapping[str, Sequence[str]] | None
+) -> EntryInfo | None:
+    """The verifier of :func:`_verify_event_entry` for entries :func:`_fast_event_text` reads."""
+    fast = _fast_event_text(text, data)
+    if fast is None:
+        return None
+    return _event_outcome(*fast, trusted)
+
+
+@register_entry_type(
+    "event",
+    "a signed lifecycle event about a commitment",
+    exact=True,
+    fast=('{"event":', _fast_event_entry),
+)
 def _verify_event_entry(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None
 ) -> EntryInfo:

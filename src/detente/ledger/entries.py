@@ -104,6 +104,10 @@ class Signature(BaseModel):
     sig: str
 
 
+FastVerifier = Callable[[str, bytes, Mapping[str, Sequence[str]] | None], EntryInfo | None]
+"""A text-level verifier: ``(text, data, trusted)`` to an :class:`EntryInfo`, or None."""
+
+
 @dataclass(frozen=True)
 class EntryType:
     """A registered entry kind: its ``type`` string and the function that verifies it.
@@ -115,15 +119,22 @@ class EntryType:
         exact: The verifier itself proves that the entry's bytes are exactly the canonical
             re-encoding of what it validated, so :func:`verify_entry` need not canonicalize
             the entry a second time (one canonicalization per entry on the append path).
+        fast: Optional ``(prefix, verifier)``: for an entry whose text starts with
+            ``prefix``, :func:`verify_entry` first calls ``verifier(text, data, trusted)``,
+            which reads the usual form of the kind off its text without parsing it and
+            returns None for anything else (then the entry is parsed and ``verify``
+            decides). It must accept only entries ``verify`` accepts, with the same result.
     """
 
     name: str
     verify: Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]
     summary: str
     exact: bool = False
+    fast: tuple[str, FastVerifier] | None = None
 
 
 _TYPES: dict[str, EntryType] = {}
+_FAST: list[tuple[str, FastVerifier]] = []
 
 BUILTIN_ENTRY_MODULES: tuple[str, ...] = (
     "detente.ledger.commitment",
@@ -135,7 +146,7 @@ BUILTIN_ENTRY_MODULES: tuple[str, ...] = (
 
 
 def register_entry_type(
-    name: str, summary: str, exact: bool = False
+    name: str, summary: str, exact: bool = False, fast: tuple[str, FastVerifier] | None = None
 ) -> Callable[
     [Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]],
     Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo],
@@ -147,6 +158,8 @@ def register_entry_type(
     that lists every signer it checked. With ``exact``, the verifier promises to refuse any
     ``data`` that is not byte for byte the RFC 8785 encoding of what it validated (then the
     registry skips its own canonical-form check, which would canonicalize a second time).
+    ``fast`` is an optional text-level verifier of the kind's usual form (see
+    :class:`EntryType`).
     """
 
     def deco(
@@ -154,7 +167,9 @@ def register_entry_type(
     ) -> Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]:
         if name in _TYPES:
             raise ValueError(f"ledger entry type '{name}' registered twice")
-        _TYPES[name] = EntryType(name=name, verify=fn, summary=summary, exact=exact)
+        _TYPES[name] = EntryType(name=name, verify=fn, summary=summary, exact=exact, fast=fast)
+        if fast is not None:
+            _FAST.append(fast)
         return fn
 
     return deco
@@ -209,11 +224,20 @@ def verify_entry(
     Raises:
         VerificationError: why the entry is refused.
     """
-    try:
-        doc = _loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
     types = _registered()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
+    for prefix, fast in _FAST:
+        if text.startswith(prefix):
+            info = fast(text, data, trusted)
+            if info is not None:
+                return info
+    try:
+        doc = _loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
     kind = doc.get("type") if isinstance(doc, dict) else None
     if not isinstance(kind, str) or kind not in types:
         known = ", ".join(f"'{t}'" for t in sorted(types))

@@ -463,18 +463,36 @@ class SQLiteStorage:
             leaves, nodes = append_rows(
                 first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
             )
-            hashes = [h for _, _, h in leaves]
-            found: dict[bytes, int] = {}
-            for start in range(0, len(hashes), 500):
-                part = hashes[start : start + 500]
-                sql = f"SELECT hash, idx FROM leaves WHERE hash IN ({','.join('?' * len(part))})"
-                found.update((_blob(h), int(i)) for h, i in db.execute(sql, part))
-            refuse_duplicates(found, hashes, first)
-            db.executemany("INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)", leaves)
+            try:
+                # The unique index on the leaf hash finds a duplicate as the rows go in: no
+                # lookup of every new hash beforehand (the insert makes the same lookups).
+                db.executemany("INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)", leaves)
+            except sqlite3.IntegrityError as exc:
+                if "leaves.hash" not in str(exc):
+                    raise
+                self._refuse_duplicates(db, [h for _, _, h in leaves], first)
+                raise
             db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
             if within is not None:
                 within(first, written_nodes(edge, nodes))
         return first
+
+    @staticmethod
+    def _refuse_duplicates(db: sqlite3.Connection, hashes: Sequence[bytes], first: int) -> None:
+        """After the unique index refused a batch: say which entry repeats which.
+
+        Rows of this batch inserted before the refusal are still in the (doomed)
+        transaction, so only rows stored before it (``idx < first``) count as found.
+        """
+        found: dict[bytes, int] = {}
+        for start in range(0, len(hashes), 500):
+            part = hashes[start : start + 500]
+            sql = (
+                f"SELECT hash, idx FROM leaves WHERE hash IN ({','.join('?' * len(part))}) "
+                "AND idx < ?"
+            )
+            found.update((_blob(h), int(i)) for h, i in db.execute(sql, [*part, first]))
+        refuse_duplicates(found, hashes, first)
 
     def entry(self, index: int) -> tuple[bytes, bytes]:
         """``(data, stored leaf hash)``.
