@@ -33,6 +33,7 @@ from detente.ledger.canonical import CanonicalModel, canonicalize, plain_dumps
 from detente.ledger.entries import (
     EntryInfo,
     EntrySigner,
+    FastPath,
     check_signature,
     entry_signer,
     model_error,
@@ -691,21 +692,19 @@ def _fast_event_text(
     )
 
 
-def _fast_event_entry(
-    text: str, data: bytes, trusted: Mapping[str, Sequence[str]] | None
-) -> EntryInfo | None:
-    """The verifier of :func:`_verify_event_entry` for entries :func:`_fast_event_text` reads."""
-    fast = _fast_event_text(text, data)
-    if fast is None:
-        return None
-    return _event_outcome(*fast, trusted)
+def _finish_event(
+    read: tuple[str, list[tuple[str, str, str, str]], bytes, str, str, str],
+    trusted: Mapping[str, Sequence[str]] | None,
+) -> EntryInfo:
+    """The checks of :func:`_verify_event_entry` after what :func:`_fast_event_text` read."""
+    return _event_outcome(*read, trusted)
 
 
 @register_entry_type(
     "event",
     "a signed lifecycle event about a commitment",
     exact=True,
-    fast=('{"event":', _fast_event_entry),
+    fast=FastPath('{"event":', _fast_event_text, _finish_event),
 )
 def _verify_event_entry(
     doc: dict[str, Any], data: bytes, trusted: Mapping[str, Sequence[str]] | None

@@ -36,11 +36,13 @@ __all__ = [
     "EntryInfo",
     "EntrySigner",
     "EntryType",
+    "FastPath",
     "Signature",
     "check_signature",
     "entry_signer",
     "entry_types",
     "model_error",
+    "read_fast",
     "register_entry_type",
     "sign_body",
     "sign_message",
@@ -104,8 +106,21 @@ class Signature(BaseModel):
     sig: str
 
 
-FastVerifier = Callable[[str, bytes, Mapping[str, Sequence[str]] | None], EntryInfo | None]
-"""A text-level verifier: ``(text, data, trusted)`` to an :class:`EntryInfo`, or None."""
+@dataclass(frozen=True)
+class FastPath:
+    """How an entry kind's usual form is verified without parsing it (see :class:`EntryType`).
+
+    Attributes:
+        prefix: The text every entry of the usual form starts with.
+        read: ``read(text, data)``: what the checks need, read off the entry's text, or
+            None for anything but the usual form (then the entry is parsed). It never raises.
+        finish: ``finish(read, trusted)``: the checks after the schema (signers,
+            signatures), as the kind's verifier makes them.
+    """
+
+    prefix: str
+    read: Callable[[str, bytes], Any]
+    finish: Callable[[Any, Mapping[str, Sequence[str]] | None], EntryInfo]
 
 
 @dataclass(frozen=True)
@@ -119,22 +134,20 @@ class EntryType:
         exact: The verifier itself proves that the entry's bytes are exactly the canonical
             re-encoding of what it validated, so :func:`verify_entry` need not canonicalize
             the entry a second time (one canonicalization per entry on the append path).
-        fast: Optional ``(prefix, verifier)``: for an entry whose text starts with
-            ``prefix``, :func:`verify_entry` first calls ``verifier(text, data, trusted)``,
-            which reads the usual form of the kind off its text without parsing it and
-            returns None for anything else (then the entry is parsed and ``verify``
-            decides). It must accept only entries ``verify`` accepts, with the same result.
+        fast: Optional :class:`FastPath` for the kind's usual form: for an entry whose
+            text starts with its prefix, :func:`verify_entry` first tries to read it off
+            its text. It must accept only entries ``verify`` accepts, with the same result.
     """
 
     name: str
     verify: Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]
     summary: str
     exact: bool = False
-    fast: tuple[str, FastVerifier] | None = None
+    fast: FastPath | None = None
 
 
 _TYPES: dict[str, EntryType] = {}
-_FAST: list[tuple[str, FastVerifier]] = []
+_FAST: list[FastPath] = []
 
 BUILTIN_ENTRY_MODULES: tuple[str, ...] = (
     "detente.ledger.commitment",
@@ -146,7 +159,7 @@ BUILTIN_ENTRY_MODULES: tuple[str, ...] = (
 
 
 def register_entry_type(
-    name: str, summary: str, exact: bool = False, fast: tuple[str, FastVerifier] | None = None
+    name: str, summary: str, exact: bool = False, fast: FastPath | None = None
 ) -> Callable[
     [Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo]],
     Callable[[dict[str, Any], bytes, Mapping[str, Sequence[str]] | None], EntryInfo],
@@ -158,8 +171,8 @@ def register_entry_type(
     that lists every signer it checked. With ``exact``, the verifier promises to refuse any
     ``data`` that is not byte for byte the RFC 8785 encoding of what it validated (then the
     registry skips its own canonical-form check, which would canonicalize a second time).
-    ``fast`` is an optional text-level verifier of the kind's usual form (see
-    :class:`EntryType`).
+    ``fast`` is an optional text-level reading of the kind's usual form (see
+    :class:`FastPath`).
     """
 
     def deco(
@@ -211,6 +224,24 @@ def _loads(text: str) -> Any:
     return value
 
 
+def read_fast(data: bytes) -> tuple[FastPath, Any] | None:
+    """The :class:`FastPath` that reads ``data`` and what it read, or None (parse it).
+
+    Never raises: bytes that are not UTF-8, or not a kind's usual form, give None.
+    """
+    _registered()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    for fast in _FAST:
+        if text.startswith(fast.prefix):
+            got = fast.read(text, data)
+            if got is not None:
+                return fast, got
+    return None
+
+
 def verify_entry(
     data: bytes,
     trusted: Mapping[str, Sequence[str]] | None = None,
@@ -225,18 +256,12 @@ def verify_entry(
         VerificationError: why the entry is refused.
     """
     types = _registered()
+    fast = read_fast(data)
+    if fast is not None:
+        return fast[0].finish(fast[1], trusted)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
-    for prefix, fast in _FAST:
-        if text.startswith(prefix):
-            info = fast(text, data, trusted)
-            if info is not None:
-                return info
-    try:
-        doc = _loads(text)
-    except (ValueError, RecursionError) as exc:
+        doc = _loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise VerificationError(f"entry is not valid UTF-8 JSON: {exc}") from exc
     kind = doc.get("type") if isinstance(doc, dict) else None
     if not isinstance(kind, str) or kind not in types:

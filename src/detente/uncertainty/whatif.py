@@ -496,6 +496,16 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
         )
         return False
 
+    def target(ch: Change, actor: str, issue: str) -> tuple[dict[str, Any], float, float] | None:
+        """The position ``ch`` changes and its issue's scale bounds; None (a problem) if none."""
+        if not check(ch, actor, issue):
+            return None
+        p = position(ch, actor, issue)
+        if p is None:
+            return None
+        scale = issues[issue]["scale"]
+        return p, float(scale["min"]), float(scale["max"])
+
     def put(p: dict[str, Any]) -> None:
         data["positions"] = [
             p if (q["actor"] == p["actor"] and q["issue"] == p["issue"]) else q
@@ -505,13 +515,10 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
     for ch in whatif.changes:
         s = ch.spec
         if ch.kind == "promise":
-            if not check(ch, s.actor, s.issue):
+            found = target(ch, s.actor, s.issue)
+            if found is None:
                 continue
-            p = position(ch, s.actor, s.issue)
-            if p is None:
-                continue
-            scale = issues[s.issue]["scale"]
-            lo, hi = float(scale["min"]), float(scale["max"])
+            p, lo, hi = found
             what = f"the promised position of {s.actor} on {s.issue}"
             cred = (data.get("trust") or {}).get("credibility", {}).get(s.actor)
             if cred is None:
@@ -535,13 +542,10 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
             put(p)
             continue
         if ch.kind in ("move", "salience", "commit"):
-            if not check(ch, s.actor, s.issue):
+            found = target(ch, s.actor, s.issue)
+            if found is None:
                 continue
-            p = position(ch, s.actor, s.issue)
-            if p is None:
-                continue
-            scale = issues[s.issue]["scale"]
-            lo, hi = float(scale["min"]), float(scale["max"])
+            p, lo, hi = found
             key = "to" if getattr(s, "to", None) is not None else "by"
             if ch.kind == "move":
                 new = s.to if s.to is not None else float(p["position"]["value"]) + s.by
@@ -586,11 +590,11 @@ def apply_whatif(case: Case, whatif: WhatIf) -> Case:
                     if p["actor"] == s.actor and p.get("capability") is not None:
                         p["capability"] = newcap(p["capability"])
             else:
-                p = position(ch, s.actor, s.issue)
-                if p is None:
+                held = position(ch, s.actor, s.issue)
+                if held is None:
                     continue
-                p["capability"] = newcap(p.get("capability") or actor_cap)
-                put(p)
+                held["capability"] = newcap(held.get("capability") or actor_cap)
+                put(held)
         elif ch.kind == "add_actor":
             if s.id in actors():
                 problems.append(
