@@ -23,7 +23,7 @@ from detente.ledger import merkle
 from detente.ledger.guard import EquivocationError
 from detente.ledger.log import Ledger
 from detente.ledger.postgres import PostgresStorage
-from detente.ledger.storage import new_nodes
+from detente.ledger.storage import interior, new_nodes
 from detente.ledger.witness import Witness, format_add_checkpoint
 
 
@@ -181,7 +181,7 @@ def _rewrite_history(led: Ledger, index: int, data: bytes) -> None:
         "INSERT INTO leaves(idx, data, hash) VALUES (?, ?, ?)",
         (index, data, merkle.leaf_hash(data)),
     )
-    for level, idx, h in new_nodes(0, [merkle.leaf_hash(e) for e in entries], {}, None):
+    for level, idx, h in interior(new_nodes(0, [merkle.leaf_hash(e) for e in entries], {}, None)):
         sql("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", (level, idx, h))
 
 

@@ -50,17 +50,23 @@ def test_appends_store_every_complete_subtree(storage: LogStorage) -> None:
     assert storage.append(entries[5:6]) == 5
     assert storage.append(entries[6:]) == 6
     assert storage.size() == 37
-    assert storage.node_count() == 2 * 37 - bin(37).count("1")
+    # The interior nodes; a leaf's hash (level 0) is stored with the leaf only.
+    assert storage.node_count() == 37 - bin(37).count("1")
     assert storage.entry(7) == (entries[7], merkle.leaf_hash(entries[7]))
+    assert storage.node(0, 7) == merkle.leaf_hash(entries[7])
     assert [i for i, _, _ in storage.iter_entries(30)] == list(range(30, 37))
     # The node over the first 32 leaves is the RFC 9162 hash of those leaves.
     assert storage.node(5, 0) == merkle.root_hash(entries[:32])
-    got = storage.nodes([(5, 0), (0, 36), (2, 8), (9, 9), (5, 0)])
+    got = storage.nodes([(5, 0), (0, 36), (2, 8), (9, 9), (5, 0), (0, 37)])
     assert set(got) == {(5, 0), (0, 36), (2, 8)}  # missing keys left out, duplicates once
+    assert got[(0, 36)] == merkle.leaf_hash(entries[36])
+    assert got[(2, 8)] == merkle.root_hash(entries[32:36])
     with pytest.raises(StorageError, match="no entry 37"):
         storage.entry(37)
     with pytest.raises(StorageError, match="missing interior hash"):
         storage.node(6, 0)
+    with pytest.raises(StorageError, match="missing interior hash"):
+        storage.node(0, 37)
 
 
 def test_settings_keys_checkpoints_and_cosignatures(storage: LogStorage) -> None:
@@ -94,7 +100,8 @@ def test_settings_keys_checkpoints_and_cosignatures(storage: LogStorage) -> None
     [
         "UPDATE leaves SET data = '\\x00' WHERE idx = 0",
         "DELETE FROM leaves WHERE idx = 2",
-        "UPDATE nodes SET hash = '\\x00' WHERE level = 0 AND idx = 0",
+        "UPDATE nodes SET hash = '\\x00' WHERE level = 1 AND idx = 0",
+        "UPDATE leaves SET hash = '\\x00' WHERE idx = 0",
         "DELETE FROM nodes",
         "DELETE FROM checkpoints",
         "TRUNCATE cosignatures",

@@ -186,7 +186,7 @@ def test_log_never_signs_an_inconsistent_checkpoint(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "r.sqlite")
     for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
         db.execute(f"DROP TRIGGER {n}")
-    db.execute("UPDATE nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 1")
+    db.execute("UPDATE leaves SET hash = zeroblob(32) WHERE idx = 1")
     db.execute("UPDATE nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0")
     db.commit()
     db.close()

@@ -51,7 +51,8 @@ def test_proofs_from_stored_nodes_match_in_memory(tmp_path: Path) -> None:
             assert led.inclusion_proof(i, size) == merkle.inclusion_proof(entries[:size], i)
         for old in (0, 1, size // 3, size):
             assert led.consistency_proof(old, size) == merkle.consistency_proof(entries[:size], old)
-    assert led.storage.node_count() == 2 * 37 - bin(37).count("1")
+    # Interior nodes only: a leaf's hash (level 0) is stored with the leaf, not again.
+    assert led.storage.node_count() == 37 - bin(37).count("1")
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,8 @@ def test_proofs_from_stored_nodes_match_in_memory(tmp_path: Path) -> None:
     [
         "UPDATE leaves SET data = x'00' WHERE idx = 0",
         "DELETE FROM leaves WHERE idx = 2",
-        "UPDATE nodes SET hash = x'00' WHERE level = 0 AND idx = 0",
+        "UPDATE nodes SET hash = x'00' WHERE level = 1 AND idx = 0",
+        "UPDATE leaves SET hash = x'00' WHERE idx = 0",
         "DELETE FROM nodes",
         "DELETE FROM checkpoints",
         "UPDATE meta SET value = 'other' WHERE key = 'origin'",

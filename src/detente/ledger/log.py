@@ -38,7 +38,13 @@ from detente.ledger.note import (
 )
 from detente.ledger.postgres import PostgresStorage, is_postgres_url
 from detente.ledger.receipt import format_receipt
-from detente.ledger.storage import LogStorage, SQLiteStorage, StaleCheckpointError, new_nodes
+from detente.ledger.storage import (
+    LogStorage,
+    SQLiteStorage,
+    StaleCheckpointError,
+    interior,
+    new_nodes,
+)
 
 __all__ = ["MAX_ENTRY_SIZE", "FsckReport", "Ledger"]
 
@@ -667,7 +673,8 @@ class Ledger:
                         bindings.check(idx, info.signers)
                 except VerificationError as exc:
                     why = f"entry does not verify: {exc}"
-            for level, nidx, nh in new_nodes(idx, [h], known, None):
+            # Level 0 is the leaf hash compared above; the levels over it are the nodes.
+            for level, nidx, nh in interior(new_nodes(idx, [h], known, None)):
                 try:
                     got = self.storage.node(level, nidx)
                 except StorageError:
@@ -685,7 +692,7 @@ class Ledger:
                 bad(idx, why)
         if expected_index < size and (first_bad is None or first_bad >= expected_index):
             bad(expected_index, f"missing (entries {expected_index}..{size - 1} are gone)")
-        expected_nodes = 2 * size - bin(size).count("1")
+        expected_nodes = size - bin(size).count("1")  # the interior ones: level 0 is a leaf
         if first_bad is None and self.storage.node_count() != expected_nodes:
             problems.append(
                 f"{self.storage.node_count()} interior hashes stored, expected {expected_nodes}"

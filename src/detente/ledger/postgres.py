@@ -39,6 +39,7 @@ from detente.ledger.storage import (
     active_log_keys,
     append_rows,
     frontier,
+    interior,
     refuse_duplicates,
     refuse_stale_checkpoint,
     written_nodes,
@@ -51,10 +52,11 @@ _LOCK_KEY = 0x6465_7465_6E74_65  # "detente" as a 63-bit advisory lock key
 _BEGIN_APPEND = (
     f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}); "
     "WITH s AS (SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM leaves) "
-    "SELECT s.n, f.level, f.idx, nodes.hash FROM s LEFT JOIN LATERAL ("
+    "SELECT s.n, f.level, f.idx, COALESCE(nodes.hash, leaves.hash) FROM s LEFT JOIN LATERAL ("
     "SELECT l AS level, (s.n >> l) - 1 AS idx FROM generate_series(0, 62) AS l "
     "WHERE (s.n >> l) & 1 = 1) AS f ON true "
-    "LEFT JOIN nodes ON nodes.level = f.level AND nodes.idx = f.idx; "
+    "LEFT JOIN nodes ON f.level > 0 AND nodes.level = f.level AND nodes.idx = f.idx "
+    "LEFT JOIN leaves ON f.level = 0 AND leaves.idx = f.idx; "
     "SELECT vkey, action FROM log_keys ORDER BY n; "
     "SELECT idx, actor, vkey, action, mediator FROM key_bindings ORDER BY n; "
     "SELECT seq, size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1"
@@ -342,6 +344,7 @@ class PostgresStorage:
                 first, entries, lambda lv, i: edge.get((lv, i)) or self.node(lv, i)
             )
             hashes = [h for _, _, h in leaves]
+            upper = interior(nodes)
             # Binary parameters (%b): in text form every bytea is escaped in Python (re.sub per
             # element), which cost more than the inserts themselves.
             cur.execute("SELECT hash, idx FROM leaves WHERE hash = ANY(%b)", (hashes,))
@@ -361,9 +364,9 @@ class PostgresStorage:
                     [r[0] for r in leaves],
                     [r[1] for r in leaves],
                     [r[2] for r in leaves],
-                    [r[0] for r in nodes],
-                    [r[1] for r in nodes],
-                    [r[2] for r in nodes],
+                    [r[0] for r in upper],
+                    [r[1] for r in upper],
+                    [r[2] for r in upper],
                 ),
             )
             if within is not None:
@@ -405,26 +408,34 @@ class PostgresStorage:
         Raises:
             StorageError: if it is missing (a corrupt or truncated ledger).
         """
-        row = self._one("SELECT hash FROM nodes WHERE level = %s AND idx = %s", (level, index))
+        if level == 0:  # a leaf's hash is stored with the leaf
+            row = self._one("SELECT hash FROM leaves WHERE idx = %s", (index,))
+        else:
+            row = self._one("SELECT hash FROM nodes WHERE level = %s AND idx = %s", (level, index))
         if row is None:
             raise StorageError(f"{self.path}: missing interior hash at level {level} index {index}")
         return bytes(row[0])
 
     def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """Several complete-subtree hashes in one query (a proof's worth)."""
+        """Several complete-subtree hashes in one query (a proof's worth).
+
+        Level 0 is read from the leaves' own hashes, the levels above from ``nodes``.
+        """
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
         rows = self._rows(
-            "SELECT n.level, n.idx, n.hash FROM unnest(%s::integer[], %s::bigint[]) "
-            "AS v(level, idx) JOIN nodes AS n ON n.level = v.level AND n.idx = v.idx",
+            "SELECT v.level, v.idx, COALESCE(n.hash, l.hash) "
+            "FROM unnest(%s::integer[], %s::bigint[]) AS v(level, idx) "
+            "LEFT JOIN nodes AS n ON v.level > 0 AND n.level = v.level AND n.idx = v.idx "
+            "LEFT JOIN leaves AS l ON v.level = 0 AND l.idx = v.idx",
             ([k[0] for k in unique], [k[1] for k in unique]),
         )
-        return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
+        return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows if h is not None}
 
     def node_count(self) -> int:
-        """How many complete-subtree hashes are stored."""
-        return int(self._one("SELECT COUNT(*) FROM nodes")[0])
+        """How many interior hashes (complete subtrees above the leaves) are stored."""
+        return int(self._one("SELECT COUNT(*) FROM nodes WHERE level > 0")[0])
 
     # -- unique keys and key bindings ---------------------------------------------------
     def entry_key(self, key: str) -> int | None:

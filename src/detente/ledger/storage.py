@@ -38,6 +38,7 @@ __all__ = [
     "Within",
     "active_log_keys",
     "append_rows",
+    "interior",
     "new_nodes",
     "refuse_stale_checkpoint",
     "written_nodes",
@@ -85,6 +86,11 @@ def new_nodes(
             known[(level, idx)] = h
             out.append((level, idx, h))
     return out
+
+
+def interior(nodes: Sequence[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """The rows of ``nodes`` above level 0: a leaf's hash is stored with the leaf only."""
+    return [n for n in nodes if n[0]]
 
 
 def append_rows(
@@ -266,7 +272,7 @@ class LogStorage(Protocol):
         ...
 
     def node_count(self) -> int:
-        """How many complete-subtree hashes are stored."""
+        """How many interior hashes (complete subtrees above the leaves) are stored."""
         ...
 
     def get_meta(self, key: str) -> str | None:
@@ -472,7 +478,7 @@ class SQLiteStorage:
                     raise
                 self._refuse_duplicates(db, [h for _, _, h in leaves], first)
                 raise
-            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", nodes)
+            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", interior(nodes))
             if within is not None:
                 within(first, written_nodes(edge, nodes))
         return first
@@ -529,30 +535,38 @@ class SQLiteStorage:
         Raises:
             StorageError: if it is missing (a corrupt or truncated ledger).
         """
-        rows = self._q("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index))
+        if level == 0:  # a leaf's hash is stored with the leaf
+            rows = self._q("SELECT hash FROM leaves WHERE idx = ?", (index,))
+        else:
+            rows = self._q("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index))
         if not rows:
             raise StorageError(f"{self.path}: missing interior hash at level {level} index {index}")
         return _blob(rows[0][0])
 
     def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """Several complete-subtree hashes in one query (a proof's worth)."""
+        """Several complete-subtree hashes in one query (a proof's worth).
+
+        Level 0 is read from the leaves' own hashes, the levels above from ``nodes``.
+        """
         unique = list(dict.fromkeys(keys))
         out: dict[tuple[int, int], bytes] = {}
         for start in range(0, len(unique), 400):
             part = unique[start : start + 400]
             sql = (
-                "SELECT n.level, n.idx, n.hash FROM (VALUES "
+                "SELECT v.column1, v.column2, COALESCE(n.hash, l.hash) FROM (VALUES "
                 + ",".join(["(?, ?)"] * len(part))
-                + ") AS v CROSS JOIN nodes AS n ON n.level = v.column1 AND n.idx = v.column2"
+                + ") AS v LEFT JOIN nodes AS n ON v.column1 > 0 AND n.level = v.column1 AND "
+                "n.idx = v.column2 LEFT JOIN leaves AS l ON v.column1 = 0 AND l.idx = v.column2"
             )
             args = [x for k in part for x in k]
             for level, idx, h in self._q(sql, args):
-                out[(int(level), int(idx))] = _blob(h)
+                if h is not None:
+                    out[(int(level), int(idx))] = _blob(h)
         return out
 
     def node_count(self) -> int:
-        """How many complete-subtree hashes are stored."""
-        return int(self._q("SELECT COUNT(*) FROM nodes")[0][0])
+        """How many interior hashes (complete subtrees above the leaves) are stored."""
+        return int(self._q("SELECT COUNT(*) FROM nodes WHERE level > 0")[0][0])
 
     # -- unique keys and key bindings ---------------------------------------------------
     def entry_key(self, key: str) -> int | None:
