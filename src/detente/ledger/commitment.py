@@ -548,6 +548,18 @@ _AT = re.compile(
 _NOT_CANONICAL_AT = (".000000", "+00:00", "-00:00")
 
 
+def _canonical_at(at: str) -> bool:
+    """Whether ``at`` is a time in the one spelling the model writes, and a real date."""
+    m = _AT.fullmatch(at)
+    if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
+        return False
+    try:
+        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
+    except ValueError:
+        return False
+    return True
+
+
 def _dumps(value: Any) -> bytes:
     # RFC 8785 for values of strings, null and lists/objects of them with ASCII names: the
     # only values _fast_event lets through (no numbers, no names outside the BMP). A lone
@@ -587,12 +599,7 @@ def _fast_event(
     )
     if type(at) is not str or not _plain_event_fields(ev["format"], kind, cid, by, note, evidence):
         return None
-    m = _AT.fullmatch(at)
-    if m is None or m.group(1) in _NOT_CANONICAL_AT or m.group(2) in _NOT_CANONICAL_AT:
-        return None
-    try:
-        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
-    except ValueError:
+    if not _canonical_at(at):
         return None
     sigs: list[tuple[str, str, str, str]] = []
     for s in raw:
@@ -670,12 +677,7 @@ def _fast_event_text(
     if m is None:
         return None
     at = m.group(2)
-    t = _AT.fullmatch(at)
-    if t is None or t.group(1) in _NOT_CANONICAL_AT or t.group(2) in _NOT_CANONICAL_AT:
-        return None
-    try:
-        dt.datetime.fromisoformat(at)  # the calendar: no February 30th
-    except ValueError:
+    if not _canonical_at(at):
         return None
     # The members come in sorted order (actor, key, role, sig); the outcome takes
     # (actor, role, key, sig).
