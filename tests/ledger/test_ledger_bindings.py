@@ -160,6 +160,24 @@ def test_rotation_and_revocation_change_what_is_accepted(tmp_path: Path) -> None
     assert report.ok, report.problems
 
 
+def test_a_batch_is_refused_for_its_first_problem_in_order(tmp_path: Path) -> None:
+    """Batches are checked together, but the problem reported is the first in order."""
+    from detente.errors import StorageError
+    from detente.ledger.log import MAX_ENTRY_SIZE
+
+    led = bound_ledger(tmp_path / "l.sqlite")
+    size = led.size
+    good, big = signed_entry(1), b"x" * (MAX_ENTRY_SIZE + 1)
+    with pytest.raises(VerificationError, match="must be an object with a type"):
+        led.append_many([good, b"{}", big])
+    with pytest.raises(StorageError, match="exceeds the limit"):
+        led.append_many([good, big, b"{}"])
+    with pytest.raises(StorageError, match="entries are bytes"):
+        led.append_many([good, "text", b"{}"])  # type: ignore[list-item]
+    assert led.size == size
+    assert led.append_many([good, signed_entry(2)]) == size
+
+
 def test_duplicate_submissions_are_refused(tmp_path: Path) -> None:
     led = bound_ledger(tmp_path / "l.sqlite")
     first = led.append(signed_entry(0))

@@ -347,3 +347,71 @@ def test_times_python_takes_and_pydantic_refuses_are_refused(at: str) -> None:
     refused = _outcome(_verify_event_entry, doc, data, None)
     assert refused == _outcome(_verify_event_model, doc, data, None)
     assert refused[0] == "refused"
+
+
+def _batch_outcome(fn: Any, datas: list[bytes], trusted: Any) -> object:
+    try:
+        infos = fn(datas, trusted)
+    except VerificationError as exc:
+        return ("refused", type(exc), exc.diagnostics(), [d.to_dict() for d in exc.items])
+    return ("accepted", [info.model_dump() for info in infos])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(_entry(), min_size=1, max_size=5), trusted=_TRUSTED)
+def test_a_batch_verifies_as_its_entries_one_at_a_time(
+    batch: list[tuple[dict[str, Any], bytes]], trusted: Any
+) -> None:
+    """``verify_entries``: the same infos, or the refusal of the first bad entry, in order."""
+    datas = [data for _doc, data in batch]
+    assert _batch_outcome(entries.verify_entries, datas, trusted) == _batch_outcome(
+        lambda ds, t: [verify_entry(d, t) for d in ds], datas, trusted
+    )
+
+
+def test_a_good_batch_checks_its_signatures_together_and_never_falls_back() -> None:
+    good = [_signed(at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), note=str(k)) for k in range(4)]
+    calls: list[str] = []
+    real_key, real_read = entries._public_key, entries.read_fast
+
+    class Spy:
+        def __init__(self, pub: Any) -> None:
+            self.pub = pub
+
+        def verify(self, sig: bytes, msg: bytes) -> None:
+            calls.append("signature")
+            self.pub.verify(sig, msg)
+
+    def key(vkey: str) -> tuple[str, int, Any]:
+        name, kid, pub = real_key(vkey)
+        return name, kid, Spy(pub)
+
+    def read(data: bytes) -> Any:
+        calls.append("read")
+        return real_read(data)
+
+    with (
+        mock.patch.object(entries, "verify_entry", side_effect=AssertionError("fell back")),
+        mock.patch.object(entries, "_public_key", side_effect=key),
+        mock.patch.object(entries, "read_fast", side_effect=read),
+    ):
+        infos = entries.verify_entries(good)
+    assert [i.summary["by"] for i in infos] == ["AFG"] * 4
+    assert calls == ["read"] * 4 + ["signature"] * 4  # every entry read, then every signature
+    assert infos == [verify_entry(d) for d in good]
+
+
+def test_a_bad_batch_reports_its_first_bad_entry() -> None:
+    good = _signed(at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    doc = json.loads(good)
+    sig = base64.b64decode(doc["signatures"][0]["sig"])
+    doc["signatures"][0]["sig"] = base64.b64encode(sig[:-1] + bytes([sig[-1] ^ 1])).decode()
+    forged = canonicalize(doc)  # a signature that does not verify, caught in the second pass
+    unsigned = canonicalize({**json.loads(good), "signatures": []})  # caught in the first
+    for batch, why in (
+        ([good, forged, unsigned], "does not verify"),
+        ([good, unsigned, forged], "not signed by AFG"),
+        ([good, b"{}", forged], "must be an object with a type"),
+    ):
+        with pytest.raises(VerificationError, match=why):
+            entries.verify_entries(batch)

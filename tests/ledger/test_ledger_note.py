@@ -74,6 +74,15 @@ def test_go_vector_malformed_notes(msg: str) -> None:
         note.open_note(msg, [PETER])
 
 
+@pytest.mark.parametrize("ch", ["\x00", "\t", "\x0b", "\x1f", "\x7f", "\ufffd"])
+def test_a_control_character_in_the_text_is_named(ch: str) -> None:
+    for text in (ch + TEXT, TEXT[:5] + ch + TEXT[5:]):
+        with pytest.raises(VerificationError, match=f"control character U\\+{ord(ch):04X}"):
+            note.open_note(text + "\n" + GO["peter_sig_line"], [PETER])
+    # The characters next to them are text: the newline, the space, U+0080, U+FFFE.
+    note.sign_note("a\n b\x80c\ufffe\n", [LOG_KEY])
+
+
 def test_non_utf8_note_is_malformed() -> None:
     with pytest.raises(VerificationError, match="UTF-8"):
         note.open_note(b"\xff" + (TEXT + "\n" + GO["peter_sig_line"]).encode(), [PETER])

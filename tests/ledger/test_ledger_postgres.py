@@ -69,6 +69,44 @@ def test_appends_store_every_complete_subtree(storage: LogStorage) -> None:
         storage.node(0, 37)
 
 
+def test_duplicates_are_refused_with_the_index_and_nothing_written(storage: LogStorage) -> None:
+    """The unique index finds a stored repeat; a repeat inside the batch is found first."""
+    from detente.ledger.storage import DuplicateEntryError
+
+    storage.append([b"a", b"b", b"c"])
+    for batch, entry, index in (
+        ([b"d", b"b"], 4, 1),  # stored at 1
+        ([b"d", b"e", b"d"], 5, 3),  # repeated inside the batch
+        ([b"c"], 3, 2),
+    ):
+        with pytest.raises(DuplicateEntryError, match=f"entry {entry} .* at index {index}") as e:
+            storage.append(batch)
+        assert e.value.index == index
+        assert storage.size() == 3 and storage.leaf_count() == 3
+    assert storage.append([b"d"]) == 3
+    assert storage.size() == 4
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+def test_an_append_opens_the_same_way_with_or_without_pipeline_mode(
+    pg_url: str, tmp_path: Path, pipeline: bool
+) -> None:
+    """libpq before 14 has no pipeline mode: the append's first reads go as one string."""
+    led = bound_ledger(pg_url, tmp_path / "pg-state")
+    assert isinstance(led.storage, PostgresStorage)
+    led.storage._pipeline = pipeline
+    lite = bound_ledger(tmp_path / "same.sqlite", tmp_path / "lite-state")
+    for target in (led, lite):
+        for n in range(0, 9, 3):
+            target.append_many([signed_entry(n + k) for k in range(3)], checkpoint=[LOG_KEY])
+    assert led.size == lite.size
+    assert led.root(led.size) == lite.root(lite.size)
+    assert led.latest_checkpoint()[1:3] == lite.latest_checkpoint()[1:3]  # type: ignore[index]
+    assert led.fsck().ok
+    led.close()
+    lite.close()
+
+
 def test_settings_keys_checkpoints_and_cosignatures(storage: LogStorage) -> None:
     storage.put_meta("origin", "a.example/log")
     storage.put_meta("origin", "a.example/log")  # the same value again is fine
@@ -108,6 +146,9 @@ def test_settings_keys_checkpoints_and_cosignatures(storage: LogStorage) -> None
         "TRUNCATE leaves CASCADE",
         "UPDATE meta SET value = 'other' WHERE key = 'origin'",
         "INSERT INTO leaves(idx, data, hash) VALUES (10, '\\x00', '\\x00')",
+        "INSERT INTO leaves(idx, data, hash) VALUES (-1, '\\x00', '\\x00')",
+        # One statement, a gap inside it: the statement-level rule sees the whole set.
+        "INSERT INTO leaves(idx, data, hash) VALUES (3, '\\x00', '\\x01'), (5, '\\x00', '\\x02')",
     ],
 )
 def test_postgres_triggers_refuse_rewriting(pg_url: str, sql: str) -> None:
@@ -119,6 +160,44 @@ def test_postgres_triggers_refuse_rewriting(pg_url: str, sql: str) -> None:
         led.storage.execute_raw(sql)
     assert led.fsck(check_signatures=False).ok
     led.close()
+
+
+def test_a_ledger_with_the_per_row_gapless_rule_is_healthy_and_is_upgraded(pg_url: str) -> None:
+    """Ledgers made before the statement-level rule keep working; `create` upgrades them."""
+    from detente.ledger import postgres
+
+    led = Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    led.append_many([b"e0", b"e1"])
+    st = led.storage
+    assert isinstance(st, PostgresStorage)
+    st.execute_raw(
+        "CREATE OR REPLACE FUNCTION detente_leaves_gapless() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $${postgres._GAPLESS_ROW_SRC}$$"
+    )
+    st.execute_raw(
+        "CREATE OR REPLACE TRIGGER leaves_gapless BEFORE INSERT ON leaves "
+        "FOR EACH ROW EXECUTE FUNCTION detente_leaves_gapless()"
+    )
+    assert st.health() == []
+    led.append(b"e2")
+    with pytest.raises(StorageError, match="out of sequence"):
+        st.execute_raw("INSERT INTO leaves(idx, data, hash) VALUES (9, '\\x00', '\\x00')")
+    # The old function under a statement-level trigger (or the new one per row) is not
+    # either form: reported, never passed.
+    st.execute_raw(
+        "CREATE OR REPLACE TRIGGER leaves_gapless AFTER INSERT ON leaves "
+        "REFERENCING NEW TABLE AS new_leaves "
+        "FOR EACH STATEMENT EXECUTE FUNCTION detente_leaves_gapless()"
+    )
+    assert any("leaves_gapless was altered" in p for p in st.health())
+    led.close()
+    # Creating over it again installs the current form.
+    again = Ledger.create(pg_url, ORIGIN, [LOG_KEY.vkey], check_entries=False)
+    assert again.storage.health() == []
+    assert again.size == 3
+    again.append(b"e3")
+    assert again.fsck(check_signatures=False).ok
+    again.close()
 
 
 def test_a_postgres_ledger_equals_a_sqlite_ledger(pg_url: str, tmp_path: Path) -> None:

@@ -47,6 +47,32 @@ class EquivocationError(VerificationError):
     """Signing the requested checkpoint would contradict one this log already signed."""
 
 
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def _read_noatime(path: Path) -> bytes:
+    """The file's bytes, read without updating its access time where the system allows.
+
+    The state file is rewritten at every checkpoint, so under ``relatime`` each read after
+    a write would also write its access time. In an append (ext4, docs/performance.md, run
+    K) a read took 72-80 µs with the access time and 41-44 µs without it, against 5 µs
+    measured alone. ``O_NOATIME`` needs the file's owner; anyone else reads it as usual.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOATIME)
+    except PermissionError:
+        if not _NOATIME:
+            raise
+        fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class GuardState:
     """The last checkpoint signed: size, root and the signed note."""
@@ -85,9 +111,14 @@ class CheckpointGuard:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the state's exclusive lock (one signer at a time on this machine)."""
+        lock = self.path.with_suffix(".lock")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            except FileNotFoundError:  # the first time: make the folder (not every time:
+                # right after a commit's flush a mkdir of an existing folder took 0.1 ms)
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StorageError(
                 f"cannot open the checkpoint state {self.path}: {exc.strerror or exc}"
@@ -105,7 +136,7 @@ class CheckpointGuard:
         if self._held is not None:
             return self._held
         try:
-            raw = self.path.read_bytes()
+            raw = _read_noatime(self.path)
         except FileNotFoundError:
             return []
         except OSError as exc:

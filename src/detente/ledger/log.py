@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from detente.errors import StorageError, VerificationError
 from detente.ledger import merkle
-from detente.ledger.entries import EntryInfo, verify_entry
+from detente.ledger.entries import EntryInfo, verify_entries, verify_entry
 from detente.ledger.guard import CheckpointGuard, EquivocationError, GuardState
 from detente.ledger.keyreg import KEY_ENTRY_TYPE, BindingRow, KeyBindings
 from detente.ledger.note import (
@@ -225,7 +225,9 @@ class Ledger:
         return self.storage.log_keys(include_retired=True)
 
     # -- entries ---------------------------------------------------------------------------
-    def _check(self, data: bytes) -> EntryInfo | None:
+    @staticmethod
+    def _check_bytes(data: bytes) -> None:
+        """An entry is bytes, not empty, and no longer than a tile bundle holds."""
         if not isinstance(data, bytes | bytearray):
             raise StorageError(f"entries are bytes, got {type(data).__name__}")
         if not data:
@@ -235,6 +237,18 @@ class Ledger:
                 f"entry of {len(data)} bytes exceeds the limit of {MAX_ENTRY_SIZE} bytes "
                 "(tlog-tiles entry bundles hold at most 65535 bytes per entry)"
             )
+
+    @classmethod
+    def _sizes_ok(cls, entries: Sequence[bytes]) -> bool:
+        try:
+            for e in entries:
+                cls._check_bytes(e)
+        except StorageError:
+            return False
+        return True
+
+    def _check(self, data: bytes) -> EntryInfo | None:
+        self._check_bytes(data)
         if self.check_entries:
             return verify_entry(bytes(data))
         return None
@@ -261,8 +275,14 @@ class Ledger:
         """
         if not entries:
             raise StorageError("nothing to append")
-        infos = [self._check(e) for e in entries]
-        data = [bytes(e) for e in entries]
+        infos: list[EntryInfo | None]
+        if self.check_entries and len(entries) > 1 and self._sizes_ok(entries):
+            data = [bytes(e) for e in entries]
+            # The batch's signatures checked together; the same first error, in order.
+            infos = list(verify_entries(data))
+        else:  # one entry at a time: the first problem, in order, is the one raised
+            infos = [self._check(e) for e in entries]
+            data = [bytes(e) for e in entries]
 
         signed: list[tuple[int, bytes, str]] = []
 

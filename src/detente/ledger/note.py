@@ -21,6 +21,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import re
 import struct
 import time
 from collections.abc import Iterable, Sequence
@@ -302,14 +303,18 @@ class VerifiedSignature:
     timestamp: int | None = None
 
 
+_BAD_TEXT_CHAR = re.compile("[\x00-\x09\x0b-\x1f\x7f\ufffd]")
+"""What a note's text may not hold: controls but the newline, DEL, the replacement character."""
+
+
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):
         raise VerificationError("malformed note: text must end with a newline")
-    for ch in text:
-        if (ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F or ch == "\ufffd":
-            raise VerificationError(
-                f"malformed note: text contains control character U+{ord(ch):04X}"
-            )
+    bad = _BAD_TEXT_CHAR.search(text)
+    if bad is not None:
+        raise VerificationError(
+            f"malformed note: text contains control character U+{ord(bad.group()):04X}"
+        )
 
 
 def parse_note(message: str | bytes) -> tuple[str, list[Signature]]:
