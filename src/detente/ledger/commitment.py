@@ -22,7 +22,7 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _quote
 from typing import Any, Literal, get_args
 
@@ -491,13 +491,10 @@ def _event_outcome(
 
     ``sigs`` are ``(actor, role, key, sig)``; ``body`` is the event's canonical JSON.
     """
-    if not any(s[0] == by for s in sigs):
-        raise VerificationError(f"event is not signed by {by}, who makes it")
-    msg = _EVENT_CONTEXT + body
-    for actor, _role, key, sig in sigs:
-        _trusted(actor, key, trusted)
-        check_signature(actor, key, sig, msg, "event signature")
-    return _event_info((by, sigs, body, commitment, kind, at_iso))
+    read = (by, sigs, body, commitment, kind, at_iso)
+    for actor, key, sig, msg, what in _event_signatures(read, trusted):
+        check_signature(actor, key, sig, msg, what)
+    return _event_info(read)
 
 
 def _event_info(
@@ -514,22 +511,24 @@ def _event_info(
 
 
 def _event_signatures(
-    read: tuple[str, list[tuple[str, str, str, str]], bytes, str, str, str],
+    read: tuple[str, Sequence[tuple[str, str, str, str]], bytes, str, str, str],
     trusted: Mapping[str, Sequence[str]] | None,
-) -> list[tuple[str, str, str, bytes, str]]:
-    """:func:`_event_outcome`'s checks but the signatures, which it returns to be verified.
+) -> Iterator[tuple[str, str, str, bytes, str]]:
+    """An event's checks but the signatures, yielding each signature to verify, in order.
 
-    For :func:`~detente.ledger.entries.verify_entries`, which verifies the batch's
-    signatures together and, on any failure, the entries one at a time again (so the
-    order of the checks inside one entry need not be :func:`_event_outcome`'s).
+    The event's maker must have signed it; each signer's key must be trusted (when a
+    ``trusted`` map is given), checked just before its signature is handed out, so a
+    caller that verifies each one as it comes (:func:`_event_outcome`) meets the problems
+    in entry order, and :func:`~detente.ledger.entries.verify_entries` can take them all
+    first and verify them together.
     """
     by, sigs, body = read[0], read[1], read[2]
     if not any(s[0] == by for s in sigs):
         raise VerificationError(f"event is not signed by {by}, who makes it")
     msg = _EVENT_CONTEXT + body
-    for actor, _role, key, _sig in sigs:
+    for actor, _role, key, sig in sigs:
         _trusted(actor, key, trusted)
-    return [(actor, key, sig, msg, "event signature") for actor, _role, key, sig in sigs]
+        yield actor, key, sig, msg, "event signature"
 
 
 def _verify_event_model(

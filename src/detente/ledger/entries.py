@@ -19,7 +19,7 @@ import base64
 import functools
 import importlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,7 +118,7 @@ class FastPath:
         finish: ``finish(read, trusted)``: the checks after the schema (signers,
             signatures), as the kind's verifier makes them.
         signatures: Optional, for :func:`verify_entries`: ``signatures(read, trusted)``
-            makes every check of ``finish`` but the signatures themselves and returns them
+            makes every check of ``finish`` but the signatures themselves and yields them
             as ``(actor, key, sig, message, what)`` for :func:`check_signature`.
         info: With ``signatures``: ``info(read)``, the :class:`EntryInfo` ``finish``
             returns once they all verify.
@@ -128,7 +128,9 @@ class FastPath:
     read: Callable[[str, bytes], Any]
     finish: Callable[[Any, Mapping[str, Sequence[str]] | None], EntryInfo]
     signatures: (
-        Callable[[Any, Mapping[str, Sequence[str]] | None], list[tuple[str, str, str, bytes, str]]]
+        Callable[
+            [Any, Mapping[str, Sequence[str]] | None], Iterable[tuple[str, str, str, bytes, str]]
+        ]
         | None
     ) = None
     info: Callable[[Any], EntryInfo] | None = None
@@ -317,14 +319,14 @@ def verify_entries(
         checks: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
         for data in datas:
             fast = read_fast(data)
-            split = None if fast is None else (fast[0].signatures, fast[0].info)
-            if fast is None or split is None or split[0] is None or split[1] is None:
+            path = None if fast is None else fast[0]
+            if fast is None or path is None or path.signatures is None or path.info is None:
                 out.append(verify_entry(data, trusted))
                 continue
-            for _actor, key, sig, msg, _what in split[0](fast[1], trusted):
+            for _actor, key, sig, msg, _what in path.signatures(fast[1], trusted):
                 # check_signature's steps but the verification (a failure: see below).
                 checks.append((_public_key(key)[2], base64.b64decode(sig, validate=True), msg))
-            pending.append((len(out), split[1], fast[1]))
+            pending.append((len(out), path.info, fast[1]))
             out.append(None)
         for pub, raw, msg in checks:  # nothing but the verifications in this loop
             pub.verify(raw, msg)
