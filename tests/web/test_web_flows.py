@@ -29,6 +29,34 @@ def _sign(s: Served, who: str, did: str, role: str, actor: str, signer: Any) -> 
     return sign_via_api(s, who, did, role, actor, signer)
 
 
+def _follow_events(c: httpx.Client, path: str, limit: float = 120.0) -> tuple[list[Any], int]:
+    """Follow a run's event stream as a browser's EventSource does, to its final status.
+
+    EventSource opens the stream again when it ends (the server sends ``retry: 1000``).
+    Under load a stream was seen to end before the run's last event with no error on
+    either side (in one of two full runs of the suite, and in 3 of about 60 runs of this
+    test with both cores kept busy); the cause is not known. Returns the progress events
+    and how many times the stream was opened.
+    """
+    events: list[Any] = []
+    seen: list[str] = []
+    opened = 0
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        opened += 1
+        with c.stream("GET", path) as resp:
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            for line in resp.iter_lines():
+                if line.startswith("event:"):
+                    seen.append(line[6:].strip())
+                elif line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+                    if events[-1]["status"] not in ("queued", "running"):
+                        return events, opened
+        seen.append("<closed>")
+    raise AssertionError(f"no final status in {limit} s over {opened} streams: {seen[-12:]}")
+
+
 def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer: Any) -> None:
     s = any_backend
     ana = s.client("ana")
@@ -80,15 +108,9 @@ def test_case_edit_versions_runs_and_guarantee(any_backend: Served, make_signer:
     rid2 = ana.post(
         f"/api/v1/cases/{CASE_ID}/runs", json={"kind": "sweep", "draws": 10000, "seed": 3}
     ).json()["id"]
-    events = []
-    with ana.stream("GET", f"/runs/{rid2}/events") as resp:
-        assert resp.headers["content-type"].startswith("text/event-stream")
-        for line in resp.iter_lines():
-            if line.startswith("data:"):
-                events.append(json.loads(line[5:]))
-                if events[-1]["status"] not in ("queued", "running"):
-                    break
+    events, opened = _follow_events(ana, f"/runs/{rid2}/events")
     assert events[-1]["status"] == "done" and events[-1]["percent"] == 100.0
+    assert opened <= 3, f"the stream was reopened {opened - 1} times"
     assert any(0 < e["done"] < 10000 for e in events), "no intermediate progress"
     sweep = wait_run(ana, rid2)
     assert sweep["result"]["draws_done"] == 10000
