@@ -319,15 +319,17 @@ def verify_entries(
         checks: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
         for data in datas:
             fast = read_fast(data)
-            path = None if fast is None else fast[0]
-            if fast is None or path is None or path.signatures is None or path.info is None:
-                out.append(verify_entry(data, trusted))
-                continue
-            for _actor, key, sig, msg, _what in path.signatures(fast[1], trusted):
-                # check_signature's steps but the verification (a failure: see below).
-                checks.append((_public_key(key)[2], base64.b64decode(sig, validate=True), msg))
-            pending.append((len(out), path.info, fast[1]))
-            out.append(None)
+            if fast is not None:
+                path, got = fast
+                if path.signatures is not None and path.info is not None:
+                    for _actor, key, sig, msg, _what in path.signatures(got, trusted):
+                        # check_signature's steps but the verification (a failure: below).
+                        pub = _public_key(key)[2]
+                        checks.append((pub, base64.b64decode(sig, validate=True), msg))
+                    pending.append((len(out), path.info, got))
+                    out.append(None)
+                    continue
+            out.append(verify_entry(data, trusted))
         for pub, raw, msg in checks:  # nothing but the verifications in this loop
             pub.verify(raw, msg)
         for k, info, got in pending:

@@ -67,7 +67,7 @@ the size and the hashes of the complete subtrees it is made of (RFC 9162 §2.1.1
 the log's keys, the key registrations and the last checkpoint, which the append's checks
 and its checkpoint read next. Sent as one pipeline of prepared statements (psycopg's
 pipeline mode: one network flush and one sync), so the server plans none of them again
-after the first append: 0.3-0.4 ms a batch less than the same statements as one
+after the first append: 0.4-0.45 ms a batch less than the same statements as one
 simple-protocol string, which the server parsed and planned each time."""
 
 _IDLE = 0
